@@ -1,0 +1,33 @@
+"""The ``grader`` command: a Flask CLI group.
+
+Each topic keeps its commands in its own module here and lists them in ``COMMANDS``;
+this module only collects them. Commands that need the app (database, config) use
+``flask.cli.with_appcontext``; pure ones (``check-expr``, ``generate``) do not, so they
+run without a database.
+"""
+
+from __future__ import annotations
+
+from flask.cli import FlaskGroup
+
+from grader.cli import checking_cmds
+from grader.cli import db_cmds
+from grader.cli import exercise_cmds
+
+
+def _create_app():  # type: ignore[no-untyped-def]
+    from grader import create_app
+
+    return create_app()
+
+
+main = FlaskGroup(
+    name="grader",
+    create_app=_create_app,
+    add_version_option=False,
+    help="grader: teach backpropagation by grading it.",
+)
+
+for _module in (db_cmds, checking_cmds, exercise_cmds):
+    for _command in _module.COMMANDS:
+        main.add_command(_command)

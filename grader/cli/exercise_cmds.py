@@ -1,0 +1,5 @@
+"""Placeholder: commands are added here."""
+
+import click
+
+COMMANDS: list[click.Command] = []
