@@ -8,6 +8,7 @@ run without a database.
 
 from __future__ import annotations
 
+import click
 from flask.cli import FlaskGroup
 
 from grader.cli import checking_cmds
@@ -16,9 +17,17 @@ from grader.cli import exercise_cmds
 
 
 def _create_app():  # type: ignore[no-untyped-def]
-    from grader import create_app
+    """Build the app; bad configuration ends the command with one clear line."""
+    import sys
 
-    return create_app()
+    from grader import create_app
+    from grader.errors import ConfigError
+
+    try:
+        return create_app()
+    except ConfigError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(2)
 
 
 main = FlaskGroup(

@@ -1,5 +1,113 @@
-"""Placeholder: commands are added here."""
+"""Database and set-up commands: ``db upgrade``, ``seed-demo``, ``load-exercises``, ``serve``."""
+
+from __future__ import annotations
+
+import sys
 
 import click
+from flask import current_app
+from flask.cli import with_appcontext
 
-COMMANDS: list[click.Command] = []
+from grader.db import ENGINE_KEY
+from grader.db import SESSIONMAKER_KEY
+from grader.db import check_reachable
+from grader.errors import GraderError
+
+
+def _fail(exc: GraderError) -> None:
+    click.echo(f"error: {exc.message}", err=True)
+    sys.exit(1)
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database schema commands."""
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Migrate the database to the newest schema (safe to run again)."""
+    from grader.migrate import upgrade
+
+    engine = current_app.extensions[ENGINE_KEY]
+    try:
+        check_reachable(engine)
+    except GraderError as exc:
+        _fail(exc)
+    with engine.begin() as conn:
+        upgrade(conn, revision)
+    click.echo(f"database at {engine.url.render_as_string(hide_password=True)} is at {revision}")
+
+
+@db_group.command("check")
+@with_appcontext
+def db_check() -> None:
+    """Exit non-zero when the models and the migrations disagree."""
+    from grader.migrate import schema_differences
+
+    engine = current_app.extensions[ENGINE_KEY]
+    with engine.connect() as conn:
+        diffs = schema_differences(conn)
+    if diffs:
+        for diff in diffs:
+            click.echo(f"drift: {diff}", err=True)
+        sys.exit(1)
+    click.echo("models and migrations agree")
+
+
+@click.command("load-exercises")
+@click.argument("path", required=False, type=click.Path(exists=True, file_okay=False))
+@with_appcontext
+def load_exercises(path: str | None) -> None:
+    """Load or update the built-in exercise library into the database."""
+    from grader.services.library import default_library_dir
+    from grader.services.library import sync_builtin_exercises
+
+    session = current_app.extensions[SESSIONMAKER_KEY]()
+    try:
+        report = sync_builtin_exercises(session, path or default_library_dir())
+    except GraderError as exc:
+        _fail(exc)
+    finally:
+        session.close()
+    click.echo(
+        f"exercises: {report.added} added, {report.updated} updated, {report.unchanged} unchanged"
+    )
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo() -> None:
+    """Create the demo course, an instructor and a student (safe to run again)."""
+    from grader.services.demo import seed_demo as seed
+
+    session = current_app.extensions[SESSIONMAKER_KEY]()
+    try:
+        demo = seed(session)
+    finally:
+        session.close()
+    click.echo(f"demo course: {demo.course_title} (join code {demo.join_code})")
+    click.echo(f"  instructor: {demo.instructor_email} / password {demo.password}")
+    click.echo(f"  student:    {demo.student_email} / password {demo.password}")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
+def serve(host: str, port: int) -> None:
+    """Serve the app for development (use gunicorn with wsgi:app in production)."""
+    from werkzeug.serving import run_simple
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        check_reachable(app.extensions[ENGINE_KEY])
+    except GraderError as exc:
+        _fail(exc)
+    click.echo(f"grader is serving on http://{host}:{port}/  (Ctrl-C stops it)")
+    run_simple(host, port, app, use_reloader=False, threaded=True)
+
+
+COMMANDS: list[click.Command] = [db_group, load_exercises, seed_demo, serve]

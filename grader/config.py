@@ -1,0 +1,112 @@
+"""Configuration: defaults safe for a laptop, overridden by ``GRADER_*`` variables.
+
+One place decides every setting, so the app, the CLI, the worker and the migrations
+agree. Values from the environment are strings; the defaults' types say how each is
+parsed (``GRADER_SESSION_COOKIE_SECURE=true`` becomes ``True``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from grader.errors import ConfigError
+
+DEV_SECRET_KEY = "dev-insecure-change-me"  # noqa: S105 - the refused-in-production placeholder
+
+DEFAULTS: dict[str, Any] = {
+    "ENV": "development",
+    "SECRET_KEY": DEV_SECRET_KEY,
+    # None means "an SQLite file in the instance folder", resolved in load_config.
+    "DATABASE_URL": None,
+    "DATABASE_ECHO": False,
+    "LOG_LEVEL": "INFO",
+    "LOG_FORMAT": "text",  # "text" or "json"
+    "EXERCISES_DIR": None,  # None: the built-in library at the repository's top level
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,  # uploads (YAML, CSV rosters) are small
+    "CHECK_TIME_BUDGET": 1.0,  # seconds per symbolic check
+    "SESSION_COOKIE_SECURE": False,  # True in production (see validate)
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "PUBLIC_URL": "http://127.0.0.1:5000",
+    "WTF_CSRF_TIME_LIMIT": None,  # tokens last the session: quizzes stay open for hours
+}
+
+
+def _parse(raw: str, default: Any) -> Any:
+    """Turn an environment string into the type the default has."""
+    if isinstance(default, bool):
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"expected true or false, got {raw!r}")
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"expected an integer, got {raw!r}") from None
+    if isinstance(default, float):
+        try:
+            return float(raw)
+        except ValueError:
+            raise ConfigError(f"expected a number, got {raw!r}") from None
+    return raw
+
+
+def load_config(
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    instance_path: str | os.PathLike[str] = "instance",
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Return the full configuration: defaults, then ``GRADER_*`` variables, then overrides.
+
+    Raises:
+        ConfigError: a value cannot be parsed or the combination is unsafe.
+    """
+    environ = os.environ if environ is None else environ
+    config = dict(DEFAULTS)
+    for key, default in DEFAULTS.items():
+        raw = environ.get(f"GRADER_{key}")
+        if raw is None:
+            continue
+        try:
+            config[key] = _parse(raw, default)
+        except ConfigError as exc:
+            raise ConfigError(f"GRADER_{key}: {exc}") from None
+    if overrides:
+        config.update(overrides)
+    if not config["DATABASE_URL"]:
+        path = Path(instance_path).resolve() / "grader.sqlite3"
+        config["DATABASE_URL"] = f"sqlite:///{path}"
+    validate(config)
+    return config
+
+
+def validate(config: Mapping[str, Any]) -> None:
+    """Refuse configurations that would run but be unsafe or broken."""
+    if config["ENV"] not in {"development", "production", "testing"}:
+        raise ConfigError(
+            f"GRADER_ENV must be development, production or testing, not {config['ENV']!r}"
+        )
+    if config["ENV"] == "production":
+        if config["SECRET_KEY"] in {DEV_SECRET_KEY, "", None}:
+            raise ConfigError(
+                "GRADER_SECRET_KEY is not set: production refuses the development key. "
+                'Set it to a long random value, e.g. python -c "import secrets; '
+                'print(secrets.token_urlsafe(48))"'
+            )
+        if len(str(config["SECRET_KEY"])) < 32:
+            raise ConfigError("GRADER_SECRET_KEY is too short for production: use 32+ characters")
+    if config["LOG_FORMAT"] not in {"text", "json"}:
+        raise ConfigError(f"GRADER_LOG_FORMAT must be text or json, not {config['LOG_FORMAT']!r}")
+    url = str(config["DATABASE_URL"])
+    if not (url.startswith("sqlite") or url.startswith("postgresql")):
+        raise ConfigError(
+            "GRADER_DATABASE_URL must be sqlite:///PATH or postgresql+psycopg://USER@HOST/DB, "
+            f"not {url.split(':', 1)[0]}:..."
+        )

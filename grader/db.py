@@ -1,0 +1,147 @@
+"""Database engine and sessions (plain SQLAlchemy 2, no Flask-SQLAlchemy).
+
+Services, the CLI and tests use sessions without an app context. In a request,
+``get_session()`` opens one Session on ``g`` and teardown closes it. The factory lives
+in ``app.extensions["grader.sessionmaker"]`` so tests can replace it with one bound to
+a connection whose transaction they roll back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy import MetaData
+from sqlalchemy import create_engine
+from sqlalchemy import event
+from sqlalchemy import make_url
+from sqlalchemy import text
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
+
+logger = logging.getLogger(__name__)
+
+# Stable constraint names: Alembic can drop and alter them on both databases.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base for every model; one MetaData with the naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+SESSIONMAKER_KEY = "grader.sessionmaker"
+ENGINE_KEY = "grader.engine"
+
+
+def make_engine(url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
+    """Create an engine with the settings each backend needs.
+
+    SQLite: WAL (readers never block the writer), foreign keys on, a busy timeout so
+    concurrent workers wait instead of failing, and SQLAlchemy's documented pysqlite
+    recipe so SAVEPOINT and transactional DDL work (tests roll back per test).
+    PostgreSQL: pre-ping so a restarted server costs one retry, not an error page.
+    """
+    if url.startswith("sqlite"):
+        database = make_url(url).database
+        if database and database != ":memory:":
+            # The embedded default lives under instance/; create it on first use.
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            **kwargs,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            # Let SQLAlchemy, not pysqlite, emit BEGIN (pysqlite's own handling breaks SAVEPOINT).
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            if ":memory:" not in url and url not in {"sqlite://", "sqlite:///"}:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN")
+
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", 5)
+    kwargs.setdefault("max_overflow", 10)
+    return create_engine(url, echo=echo, **kwargs)
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """A factory whose sessions keep loaded objects usable after commit."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def init_app(app: Any) -> None:
+    """Create the engine and session factory and register the teardown."""
+    engine = make_engine(app.config["DATABASE_URL"], echo=app.config["DATABASE_ECHO"])
+    app.extensions[ENGINE_KEY] = engine
+    app.extensions[SESSIONMAKER_KEY] = make_sessionmaker(engine)
+    app.teardown_appcontext(_close_session)
+
+
+def get_session() -> Session:
+    """The request's Session, opened on first use."""
+    from flask import current_app
+    from flask import g
+
+    if "db_session" not in g:
+        factory: Callable[[], Session] = current_app.extensions[SESSIONMAKER_KEY]
+        g.db_session = factory()
+    session: Session = g.db_session
+    return session
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    from flask import g
+
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def ping(engine: Engine) -> bool:
+    """True when the database answers a trivial query."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # any driver error means "down" for a health check
+        logger.warning("database ping failed: %s", str(exc).splitlines()[0] if str(exc) else exc)
+        return False
+    return True
+
+
+def check_reachable(engine: Engine) -> None:
+    """Raise ConfigError with one line saying what to set when the database is unreachable."""
+    from grader.errors import ConfigError
+
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # the driver's own error says why; we add what to do
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise ConfigError(
+            f"cannot reach the database at {engine.url.render_as_string(hide_password=True)} "
+            f"({reason}); set GRADER_DATABASE_URL to a reachable sqlite:/// or "
+            "postgresql+psycopg:// URL"
+        ) from None

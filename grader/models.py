@@ -1,0 +1,270 @@
+"""Database models (SQLAlchemy 2, typed ``Mapped[...]``).
+
+Tables are plural snake case, classes singular. Business rules live in
+``grader.services``; models hold columns, relationships and tiny helpers. Stored JSON
+(variants, feedback) carries its own ``schema_version`` inside the document.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON
+from sqlalchemy import Boolean
+from sqlalchemy import DateTime
+from sqlalchemy import Float
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import TypeDecorator
+from sqlalchemy import UniqueConstraint
+from sqlalchemy import false
+from sqlalchemy import true
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+
+from grader.db import Base
+
+
+def utcnow() -> dt.datetime:
+    """Timezone-aware now; every stored timestamp is UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+class TZDateTime(TypeDecorator[dt.datetime]):
+    """DateTime that always hands back aware UTC datetimes, SQLite included.
+
+    SQLite stores no zone, so values are stored as UTC and read back as UTC; naive
+    values are refused on the way in (they are a bug, not a local time).
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: store timezone-aware UTC values")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+ROLES = ("admin", "instructor", "student")
+COURSE_ROLES = ("instructor", "ta", "student")
+SUBMISSION_STATES = ("pending", "graded", "invalid", "error")
+
+
+class User(Base):
+    """A person. ``role`` is the site-wide role; course roles live on Enrolment."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default="student")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    created_at: Mapped[dt.datetime] = mapped_column(TZDateTime(), default=utcnow)
+
+    enrolments: Mapped[list[Enrolment]] = relationship(back_populates="user")
+
+
+class Course(Base):
+    __tablename__ = "courses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    join_code: Mapped[str | None] = mapped_column(String(32), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(TZDateTime(), default=utcnow)
+
+    enrolments: Mapped[list[Enrolment]] = relationship(back_populates="course")
+    quizzes: Mapped[list[Quiz]] = relationship(back_populates="course")
+
+
+class Enrolment(Base):
+    __tablename__ = "enrolments"
+    __table_args__ = (UniqueConstraint("course_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20), default="student")
+    created_at: Mapped[dt.datetime] = mapped_column(TZDateTime(), default=utcnow)
+
+    course: Mapped[Course] = relationship(back_populates="enrolments")
+    user: Mapped[User] = relationship(back_populates="enrolments")
+
+
+class Exercise(Base):
+    """An exercise by its stable id (``slug``); its text lives in versions.
+
+    Built-in exercises have no course; an instructor's belong to their course.
+    """
+
+    __tablename__ = "exercises"
+    __table_args__ = (UniqueConstraint("slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120))
+    course_id: Mapped[int | None] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    current_version: Mapped[int] = mapped_column(Integer, default=1)
+    is_builtin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[dt.datetime] = mapped_column(TZDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(TZDateTime(), default=utcnow)
+
+    versions: Mapped[list[ExerciseVersion]] = relationship(
+        back_populates="exercise", order_by="ExerciseVersion.version"
+    )
+
+
+class ExerciseVersion(Base):
+    """One saved text of an exercise. Never edited: saving makes a new version."""
+
+    __tablename__ = "exercise_versions"
+    __table_args__ = (UniqueConstraint("exercise_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exercise_id: Mapped[int] = mapped_column(ForeignKey("exercises.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    source_yaml: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(TZDateTime(), default=utcnow)
+
+    exercise: Mapped[Exercise] = relationship(back_populates="versions")
+
+
+class Quiz(Base):
+    __tablename__ = "quizzes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    opens_at: Mapped[dt.datetime | None] = mapped_column(TZDateTime())
+    due_at: Mapped[dt.datetime | None] = mapped_column(TZDateTime())
+    # None means unlimited tries per part.
+    attempts_allowed: Mapped[int | None] = mapped_column(Integer, default=3)
+    # Fraction of the part's credit lost per graded try after the first.
+    penalty_per_retry: Mapped[float] = mapped_column(Float, default=0.0)
+    # {"mode": "none"|"penalty"|"refuse", "penalty": 0.2, "until": iso-datetime}
+    late_policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # "after_due" | "always" | "after_last_try" | "never"
+    show_solutions: Mapped[str] = mapped_column(String(20), default="after_due")
+    is_published: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[dt.datetime] = mapped_column(TZDateTime(), default=utcnow)
+
+    course: Mapped[Course] = relationship(back_populates="quizzes")
+    items: Mapped[list[QuizItem]] = relationship(
+        back_populates="quiz", order_by="QuizItem.position", cascade="all, delete-orphan"
+    )
+
+
+class QuizItem(Base):
+    """An exercise placed in a quiz with its points."""
+
+    __tablename__ = "quiz_items"
+    __table_args__ = (UniqueConstraint("quiz_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    exercise_id: Mapped[int] = mapped_column(ForeignKey("exercises.id", ondelete="RESTRICT"))
+    points: Mapped[float] = mapped_column(Float, default=1.0)
+    # Optional {part_id: points}; otherwise the exercise's own part points, scaled.
+    part_points: Mapped[dict[str, float] | None] = mapped_column(JSON)
+
+    quiz: Mapped[Quiz] = relationship(back_populates="items")
+    exercise: Mapped[Exercise] = relationship()
+
+
+class Attempt(Base):
+    """A student's variant of one quiz item: the seed and the answer key, stored.
+
+    The variant (with its key) is stored, not recomputed, so a later change to the
+    exercise or the engine never changes a grade already given.
+    """
+
+    __tablename__ = "attempts"
+    __table_args__ = (UniqueConstraint("quiz_item_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quiz_item_id: Mapped[int] = mapped_column(ForeignKey("quiz_items.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    exercise_version: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(Integer)
+    variant: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(TZDateTime(), default=utcnow)
+
+    quiz_item: Mapped[QuizItem] = relationship()
+    user: Mapped[User] = relationship()
+    submissions: Mapped[list[Submission]] = relationship(
+        back_populates="attempt", order_by="Submission.id"
+    )
+
+
+class Submission(Base):
+    """One answer to one part, stored before it is graded.
+
+    ``status`` is ``pending`` until grading fills in the verdict; a crash in between
+    leaves a pending row that ``grader regrade --pending`` finishes.
+    """
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        UniqueConstraint("attempt_id", "idempotency_key"),
+        Index("ix_submissions_attempt_id_part_id", "attempt_id", "part_id"),
+        Index("ix_submissions_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"))
+    part_id: Mapped[str] = mapped_column(String(64))
+    raw_answer: Mapped[str] = mapped_column(Text)
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    verdict: Mapped[str | None] = mapped_column(
+        String(20)
+    )  # correct|incorrect|invalid|undetermined
+    raw_score: Mapped[float | None] = mapped_column(Float)  # credit before penalties, 0..1
+    score: Mapped[float | None] = mapped_column(Float)  # credit after penalties, 0..1
+    note: Mapped[str | None] = mapped_column(String(120))  # machine-readable diagnosis code
+    feedback: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    counts_as_try: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    is_late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[dt.datetime] = mapped_column(TZDateTime(), default=utcnow)
+    graded_at: Mapped[dt.datetime | None] = mapped_column(TZDateTime())
+
+    attempt: Mapped[Attempt] = relationship(back_populates="submissions")
+
+
+class ApiToken(Base):
+    """A bearer token for the JSON API, stored as a SHA-256 hash (never the token)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))  # shown in the UI to tell tokens apart
+    created_at: Mapped[dt.datetime] = mapped_column(TZDateTime(), default=utcnow)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(TZDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(TZDateTime())

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import pytest
+
+from grader import create_app
+from grader.config import DEV_SECRET_KEY
+from grader.config import load_config
+from grader.errors import ConfigError
+
+
+def test_defaults_are_a_laptop_sqlite_file(tmp_path):
+    config = load_config(instance_path=tmp_path, environ={})
+    assert config["DATABASE_URL"] == f"sqlite:///{tmp_path.resolve()}/grader.sqlite3"
+    assert config["ENV"] == "development"
+    assert config["SECRET_KEY"] == DEV_SECRET_KEY
+
+
+def test_environment_values_are_typed(tmp_path):
+    config = load_config(
+        instance_path=tmp_path,
+        environ={
+            "GRADER_SESSION_COOKIE_SECURE": "true",
+            "GRADER_MAX_CONTENT_LENGTH": "1024",
+            "GRADER_CHECK_TIME_BUDGET": "0.5",
+            "GRADER_DATABASE_URL": "postgresql+psycopg://u@h/db",
+        },
+    )
+    assert config["SESSION_COOKIE_SECURE"] is True
+    assert config["MAX_CONTENT_LENGTH"] == 1024
+    assert config["CHECK_TIME_BUDGET"] == 0.5
+    assert config["DATABASE_URL"] == "postgresql+psycopg://u@h/db"
+
+
+def test_bad_typed_value_names_the_variable(tmp_path):
+    with pytest.raises(ConfigError, match="GRADER_MAX_CONTENT_LENGTH: expected an integer"):
+        load_config(instance_path=tmp_path, environ={"GRADER_MAX_CONTENT_LENGTH": "lots"})
+
+
+def test_production_refuses_the_development_secret(tmp_path):
+    with pytest.raises(ConfigError, match="GRADER_SECRET_KEY"):
+        load_config(instance_path=tmp_path, environ={"GRADER_ENV": "production"})
+
+
+def test_production_accepts_a_real_secret(tmp_path):
+    config = load_config(
+        instance_path=tmp_path,
+        environ={"GRADER_ENV": "production", "GRADER_SECRET_KEY": "s" * 48},
+    )
+    assert config["ENV"] == "production"
+
+
+def test_unknown_database_scheme_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="GRADER_DATABASE_URL must be"):
+        load_config(instance_path=tmp_path, environ={"GRADER_DATABASE_URL": "mysql://x"})
+
+
+def test_create_app_applies_overrides(tmp_path):
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3", "LOG_LEVEL": "WARNING"})
+    assert app.config["DATABASE_URL"].endswith("x.sqlite3")
