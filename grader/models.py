@@ -268,3 +268,48 @@ class ApiToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(TZDateTime(), default=utcnow)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(TZDateTime())
     revoked_at: Mapped[dt.datetime | None] = mapped_column(TZDateTime())
+
+
+class GradeOverride(Base):
+    """An instructor's manual score for one part of one attempt, with the reason.
+
+    The newest override for (attempt, part) replaces the computed score; older ones
+    stay as the audit trail.
+    """
+
+    __tablename__ = "grade_overrides"
+    __table_args__ = (Index("ix_grade_overrides_attempt_id_part_id", "attempt_id", "part_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"))
+    part_id: Mapped[str] = mapped_column(String(64))
+    score: Mapped[float] = mapped_column(Float)  # credit 0..1, like Submission.score
+    reason: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(TZDateTime(), default=utcnow)
+
+
+JOB_STATES = ("queued", "running", "done", "failed")
+
+
+class Job(Base):
+    """Background work (bulk regrades, roster syncs) as a row workers claim.
+
+    On PostgreSQL workers claim with ``SELECT ... FOR UPDATE SKIP LOCKED``, so several
+    app servers can share one database without a queue server.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status_id", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(TZDateTime(), default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(TZDateTime())
+    finished_at: Mapped[dt.datetime | None] = mapped_column(TZDateTime())
