@@ -1,0 +1,130 @@
+"""Network diagrams as SVG, generated from a variant's own numbers.
+
+The plain diagram shows nodes (inputs, hidden and output units), edges labelled with their
+weights, and the target; the solution diagram adds forward values under each node and
+gradients under each edge label. Every piece of text goes through ``html.escape`` so an
+instructor's label can never inject markup; numbers are formatted here, not by callers.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from grader.exercises.expressions import format_number
+
+_COL = 190
+_ROW = 96
+_R = 24
+_PAD_X = 70
+_PAD_Y = 46
+
+
+@dataclass(frozen=True)
+class Node:
+    """One unit: its label (``x₁``, ``h``, ``y``), and optional forward value and bias."""
+
+    label: str
+    value: float | None = None
+    bias: str | None = None
+    kind: str = "unit"  # "input" | "unit" | "output"
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A weighted connection from (layer, index) to (layer, index)."""
+
+    src: tuple[int, int]
+    dst: tuple[int, int]
+    label: str
+    grad: float | None = None
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def num(value: float, sig: int = 4) -> str:
+    """A number for a diagram label."""
+    return format_number(value, sig)
+
+
+def network_svg(
+    layers: Sequence[Sequence[Node]],
+    edges: Sequence[Edge],
+    *,
+    targets: Sequence[str] = (),
+    title: str = "network",
+    solution: bool = False,
+) -> str:
+    """Render a layered network; ``targets`` label outputs, ``solution`` adds numbers."""
+    n_rows = max(len(layer) for layer in layers)
+    width = 2 * _PAD_X + _COL * (len(layers) - 1) + (150 if targets else 40)
+    height = 2 * _PAD_Y + _ROW * (n_rows - 1) + (30 if solution else 10)
+    pos: dict[tuple[int, int], tuple[float, float]] = {}
+    for li, layer in enumerate(layers):
+        offset = (n_rows - len(layer)) * _ROW / 2
+        for ni in range(len(layer)):
+            pos[(li, ni)] = (_PAD_X + li * _COL, _PAD_Y + offset + ni * _ROW)
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
+        f'width="{width:.0f}" height="{height:.0f}" role="img" aria-label="{_esc(title)}" '
+        'font-family="sans-serif" font-size="13">',
+        f"<title>{_esc(title)}</title>",
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
+        'markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#555"/>'
+        "</marker></defs>",
+    ]
+    for e in edges:
+        (x1, y1), (x2, y2) = pos[e.src], pos[e.dst]
+        dx, dy = x2 - x1, y2 - y1
+        dist = max((dx * dx + dy * dy) ** 0.5, 1e-9)
+        sx, sy = x1 + dx / dist * _R, y1 + dy / dist * _R
+        ex, ey = x2 - dx / dist * _R, y2 - dy / dist * _R
+        out.append(
+            f'<line x1="{sx:.1f}" y1="{sy:.1f}" x2="{ex:.1f}" y2="{ey:.1f}" stroke="#555" '
+            'stroke-width="1.4" marker-end="url(#arrow)"/>'
+        )
+        lx, ly = sx + (ex - sx) * 0.35, sy + (ey - sy) * 0.35 - 6
+        out.append(
+            f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="middle" fill="#1f4e9c" '
+            f'class="weight">{_esc(e.label)}</text>'
+        )
+        if solution and e.grad is not None:
+            out.append(
+                f'<text x="{lx:.1f}" y="{ly + 15:.1f}" text-anchor="middle" fill="#b03a2e" '
+                f'font-size="11" class="grad">∂L = {_esc(num(e.grad))}</text>'
+            )
+    for li, layer in enumerate(layers):
+        for ni, node in enumerate(layer):
+            x, y = pos[(li, ni)]
+            fill = {"input": "#eef5ff", "output": "#fff1e6"}.get(node.kind, "#ffffff")
+            out.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{_R}" fill="{fill}" stroke="#222" '
+                'stroke-width="1.5"/>'
+            )
+            out.append(
+                f'<text x="{x:.1f}" y="{y + 5:.1f}" text-anchor="middle" font-size="15" '
+                f'class="node">{_esc(node.label)}</text>'
+            )
+            if node.bias is not None:
+                out.append(
+                    f'<text x="{x:.1f}" y="{y - _R - 6:.1f}" text-anchor="middle" '
+                    f'font-size="11" fill="#555" class="bias">{_esc(node.bias)}</text>'
+                )
+            if solution and node.value is not None:
+                out.append(
+                    f'<text x="{x:.1f}" y="{y + _R + 15:.1f}" text-anchor="middle" '
+                    f'font-size="11" fill="#186a3b" class="value">= {_esc(num(node.value))}'
+                    "</text>"
+                )
+    last = len(layers) - 1
+    for ni, text in enumerate(targets):
+        x, y = pos[(last, ni)]
+        out.append(
+            f'<text x="{x + _R + 12:.1f}" y="{y + 5:.1f}" fill="#7d3c98" '
+            f'class="target">{_esc(text)}</text>'
+        )
+    out.append("</svg>")
+    return "\n".join(out)

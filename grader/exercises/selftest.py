@@ -1,0 +1,87 @@
+"""``self_test(spec)``: every variant checks itself before a student sees it.
+
+For each seed: the variant builds, survives a JSON round trip, its public view holds no
+key, the key judges correct, each diagnosed mistake judges incorrect with its own note,
+and junk judges invalid. ``grader validate-exercises`` runs this on every exercise.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from grader.exercises.errors import SpecError
+from grader.exercises.generator import generate
+from grader.exercises.generator import key_text
+from grader.exercises.judge import judge
+from grader.exercises.spec import ExerciseSpec
+from grader.exercises.variant import Part
+from grader.exercises.variant import Variant
+
+logger = logging.getLogger(__name__)
+
+JUNK = {
+    "numeric": ("", "2 +", "(("),
+    "vector": ("", "[1, ", "2 +"),
+    "matrix": ("", "[[1, 2], [3", "(("),
+    "expression": ("", "2 +", "(("),
+    "choice": ("", "ZZ"),
+    "multiselect": ("", "ZZ"),
+}
+
+
+def answer_text(part: Part, value: Any) -> str | list[str]:
+    """How a student would enter ``value`` for this part."""
+    if part.type == "multiselect":
+        return list(value)
+    return key_text(part.type, value, part.check)
+
+
+def self_test(spec: ExerciseSpec, seeds: Iterable[int] = range(50)) -> list[str]:
+    """Run the checks over ``seeds``; return one line per problem (empty when fine)."""
+    problems: list[str] = []
+    for seed in seeds:
+        where = f"{spec.id} seed {seed}"
+        try:
+            variant = generate(spec, seed)
+        except SpecError as exc:
+            problems.append(f"{where}: does not build: {exc}")
+            continue
+        problems += _check_variant(variant, where)
+    return problems
+
+
+def _check_variant(variant: Variant, where: str) -> list[str]:
+    problems: list[str] = []
+    data = variant.to_json()
+    if Variant.from_json(json.loads(json.dumps(data))).to_json() != data:
+        problems.append(f"{where}: the JSON round trip changes the variant")
+    public = json.dumps(variant.public_json())
+    if (
+        '"key"' in public
+        or '"mistakes"' in public
+        or (variant.solution_md and (variant.solution_md in public))
+    ):
+        problems.append(f"{where}: the public view leaks the key, mistakes or solution")
+    for part in variant.parts:
+        p_where = f"{where} part {part.id}"
+        result = judge(variant, part.id, answer_text(part, part.key))
+        if result.status != "correct":
+            problems.append(
+                f"{p_where}: the key {part.key_text!r} judges {result.status}: {result.feedback}"
+            )
+        for mistake in part.mistakes:
+            result = judge(variant, part.id, answer_text(part, mistake.value))
+            want = f"mistake:{mistake.code}"
+            if result.status != "incorrect" or result.note != want:
+                problems.append(
+                    f"{p_where}: mistake {mistake.code} judges {result.status} ({result.note}), "
+                    f"expected incorrect ({want})"
+                )
+        for junk in JUNK[part.type]:
+            result = judge(variant, part.id, junk)
+            if result.status != "invalid":
+                problems.append(f"{p_where}: junk {junk!r} judges {result.status}, not invalid")
+    return problems

@@ -1,0 +1,547 @@
+"""The exercise spec: dataclasses, and turning checked YAML data into them.
+
+``load_spec_text`` runs three passes and refuses the file whole if any finds a problem:
+the JSON Schema (shape and allowed values), the semantic rules (a known family, its
+options, names that exist, expressions that parse) and a trial generation (constraints
+that can be met, templates that render). Each problem carries the file, line and field.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path as FsPath
+from typing import Any
+
+from grader.exercises import expressions
+from grader.exercises.errors import SpecError
+from grader.exercises.errors import SpecProblem
+from grader.exercises.schema import SCHEMA_VERSION
+from grader.exercises.schema import SPEC_JSON_SCHEMA
+from grader.exercises.schema import validate
+from grader.exercises.templating import placeholders
+from grader.exercises.yamlsafe import Path
+from grader.exercises.yamlsafe import field_name
+from grader.exercises.yamlsafe import load_yaml
+
+logger = logging.getLogger(__name__)
+
+#: names the answer language gives a meaning already
+RESERVED_NAMES = frozenset(
+    {
+        "e",
+        "pi",
+        "exp",
+        "log",
+        "ln",
+        "sqrt",
+        "abs",
+        "sin",
+        "cos",
+        "tan",
+        "sinh",
+        "cosh",
+        "tanh",
+        "sigmoid",
+        "softplus",
+        "relu",
+        "max",
+        "min",
+        "seed",
+    }
+)
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """How to draw one parameter: a stepped range, a list of choices, or a fixed value."""
+
+    name: str
+    kind: str  # "range" | "choices" | "value"
+    low: float = 0.0
+    high: float = 0.0
+    step: float = 0.1
+    exclude: tuple[float, ...] = ()
+    choices: tuple[Any, ...] = ()
+    value: Any = None
+
+    @classmethod
+    def from_data(cls, name: str, data: Mapping[str, Any]) -> ParamSpec:
+        """Build from the format's mapping (already schema-checked)."""
+        if "range" in data:
+            low, high = data["range"]
+            return cls(
+                name,
+                "range",
+                low=low,
+                high=high,
+                step=data.get("step", 0.1),
+                exclude=tuple(data.get("exclude", ())),
+            )
+        if "choices" in data:
+            return cls(name, "choices", choices=tuple(data["choices"]))
+        return cls(name, "value", value=data["value"])
+
+
+@dataclass(frozen=True)
+class MistakeSpec:
+    """A mistake a part recognises, its credit (0..1) and feedback."""
+
+    code: str
+    credit: float = 0.0
+    feedback: str | None = None
+    answer: str | None = None
+
+
+@dataclass(frozen=True)
+class ChoiceSpec:
+    """One option of a declarative choice part."""
+
+    text: str
+    correct: bool = False
+    feedback: str | None = None
+
+
+@dataclass(frozen=True)
+class PartSpec:
+    """One answerable part of an exercise."""
+
+    id: str
+    prompt: str = ""
+    type: str | None = None
+    key: str | None = None
+    answer: str | None = None
+    choices: tuple[ChoiceSpec, ...] = ()
+    shuffle: bool = True
+    check: Mapping[str, Any] = field(default_factory=dict)
+    points: float = 1.0
+    hints: tuple[str, ...] = ()
+    mistakes: tuple[MistakeSpec, ...] = ()
+    mistakes_given: bool = False
+
+
+@dataclass(frozen=True)
+class ExerciseSpec:
+    """A validated exercise, ready for :func:`grader.exercises.generate`."""
+
+    id: str
+    title: str
+    version: int
+    prompt: str
+    parts: tuple[PartSpec, ...]
+    topics: tuple[str, ...] = ()
+    family: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    parameters: Mapping[str, ParamSpec] = field(default_factory=dict)
+    derived: Mapping[str, str] = field(default_factory=dict)
+    constraints: tuple[str, ...] = ()
+    solution: str = ""
+    schema_version: int = SCHEMA_VERSION
+    source: str = "<editor>"
+    data: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    lines: Mapping[Path, int] = field(default_factory=dict, compare=False, repr=False)
+    compiled: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def line_of(self, path: Path) -> int | None:
+        """The line of a field, or of its nearest ancestor that has one."""
+        while True:
+            if path in self.lines:
+                return self.lines[path]
+            if not path:
+                return None
+            path = path[:-1]
+
+    def part(self, part_id: str) -> PartSpec:
+        """The part with this id (KeyError when none)."""
+        for p in self.parts:
+            if p.id == part_id:
+                return p
+        raise KeyError(part_id)
+
+
+class _Collector:
+    """Gathers problems with their lines."""
+
+    def __init__(self, source: str, lines: Mapping[Path, int]) -> None:
+        self.source = source
+        self.lines = lines
+        self.problems: list[SpecProblem] = []
+
+    def line_of(self, path: Path) -> int | None:
+        while path not in self.lines and path:
+            path = path[:-1]
+        return self.lines.get(path)
+
+    def add(self, path: Path, message: str) -> None:
+        self.problems.append(
+            SpecProblem(self.source, self.line_of(path), field_name(path) or None, message)
+        )
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise SpecError(self.problems)
+
+
+def load_spec_text(text: str, source: str = "<editor>") -> ExerciseSpec:
+    """Parse, validate and trial-generate one exercise given as YAML text.
+
+    Raises:
+        SpecError: with every problem found (file, line, field, message).
+    """
+    data, lines = load_yaml(text, source)
+    return spec_from_data(data, source, lines)
+
+
+def load_spec_file(path: str | FsPath) -> ExerciseSpec:
+    """Load one exercise file; the SpecError names the file."""
+    path = FsPath(path)
+    source = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SpecError.single(source, f"cannot read the file: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError.single(source, f"not UTF-8 text (byte {exc.start})") from None
+    return load_spec_text(text, source)
+
+
+def spec_from_data(
+    data: Any, source: str = "<editor>", lines: Mapping[Path, int] | None = None
+) -> ExerciseSpec:
+    """Validate plain data (YAML or the editor's JSON) and build the spec."""
+    lines = lines or {}
+    out = _Collector(source, lines)
+    if not isinstance(data, Mapping):
+        out.add((), "an exercise file must be a mapping of fields (id, title, ...)")
+        out.raise_if_any()
+    for path, message in validate(data, SPEC_JSON_SCHEMA):
+        out.add(path, message)
+    out.raise_if_any()
+    spec = _build(data, source, lines, out)
+    out.raise_if_any()
+    from grader.exercises.generator import trial_generate
+
+    trial_generate(spec)
+    return spec
+
+
+def _build(
+    data: Mapping[str, Any], source: str, lines: Mapping[Path, int], out: _Collector
+) -> ExerciseSpec:
+    from grader.exercises.families import FAMILIES
+
+    family_name = data.get("family")
+    family = None
+    options = dict(data.get("options", {}))
+    params: dict[str, ParamSpec] = {}
+    if family_name is not None:
+        family = FAMILIES.get(family_name)
+        if family is None:
+            out.add(
+                ("family",),
+                f"unknown family {family_name!r}; known families: {', '.join(sorted(FAMILIES))}",
+            )
+            return _empty(data, source)
+        for path, message in validate(options, family.options_schema):
+            out.add(("options", *path), message)
+        if out.problems:
+            return _empty(data, source)
+        for path, message in family.validate_options(options):
+            out.add(("options", *path), message)
+        for name, decl in family.parameters.items():
+            params[name] = ParamSpec.from_data(name, decl)
+    elif "options" in data:
+        out.add(("options",), "options belong to a family; this exercise names no family")
+
+    for name, decl in data.get("parameters", {}).items():
+        path: Path = ("parameters", name)
+        if name in RESERVED_NAMES:
+            out.add(path, f"{name!r} is a function or constant of the answer language")
+            continue
+        kinds = [k for k in ("range", "choices", "value") if k in decl]
+        if len(kinds) != 1:
+            out.add(path, "give exactly one of range, choices or value")
+            continue
+        if kinds[0] != "range" and ("step" in decl or "exclude" in decl):
+            out.add(path, "step and exclude go with range only")
+            continue
+        p = ParamSpec.from_data(name, decl)
+        if p.kind == "range":
+            if not p.low < p.high:
+                out.add((*path, "range"), "the range must be [low, high] with low < high")
+                continue
+            if (p.high - p.low) / p.step > 1_000_000:
+                out.add((*path, "step"), "the step is too small for the range (over 10^6 values)")
+                continue
+        params[name] = p
+
+    compiled: dict[str, Any] = {}
+    known = set(params)
+    family_values = set(family.value_names(options)) if family is not None else set()
+
+    derived = dict(data.get("derived", {}))
+    for name, text in derived.items():
+        path = ("derived", name)
+        if name in known or name in RESERVED_NAMES:
+            out.add(path, f"the name {name!r} is already taken")
+            continue
+        expr = _compile(text, path, out)
+        if expr is not None:
+            unknown = expressions.free_names(expr) - known
+            if unknown:
+                out.add(path, _unknown_names(unknown, known))
+            compiled[f"derived.{name}"] = expr
+        known.add(name)
+
+    all_names = known | family_values
+    for i, text in enumerate(data.get("constraints", [])):
+        path = ("constraints", i)
+        try:
+            cmp = expressions.parse_comparison(text)
+        except expressions.ExprError as exc:
+            out.add(path, f"cannot parse: {exc.message}")
+            continue
+        unknown = expressions.free_names([cmp.lhs, cmp.rhs]) - all_names
+        if unknown:
+            out.add(path, _unknown_names(unknown, all_names))
+        compiled[f"constraints.{i}"] = cmp
+
+    template_names = all_names | {"seed"}
+    for key in ("prompt", "solution"):
+        _check_placeholders(data.get(key, ""), (key,), template_names, out)
+
+    parts = []
+    seen: set[str] = set()
+    quantities = family.quantities(options) if family is not None else {}
+    for i, pdata in enumerate(data["parts"]):
+        path = ("parts", i)
+        if pdata["id"] in seen:
+            out.add((*path, "id"), f"the part id {pdata['id']!r} is used twice")
+        seen.add(pdata["id"])
+        _check_placeholders(pdata.get("prompt", ""), (*path, "prompt"), template_names, out)
+        part = _build_part(pdata, path, family is not None, quantities, all_names, compiled, out)
+        if part is not None:
+            parts.append(part)
+
+    return ExerciseSpec(
+        id=data["id"],
+        title=data["title"],
+        version=data["version"],
+        prompt=data["prompt"],
+        parts=tuple(parts),
+        topics=tuple(data.get("topics", ())),
+        family=family_name,
+        options=options,
+        parameters=params,
+        derived=derived,
+        constraints=tuple(data.get("constraints", ())),
+        solution=data.get("solution", ""),
+        schema_version=data.get("schema_version", SCHEMA_VERSION),
+        source=source,
+        data=data,
+        lines=lines,
+        compiled=compiled,
+    )
+
+
+def _empty(data: Mapping[str, Any], source: str) -> ExerciseSpec:
+    return ExerciseSpec(id=str(data.get("id")), title="", version=1, prompt="", parts=())
+
+
+def _unknown_names(unknown: set[str], known: set[str]) -> str:
+    allowed = ", ".join(sorted(known)) or "none"
+    return f"unknown name(s) {', '.join(sorted(unknown))}; names defined here: {allowed}"
+
+
+def _compile(text: str, path: Path, out: _Collector) -> Any:
+    try:
+        return expressions.parse(text)
+    except expressions.ExprError as exc:
+        where = "" if exc.offset is None else f" at character {exc.offset + 1}"
+        out.add(path, f"cannot parse {text!r}{where}: {exc.message}")
+        return None
+
+
+def _check_placeholders(text: str, path: Path, names: set[str], out: _Collector) -> None:
+    for name, fmt in placeholders(text):
+        if name not in names:
+            out.add(path, f"the placeholder {{{{{name}}}}} names nothing; {_names(names)}")
+        elif fmt is not None and not re.fullmatch(r"\.\d{1,2}[fge]|plain|latex", fmt):
+            out.add(path, f"the format {fmt!r} is not allowed; use .3f, .4g, plain or latex")
+
+
+def _names(names: set[str]) -> str:
+    return "available: " + (", ".join(sorted(names)) or "none")
+
+
+def _build_part(
+    pdata: Mapping[str, Any],
+    path: Path,
+    from_family: bool,
+    quantities: Mapping[str, Any],
+    names: set[str],
+    compiled: dict[str, Any],
+    out: _Collector,
+) -> PartSpec | None:
+    ptype = pdata.get("type")
+    check = dict(pdata.get("check", {}))
+    mistakes = tuple(MistakeSpec(**m) for m in pdata.get("mistakes", ()))
+    choices = tuple(ChoiceSpec(**c) for c in pdata.get("choices", ()))
+    before = len(out.problems)
+    if from_family:
+        key = pdata.get("key")
+        for bad in ("answer", "choices"):
+            if bad in pdata:
+                out.add((*path, bad), f"{bad} is for declarative exercises; use key: with a family")
+        if key is None:
+            out.add(path, f"the field 'key' is required; the family computes: {_keys(quantities)}")
+            return None
+        if key not in quantities:
+            out.add(
+                (*path, "key"), f"unknown key {key!r}; the family computes: {_keys(quantities)}"
+            )
+            return None
+        info = quantities[key]
+        if ptype is not None and ptype != info.type:
+            out.add((*path, "type"), f"{key!r} is a {info.type} answer, not {ptype}")
+        ptype = info.type
+        for j, m in enumerate(mistakes):
+            if m.answer is not None:
+                out.add((*path, "mistakes", j, "answer"), "the family computes mistake answers")
+            if m.code not in info.mistakes:
+                known = ", ".join(info.mistakes) or "none"
+                out.add(
+                    (*path, "mistakes", j, "code"),
+                    f"unknown mistake {m.code!r} for {key!r}; known: {known}",
+                )
+    else:
+        if "key" in pdata:
+            out.add((*path, "key"), "key: needs a family; declarative parts use answer:")
+        if ptype is None:
+            out.add(path, "the field 'type' is required in a declarative exercise")
+            return None
+        if ptype in ("choice", "multiselect"):
+            _check_choices(pdata, choices, ptype, path, out)
+        else:
+            if "answer" not in pdata:
+                out.add(path, "the field 'answer' is required (an expression over parameters)")
+                return None
+            _compile_answer(pdata["answer"], ptype, check, (*path, "answer"), names, compiled, out)
+            for j, m in enumerate(mistakes):
+                mpath = (*path, "mistakes", j)
+                if m.answer is None:
+                    out.add(mpath, "a declarative mistake needs answer: (what the mistake gives)")
+                    continue
+                _compile_answer(m.answer, ptype, check, (*mpath, "answer"), names, compiled, out)
+    _check_check(ptype, check, (*path, "check"), out)
+    if len(out.problems) > before:
+        return None
+    return PartSpec(
+        id=pdata["id"],
+        prompt=pdata.get("prompt", ""),
+        type=ptype,
+        key=pdata.get("key"),
+        answer=pdata.get("answer"),
+        choices=choices,
+        shuffle=pdata.get("shuffle", True),
+        check=check,
+        points=pdata.get("points", 1.0),
+        hints=tuple(pdata.get("hints", ())),
+        mistakes=mistakes,
+        mistakes_given="mistakes" in pdata,
+    )
+
+
+def _keys(quantities: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k} ({v.type})" for k, v in quantities.items())
+
+
+def _check_choices(
+    pdata: Mapping[str, Any],
+    choices: tuple[ChoiceSpec, ...],
+    ptype: str,
+    path: Path,
+    out: _Collector,
+) -> None:
+    if not choices:
+        out.add(path, f"a {ptype} part needs choices: (a list of {{text, correct, feedback}})")
+        return
+    if "answer" in pdata:
+        out.add((*path, "answer"), "mark the right choices with correct: true instead")
+    n = sum(c.correct for c in choices)
+    if ptype == "choice" and n != 1:
+        out.add((*path, "choices"), f"a choice part needs exactly one correct choice, not {n}")
+    if ptype == "multiselect" and n < 1:
+        out.add((*path, "choices"), "a multiselect part needs at least one correct choice")
+    if pdata.get("mistakes"):
+        out.add((*path, "mistakes"), "give feedback on each wrong choice instead")
+
+
+_ARRAY_TYPES = {"vector": 1, "matrix": 2}
+
+
+def _compile_answer(
+    text: str,
+    ptype: str,
+    check: Mapping[str, Any],
+    path: Path,
+    names: set[str],
+    compiled: dict[str, Any],
+    out: _Collector,
+) -> None:
+    expr = _compile(text, path, out)
+    if expr is None:
+        return
+    depth = _depth(expr)
+    want = _ARRAY_TYPES.get(ptype, 0)
+    if depth != want:
+        shapes = {
+            0: "a single expression",
+            1: "a list [a, b, ...]",
+            2: "a list of rows [[a, b], ...]",
+        }
+        out.add(path, f"a {ptype} answer must be {shapes[want]}")
+        return
+    allowed = set(names)
+    if ptype == "expression":
+        allowed |= set(check.get("variables", ())) | set(check.get("definitions", {}))
+    unknown = expressions.free_names(expr) - allowed
+    if unknown:
+        out.add(path, _unknown_names(unknown, allowed))
+        return
+    compiled[field_name(path)] = expr
+
+
+def _depth(expr: Any) -> int:
+    if isinstance(expr, list):
+        return 1 + (max((_depth(x) for x in expr), default=0))
+    return 0
+
+
+def _check_check(ptype: str | None, check: Mapping[str, Any], path: Path, out: _Collector) -> None:
+    mode = check.get("mode")
+    if ptype == "expression":
+        if mode not in (None, "symbolic"):
+            out.add((*path, "mode"), "an expression answer is checked with mode: symbolic")
+        for name in check.get("domains", {}):
+            if name not in check.get("variables", ()):
+                out.add((*path, "domains", name), f"{name!r} is not one of the variables")
+        return
+    if ptype in ("choice", "multiselect"):
+        if check:
+            out.add(path, "choice parts take no check options")
+        return
+    symbolic_only = [k for k in ("variables", "domains", "definitions") if k in check]
+    for k in symbolic_only:
+        out.add((*path, k), f"{k} applies to expression answers only")
+    if mode == "symbolic":
+        out.add((*path, "mode"), "use relative, absolute, combined or sigfigs for numbers")
+    if mode == "sigfigs" and "sigfigs" not in check:
+        out.add(path, "mode: sigfigs needs sigfigs: N")
+    if "sigfigs" in check and mode not in (None, "sigfigs"):
+        out.add((*path, "sigfigs"), "sigfigs goes with mode: sigfigs")

@@ -1,0 +1,224 @@
+"""The stored variant: everything needed to show, judge and explain one exercise instance.
+
+A variant records the exercise id, spec version, seed, parameters and the answer key as
+plain data. Judging reads only this record, so a later change to the exercise or to a
+family never changes a grade already given. ``to_json``/``from_json`` round-trip exactly;
+``public_json`` is the student-safe view (no key, no mistakes, no solution). New keys are
+read with ``.get(key, default)`` and persisted keys are never renamed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+VARIANT_SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """An answer a usual mistake gives, with its feedback and credit (0..1)."""
+
+    code: str
+    feedback: str
+    value: Any
+    credit: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-safe dict."""
+        return {
+            "code": self.code,
+            "feedback": self.feedback,
+            "value": self.value,
+            "credit": self.credit,
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Mistake:
+        """Inverse of :meth:`to_json`."""
+        return cls(d["code"], d.get("feedback", ""), d.get("value"), float(d.get("credit", 0.0)))
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a variant: prompt, answer type, check options, key and mistakes."""
+
+    id: str
+    prompt_md: str
+    type: str
+    points: float
+    check: Mapping[str, Any]
+    key: Any
+    key_text: str
+    mistakes: tuple[Mistake, ...] = ()
+    choices: tuple[Mapping[str, str], ...] | None = None
+    hints: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-safe dict, answer key included."""
+        return {
+            "id": self.id,
+            "prompt_md": self.prompt_md,
+            "type": self.type,
+            "points": self.points,
+            "check": dict(self.check),
+            "key": self.key,
+            "key_text": self.key_text,
+            "mistakes": [m.to_json() for m in self.mistakes],
+            "choices": None if self.choices is None else [dict(c) for c in self.choices],
+            "hints": list(self.hints),
+        }
+
+    def public_json(self) -> dict[str, Any]:
+        """What a student may see before answering: no key and no mistakes."""
+        check = {k: v for k, v in self.check.items() if k in ("variables", "sigfigs", "mode")}
+        return {
+            "id": self.id,
+            "prompt_md": self.prompt_md,
+            "type": self.type,
+            "points": self.points,
+            "check": check,
+            "choices": None if self.choices is None else [dict(c) for c in self.choices],
+            "hints": list(self.hints),
+            "shape": _shape(self.key) if self.type in ("vector", "matrix") else None,
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Part:
+        """Inverse of :meth:`to_json`."""
+        choices = d.get("choices")
+        return cls(
+            id=d["id"],
+            prompt_md=d.get("prompt_md", ""),
+            type=d["type"],
+            points=float(d.get("points", 1.0)),
+            check=dict(d.get("check", {})),
+            key=d["key"],
+            key_text=d.get("key_text", ""),
+            mistakes=tuple(Mistake.from_json(m) for m in d.get("mistakes", ())),
+            choices=None if choices is None else tuple(dict(c) for c in choices),
+            hints=tuple(d.get("hints", ())),
+        )
+
+
+def _shape(key: Any) -> list[int]:
+    if isinstance(key, list) and key and isinstance(key[0], list):
+        return [len(key), len(key[0])]
+    return [len(key)] if isinstance(key, list) else []
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One generated instance of an exercise."""
+
+    exercise_id: str
+    spec_version: int
+    seed: int
+    params: Mapping[str, Any]
+    title: str
+    prompt_md: str
+    parts: tuple[Part, ...]
+    solution_md: str
+    diagram_svg: str | None = None
+    solution_diagram_svg: str | None = None
+    family: str | None = None
+    topics: tuple[str, ...] = ()
+    schema_version: int = VARIANT_SCHEMA_VERSION
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def part(self, part_id: str) -> Part:
+        """The part with this id.
+
+        Raises:
+            KeyError: no such part.
+        """
+        for p in self.parts:
+            if p.id == part_id:
+                return p
+        raise KeyError(f"variant of {self.exercise_id!r} has no part {part_id!r}")
+
+    def to_json(self) -> dict[str, Any]:
+        """The whole record as JSON-safe data (store this with the attempt)."""
+        return {
+            "schema_version": self.schema_version,
+            "exercise_id": self.exercise_id,
+            "spec_version": self.spec_version,
+            "seed": self.seed,
+            "params": dict(self.params),
+            "title": self.title,
+            "prompt_md": self.prompt_md,
+            "parts": [p.to_json() for p in self.parts],
+            "solution_md": self.solution_md,
+            "diagram_svg": self.diagram_svg,
+            "solution_diagram_svg": self.solution_diagram_svg,
+            "family": self.family,
+            "topics": list(self.topics),
+            "extra": dict(self.extra),
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Variant:
+        """Rebuild a stored variant (older records lack newer keys: defaults apply)."""
+        return cls(
+            exercise_id=d["exercise_id"],
+            spec_version=int(d["spec_version"]),
+            seed=int(d["seed"]),
+            params=dict(d.get("params", {})),
+            title=d.get("title", ""),
+            prompt_md=d.get("prompt_md", ""),
+            parts=tuple(Part.from_json(p) for p in d["parts"]),
+            solution_md=d.get("solution_md", ""),
+            diagram_svg=d.get("diagram_svg"),
+            solution_diagram_svg=d.get("solution_diagram_svg"),
+            family=d.get("family"),
+            topics=tuple(d.get("topics", ())),
+            schema_version=int(d.get("schema_version", VARIANT_SCHEMA_VERSION)),
+            extra=dict(d.get("extra", {})),
+        )
+
+    def public_json(self) -> dict[str, Any]:
+        """The student-safe view: prompt, parts and the plain diagram; no key or solution."""
+        return {
+            "schema_version": self.schema_version,
+            "exercise_id": self.exercise_id,
+            "spec_version": self.spec_version,
+            "seed": self.seed,
+            "title": self.title,
+            "prompt_md": self.prompt_md,
+            "parts": [p.public_json() for p in self.parts],
+            "diagram_svg": self.diagram_svg,
+            "topics": list(self.topics),
+        }
+
+
+@dataclass(frozen=True)
+class PartResult:
+    """The outcome of judging one answer to one part.
+
+    Attributes:
+        status: correct | incorrect | invalid | undetermined (from the checker).
+        score: credit earned, 0..1 (multiply by the part's points).
+        verdict: the checker's Verdict.
+        note: machine-readable code: ``correct``, ``mistake:<code>``, ``diagnosis:<code>``,
+            ``incorrect``, ``invalid``, ``undetermined``.
+        feedback: the sentence to show the student.
+    """
+
+    status: str
+    score: float
+    verdict: Any
+    note: str
+    feedback: str
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-safe dict (the verdict through its own ``to_json``)."""
+        verdict = self.verdict.to_json() if hasattr(self.verdict, "to_json") else None
+        return {
+            "status": self.status,
+            "score": self.score,
+            "note": self.note,
+            "feedback": self.feedback,
+            "verdict": verdict,
+        }
