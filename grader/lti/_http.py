@@ -1,0 +1,66 @@
+"""Small HTTP helpers shared by the JWKS and service clients (no framework, requests only)."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+USER_AGENT = "grader-lti/1.0 (+LTI 1.3 tool)"
+"""Sent on every outgoing call: some Moodle sites answer 403 to requests without a User-Agent."""
+
+DEFAULT_TIMEOUT = (3.05, 10.0)
+"""(connect, read) seconds; never wait on an LMS forever from a web request or worker."""
+
+
+class BodyTooLargeError(ValueError):
+    """The response exceeded the size cap."""
+
+
+def check_http_url(url: str) -> None:
+    """Refuse anything but absolute http(s) URLs (no file://, no SSRF via odd schemes)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("only absolute http(s) URLs are allowed")
+
+
+def read_capped(response: requests.Response, max_bytes: int) -> bytes:
+    """Read a streamed body, refusing more than ``max_bytes``."""
+    declared = response.headers.get("Content-Length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise BodyTooLargeError(f"body of {declared} bytes exceeds {max_bytes}")
+    chunks: list[bytes] = []
+    total = 0
+    for chunk in response.iter_content(chunk_size=65536):
+        total += len(chunk)
+        if total > max_bytes:
+            raise BodyTooLargeError(f"body exceeds {max_bytes} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def read_json_capped(response: requests.Response, max_bytes: int) -> Any:
+    """Read and parse a JSON body under a size cap."""
+    return json.loads(read_capped(response, max_bytes))
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+def media_type(content_type: str | None) -> str:
+    """``application/json; charset=utf-8`` → ``application/json``."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
