@@ -107,7 +107,7 @@ def _attempt(
         except (ArithmeticError, ValueError) as exc:
             raise _illposed(f"derived {name} is undefined ({exc})", ("derived", name)) from None
     out = family.build(drawn, spec.options, rng) if family is not None else FamilyOutput({}, {})
-    for k, v in out.values.items():
+    for k, v in {**out.drawn, **out.values}.items():
         values.setdefault(k, v)
     for i, text in enumerate(spec.constraints):
         if not spec.compiled[f"constraints.{i}"].holds(values):
@@ -123,7 +123,7 @@ def _attempt(
         exercise_id=spec.id,
         spec_version=spec.version,
         seed=seed,
-        params=_json_params(drawn),
+        params=_json_params({**drawn, **out.drawn}),
         title=spec.title,
         prompt_md=render(spec.prompt, values),
         parts=parts,

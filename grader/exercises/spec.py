@@ -253,7 +253,7 @@ def _build(
             return _empty(data, source)
         for path, message in family.validate_options(options):
             out.add(("options", *path), message)
-        for name, decl in family.parameters.items():
+        for name, decl in family.parameter_defaults(options).items():
             params[name] = ParamSpec.from_data(name, decl)
     elif "options" in data:
         out.add(("options",), "options belong to a family; this exercise names no family")

@@ -66,6 +66,8 @@ class FamilyOutput:
     solution_md: str = ""
     diagram_svg: str | None = None
     solution_diagram_svg: str | None = None
+    #: numbers the family drew itself (vectors, matrices), recorded with the parameters
+    drawn: dict[str, Any] = field(default_factory=dict)
 
 
 class Family:
@@ -81,6 +83,10 @@ class Family:
         "additionalProperties": False,
         "properties": {},
     }
+
+    def parameter_defaults(self, options: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+        """Default parameter declarations under these options (a spec may override each)."""
+        return dict(self.parameters)
 
     def quantities(self, options: Mapping[str, Any]) -> dict[str, QuantityInfo]:
         """The quantities that parts may ask for, under these options."""

@@ -1,0 +1,275 @@
+"""Families 2 and 3: one hidden unit, the chain rule, numerically and symbolically.
+
+z1 = w1 x + b1, h = f(z1), z2 = w2 h + b2, y = g(z2), L = (y − t)² ("sse") or ½(y − t)²
+("half_sse"). Then dL/dw2 = dL/dy · g'(z2) · h and dL/dw1 = dL/dy · g'(z2) · w2 · f'(z1) · x.
+The numbers come from the engine's MLP([1, 1, 1]) and its trace; the symbolic keys are
+written in the answer language over x, t, w1, b1, w2, b2 (students may also use z1, h, z2,
+y, which the check defines).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from typing import ClassVar
+
+import numpy as np
+
+from grader.exercises.diagram import Edge
+from grader.exercises.diagram import Node
+from grader.exercises.diagram import network_svg
+from grader.exercises.diagram import num
+from grader.exercises.families._engine import MLP
+from grader.exercises.families.base import Family
+from grader.exercises.families.base import FamilyOutput
+from grader.exercises.families.base import MistakeValue
+from grader.exercises.families.base import Quantity
+from grader.exercises.families.base import QuantityInfo
+from grader.exercises.families.base import require
+from grader.exercises.families.common import as_floats
+from grader.exercises.families.common import fmt
+from grader.exercises.families.common import pfmt
+
+ACTIVATIONS = ["sigmoid", "tanh", "softplus", "relu", "linear"]
+GRADS = ("dw1", "db1", "dw2", "db2")
+_MISTAKES = {
+    "dw2": ("forgot_activation_derivative", "sign_flipped", "forgot_factor_two", "forgot_input"),
+    "db2": ("forgot_activation_derivative", "sign_flipped", "forgot_factor_two"),
+    "dw1": (
+        "forgot_activation_derivative",
+        "forgot_output_derivative",
+        "forgot_weight",
+        "sign_flipped",
+        "forgot_factor_two",
+        "forgot_input",
+    ),
+    "db1": (
+        "forgot_activation_derivative",
+        "forgot_output_derivative",
+        "forgot_weight",
+        "sign_flipped",
+        "forgot_factor_two",
+    ),
+}
+FEEDBACK = {
+    "forgot_activation_derivative": "The chain rule passes through the activation: multiply "
+    "by its derivative at the pre-activation.",
+    "forgot_output_derivative": "The path from w1 to L also passes through the output "
+    "activation: multiply by g'(z2) too.",
+    "forgot_weight": "Going back from z2 to h multiplies by w2 (∂z2/∂h = w2).",
+    "sign_flipped": "Check the sign: dL/dy = 2(y − t), not 2(t − y).",
+    "forgot_factor_two": "The derivative of (y − t)² is 2(y − t): the factor 2 is missing.",
+    "extra_factor_two": "With L = ½(y − t)², dL/dy = y − t: there is no factor 2.",
+    "forgot_input": "The last factor is the input of that weight (∂z/∂w): x for w1, h for w2.",
+}
+
+OPTIONS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "hidden": {
+            "type": "array",
+            "items": {"type": "string", "enum": ACTIVATIONS},
+            "minItems": 1,
+        },
+        "output": {
+            "type": "array",
+            "items": {"type": "string", "enum": ACTIVATIONS},
+            "minItems": 1,
+        },
+        "loss": {"type": "string", "enum": ["sse", "half_sse"]},
+    },
+}
+
+
+def _factor_two_code(loss: str) -> str:
+    return "forgot_factor_two" if loss == "sse" else "extra_factor_two"
+
+
+def _mistake_codes(key: str, loss: str) -> tuple[str, ...]:
+    return tuple(_factor_two_code(loss) if c == "forgot_factor_two" else c for c in _MISTAKES[key])
+
+
+def _guard(name: str, z: float, where: str) -> None:
+    if name in ("sigmoid", "tanh"):
+        require(abs(z) <= 3.0, f"the {where} {name} saturates (|z| > 3)")
+    if name in ("relu", "softplus"):
+        require(z >= 0.1, f"the {where} {name} is flat or at its kink (z < 0.1)")
+
+
+class ChainNumeric(Family):
+    """dL/dw1, dL/db1, dL/dw2, dL/db2 as numbers for chosen activations f and g."""
+
+    name = "chain_rule_numeric"
+    description = "one hidden unit, chain rule, numeric gradients for w1, w2, b1, b2"
+    options_schema: ClassVar[dict[str, Any]] = OPTIONS_SCHEMA
+    parameters: ClassVar[dict[str, dict[str, Any]]] = {
+        "x": {"range": [-2.0, 2.0], "step": 0.1, "exclude": [0.0]},
+        "t": {"range": [-1.0, 1.0], "step": 0.1},
+        "w1": {"range": [-1.5, 1.5], "step": 0.1, "exclude": [0.0]},
+        "b1": {"range": [-1.0, 1.0], "step": 0.1},
+        "w2": {"range": [-1.5, 1.5], "step": 0.1, "exclude": [0.0]},
+        "b2": {"range": [-1.0, 1.0], "step": 0.1},
+    }
+
+    def parameter_defaults(self, options: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+        """The numbers, plus f and g drawn from the allowed activations."""
+        return {
+            **self.parameters,
+            "f": {"choices": list(options.get("hidden", ["sigmoid"]))},
+            "g": {"choices": list(options.get("output", ["linear"]))},
+        }
+
+    def quantities(self, options: Mapping[str, Any]) -> dict[str, QuantityInfo]:
+        """The four gradients, y, and all gradients as a vector."""
+        loss = options.get("loss", "sse")
+        out = {k: QuantityInfo("numeric", _mistake_codes(k, loss), f"dL/{k[1:]}") for k in GRADS}
+        out["y"] = QuantityInfo("numeric", (), "the output")
+        out["grads"] = QuantityInfo("vector", ("sign_flipped",), "[dL/dw1, dL/db1, dL/dw2, dL/db2]")
+        return out
+
+    def value_names(self, options: Mapping[str, Any]) -> tuple[str, ...]:
+        """Forward values and local derivatives for prompts and constraints."""
+        return ("z1", "h", "z2", "y", "dLdy", "fprime", "gprime", "f_tex", "g_tex")
+
+    def build(
+        self, params: Mapping[str, Any], options: Mapping[str, Any], rng: np.random.Generator
+    ) -> FamilyOutput:
+        """Gradients from the engine, mistakes from the same local factors."""
+        c = compute(params, options)
+        loss = c["loss"]
+        dLdy, gp, fp, x, h, w2 = c["dLdy"], c["gprime"], c["fprime"], c["x"], c["h"], c["w2"]
+        k2 = 2.0 if loss == "sse" else 0.5  # what a factor-2 slip multiplies by
+        m: dict[str, dict[str, float]] = {
+            "dw2": {
+                "forgot_activation_derivative": dLdy * h,
+                "forgot_input": dLdy * gp,
+                "forgot_factor_two": c["dw2"] / k2,
+            },
+            "db2": {"forgot_activation_derivative": dLdy, "forgot_factor_two": c["db2"] / k2},
+            "dw1": {
+                "forgot_activation_derivative": dLdy * gp * w2 * x,
+                "forgot_output_derivative": dLdy * w2 * fp * x,
+                "forgot_weight": dLdy * gp * fp * x,
+                "forgot_input": dLdy * gp * w2 * fp,
+                "forgot_factor_two": c["dw1"] / k2,
+            },
+            "db1": {
+                "forgot_activation_derivative": dLdy * gp * w2,
+                "forgot_output_derivative": dLdy * w2 * fp,
+                "forgot_weight": dLdy * gp * fp,
+                "forgot_factor_two": c["db1"] / k2,
+            },
+        }
+        quantities: dict[str, Quantity] = {}
+        for key in GRADS:
+            values = {**m[key], "sign_flipped": -c[key]}
+            ms = tuple(
+                MistakeValue(
+                    _factor_two_code(loss) if code == "forgot_factor_two" else code,
+                    values[code],
+                    FEEDBACK[_factor_two_code(loss) if code == "forgot_factor_two" else code],
+                )
+                for code in _MISTAKES[key]
+            )
+            quantities[key] = Quantity("numeric", c[key], ms)
+        vec = [c[k] for k in GRADS]
+        quantities["y"] = Quantity("numeric", c["y"])
+        quantities["grads"] = Quantity(
+            "vector",
+            vec,
+            (MistakeValue("sign_flipped", [-v for v in vec], FEEDBACK["sign_flipped"]),),
+        )
+        return FamilyOutput(
+            quantities,
+            values_of(c),
+            solution(c),
+            diagram(c, solution=False),
+            diagram(c, solution=True),
+        )
+
+
+def compute(params: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
+    """Forward and backward pass of the 1-1-1 network through the engine."""
+    x, t, w1, b1, w2, b2 = as_floats(params, "x", "t", "w1", "b1", "w2", "b2")
+    f, g = str(params["f"]), str(params["g"])
+    loss = options.get("loss", "sse")
+    net = MLP([1, 1, 1], [f, g], loss=loss, weights=[[[w1]], [[w2]]], biases=[[b1], [b2]])
+    bp = net.backprop([x], [t])
+    z1, z2 = float(bp.zs[0][0, 0]), float(bp.zs[1][0, 0])
+    h, y = float(bp.activations[1][0, 0]), float(bp.activations[2][0, 0])
+    _guard(f, z1, "hidden")
+    _guard(g, z2, "output")
+    require(abs(y - t) >= 0.05, "the output already matches the target")
+    trace = net.trace([x], [t])
+    dLdy = float(trace.value("dL/da^{(2)}_1"))
+    gprime = float(trace.value("da^{(2)}_1/dz^{(2)}_1"))
+    fprime = float(trace.value("da^{(1)}_1/dz^{(1)}_1"))
+    grads = bp.grads
+    out = {
+        "x": x, "t": t, "w1": w1, "b1": b1, "w2": w2, "b2": b2, "f": f, "g": g, "loss": loss,
+        "z1": z1, "h": h, "z2": z2, "y": y, "dLdy": dLdy, "gprime": gprime, "fprime": fprime,
+        "dw1": float(grads.weights[0][0, 0]), "db1": float(grads.biases[0][0]),
+        "dw2": float(grads.weights[1][0, 0]), "db2": float(grads.biases[1][0]),
+        "trace": trace,
+    }  # fmt: skip
+    for key in GRADS:
+        require(abs(out[key]) >= 0.01, f"{key} is too small to work with by hand")
+    return out
+
+
+_TEX = {
+    "sigmoid": r"\sigma",
+    "tanh": r"\tanh",
+    "softplus": r"\operatorname{softplus}",
+    "relu": r"\operatorname{ReLU}",
+    "linear": r"\operatorname{id}",
+}
+
+
+def values_of(c: Mapping[str, Any]) -> dict[str, Any]:
+    """Template values: numbers and the LaTeX names of f and g."""
+    keys = ("z1", "h", "z2", "y", "dLdy", "fprime", "gprime", "dw1", "db1", "dw2", "db2")
+    return {**{k: c[k] for k in keys}, "f_tex": _TEX[c["f"]], "g_tex": _TEX[c["g"]]}
+
+
+def solution(c: Mapping[str, Any]) -> str:
+    """The engine's trace, then the four chain-rule products with numbers."""
+    lines = [
+        "Notation: $w_1 = w^{(1)}_{11}$, $b_1 = b^{(1)}_1$, $w_2 = w^{(2)}_{11}$, "
+        "$b_2 = b^{(2)}_1$, $h = a^{(1)}_1$, $y = a^{(2)}_1$.",
+        "",
+        c["trace"].to_markdown("Forward and backward pass"),
+        "**The chain rule, factor by factor**",
+        "",
+    ]
+    rows = [
+        ("w_2", r"g'(z_2)\,h", ("dLdy", "gprime", "h"), "dw2"),
+        ("b_2", r"g'(z_2)", ("dLdy", "gprime"), "db2"),
+        ("w_1", r"g'(z_2)\,w_2\,f'(z_1)\,x", ("dLdy", "gprime", "w2", "fprime", "x"), "dw1"),
+        ("b_1", r"g'(z_2)\,w_2\,f'(z_1)", ("dLdy", "gprime", "w2", "fprime"), "db1"),
+    ]
+    dy = r"\frac{\partial L}{\partial y}"
+    for param, rule, factors, key in rows:
+        numbers = r" \cdot ".join(pfmt(c[f]) for f in factors)
+        lines.append(
+            f"- $\\frac{{\\partial L}}{{\\partial {param}}} = {dy}\\,{rule} = {numbers} = "
+            f"{fmt(c[key])}$"
+        )
+    return "\n".join(lines)
+
+
+def diagram(c: Mapping[str, Any], *, solution: bool) -> str:
+    """x → h → y with weights, biases and the target."""
+    layers = [
+        [Node("x", c["x"], kind="input")],
+        [Node("h", c["h"], bias=f"b₁ = {num(c['b1'])}, f = {c['f']}")],
+        [Node("y", c["y"], bias=f"b₂ = {num(c['b2'])}, g = {c['g']}", kind="output")],
+    ]
+    edges = [
+        Edge((0, 0), (1, 0), f"w₁ = {num(c['w1'])}", c["dw1"]),
+        Edge((1, 0), (2, 0), f"w₂ = {num(c['w2'])}", c["dw2"]),
+    ]
+    return network_svg(
+        layers, edges, targets=[f"t = {num(c['t'])}"], title="one hidden unit", solution=solution
+    )
