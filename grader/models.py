@@ -313,3 +313,39 @@ class Job(Base):
     created_at: Mapped[dt.datetime] = mapped_column(TZDateTime(), default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(TZDateTime())
     finished_at: Mapped[dt.datetime | None] = mapped_column(TZDateTime())
+
+
+class Webhook(Base):
+    """A course's subscription to signed grade events (HMAC-SHA256 over the body)."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    # The shared signing secret has to be readable to sign; it is never shown again.
+    secret: Mapped[str] = mapped_column(String(128))
+    events: Mapped[list[str]] = mapped_column(JSON, default=list)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(TZDateTime(), default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One event to POST to one webhook: an outbox row, retried with backoff until delivered."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(60))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|delivered|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(TZDateTime(), default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(TZDateTime(), default=utcnow)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(TZDateTime())
