@@ -11,6 +11,7 @@ from __future__ import annotations
 import click
 from flask.cli import FlaskGroup
 
+from grader.cli import api_cmds
 from grader.cli import checking_cmds
 from grader.cli import db_cmds
 from grader.cli import exercise_cmds
@@ -37,6 +38,6 @@ main = FlaskGroup(
     help="grader: teach backpropagation by grading it.",
 )
 
-for _module in (db_cmds, checking_cmds, exercise_cmds):
+for _module in (db_cmds, checking_cmds, exercise_cmds, api_cmds):
     for _command in _module.COMMANDS:
         main.add_command(_command)

@@ -1,0 +1,5 @@
+"""Placeholder: API token commands are added here."""
+
+import click
+
+COMMANDS: list[click.Command] = []
