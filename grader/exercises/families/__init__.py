@@ -5,11 +5,16 @@ A spec names a family by its key here; no instructor code is ever loaded.
 
 from __future__ import annotations
 
+from grader.exercises.families.activation_derivatives import ActivationDerivatives
 from grader.exercises.families.base import Family
 from grader.exercises.families.chain import ChainNumeric
 from grader.exercises.families.chain_symbolic import ChainSymbolic
 from grader.exercises.families.delta_rule import DeltaRule
+from grader.exercises.families.softplus_ssr import SoftplusSSR
 
-FAMILIES: dict[str, Family] = {f.name: f for f in (DeltaRule(), ChainNumeric(), ChainSymbolic())}
+FAMILIES: dict[str, Family] = {
+    f.name: f
+    for f in (DeltaRule(), ChainNumeric(), ChainSymbolic(), SoftplusSSR(), ActivationDerivatives())
+}
 
 __all__ = ["FAMILIES", "Family"]

@@ -6,6 +6,7 @@ change of the engine's layout touches one file.
 
 from __future__ import annotations
 
+from grader.engine.activations import ACTIVATIONS
 from grader.engine.mlp import MLP
 
-__all__ = ["MLP"]
+__all__ = ["ACTIVATIONS", "MLP"]
