@@ -56,6 +56,7 @@ def generate(spec: ExerciseSpec, seed: int, params: Mapping[str, object] | None 
     reasons: dict[str, int] = {}
     last_path: tuple[Any, ...] = ()
     free = any(p.kind != "value" and n not in fixed for n, p in spec.parameters.items())
+    free = free or (family is not None and family.draws)
     for _ in range(MAX_TRIES if free else 1):
         drawn = draw_all(spec.parameters, rng)
         drawn.update(fixed)

@@ -10,11 +10,19 @@ from grader.exercises.families.base import Family
 from grader.exercises.families.chain import ChainNumeric
 from grader.exercises.families.chain_symbolic import ChainSymbolic
 from grader.exercises.families.delta_rule import DeltaRule
+from grader.exercises.families.matrix_deltas import MatrixDeltas
 from grader.exercises.families.softplus_ssr import SoftplusSSR
 
 FAMILIES: dict[str, Family] = {
     f.name: f
-    for f in (DeltaRule(), ChainNumeric(), ChainSymbolic(), SoftplusSSR(), ActivationDerivatives())
+    for f in (
+        DeltaRule(),
+        ChainNumeric(),
+        ChainSymbolic(),
+        SoftplusSSR(),
+        ActivationDerivatives(),
+        MatrixDeltas(),
+    )
 }
 
 __all__ = ["FAMILIES", "Family"]

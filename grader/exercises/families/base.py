@@ -77,6 +77,8 @@ class Family:
     description: ClassVar[str] = ""
     #: default parameter declarations, in the format's own shape (``{"range": [..], "step": ..}``)
     parameters: ClassVar[dict[str, dict[str, Any]]] = {}
+    #: True when ``build`` draws numbers from the rng itself (so redrawing can help)
+    draws: ClassVar[bool] = False
     #: JSON Schema of ``options``; validated with the format's validator
     options_schema: ClassVar[dict[str, Any]] = {
         "type": "object",

@@ -1,0 +1,205 @@
+"""Family 6: backpropagation in matrix form for a 2-3-2 sigmoid network.
+
+With C = ½‖a² − y‖²: δ² = ∇_a C ⊙ σ'(z²), δ¹ = (W²)ᵀ δ² ⊙ σ'(z¹), ∂C/∂W² = δ² (a¹)ᵀ,
+∂C/∂W¹ = δ¹ xᵀ, ∂C/∂b = δ. Every number comes from the engine's ``MLP.backprop``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from typing import ClassVar
+
+import numpy as np
+
+from grader.engine.trace import fmt_array
+from grader.exercises.diagram import Edge
+from grader.exercises.diagram import Node
+from grader.exercises.diagram import network_svg
+from grader.exercises.diagram import num
+from grader.exercises.families._engine import MLP
+from grader.exercises.families.base import Family
+from grader.exercises.families.base import FamilyOutput
+from grader.exercises.families.base import MistakeValue
+from grader.exercises.families.base import Quantity
+from grader.exercises.families.base import QuantityInfo
+from grader.exercises.families.base import require
+from grader.exercises.families.base import tolist
+from grader.exercises.families.grid import grid_array
+
+FB = {
+    "forgot_activation_derivative": "δ is the error times σ'(z) of that layer (⊙ σ'(z)).",
+    "forgot_output_derivative": "δ² already includes σ'(z²); back-propagate δ², "
+    "not the raw error a² − y.",
+    "sign_flipped": "∇_a C = a − y for C = ½‖a − y‖², not y − a.",
+    "transposed": "∂C/∂W has the shape of W: rows are the layer's units, so it is δ aᵀ.",
+    "used_wrong_activation": "∂C/∂W² uses the activations feeding W², i.e. a¹, not x.",
+}
+
+
+def sig_prime(z: np.ndarray) -> np.ndarray:
+    """σ'(z) for the mistakes (the key itself comes from the engine)."""
+    s = 1.0 / (1.0 + np.exp(-z))
+    return s * (1.0 - s)
+
+
+class MatrixDeltas(Family):
+    """δ², δ¹ and the weight gradients of a 2-3-2 sigmoid network."""
+
+    name = "matrix_deltas"
+    description = "matrix form: deltas and weight gradients for a 2-3-2 network"
+    draws = True
+    parameters: ClassVar[dict[str, dict[str, Any]]] = {}
+
+    def quantities(self, options: Mapping[str, Any]) -> dict[str, QuantityInfo]:
+        """Deltas (vectors) and gradients (matrices)."""
+        return {
+            "delta_out": QuantityInfo(
+                "vector", ("forgot_activation_derivative", "sign_flipped"), "δ²"
+            ),
+            "delta_hidden": QuantityInfo(
+                "vector",
+                ("forgot_activation_derivative", "forgot_output_derivative", "sign_flipped"),
+                "δ¹",
+            ),
+            "grad_W2": QuantityInfo(
+                "matrix",
+                ("transposed", "forgot_activation_derivative", "sign_flipped"),
+                "∂C/∂W²",
+            ),
+            "grad_W1": QuantityInfo(
+                "matrix", ("transposed", "forgot_activation_derivative", "sign_flipped"), "∂C/∂W¹"
+            ),
+            "grad_b2": QuantityInfo("vector", ("sign_flipped",), "∂C/∂b²"),
+            "output": QuantityInfo("vector", (), "a²"),
+        }
+
+    def value_names(self, options: Mapping[str, Any]) -> tuple[str, ...]:
+        """The drawn arrays (LaTeX in prompts)."""
+        return ("x", "y", "W1", "b1", "W2", "b2")
+
+    def build(
+        self, params: Mapping[str, Any], options: Mapping[str, Any], rng: np.random.Generator
+    ) -> FamilyOutput:
+        """Draw the network, backpropagate with the engine, derive the mistakes."""
+        x = grid_array(rng, (2,), -1.0, 1.0)
+        W1 = grid_array(rng, (3, 2), -1.0, 1.0)
+        b1 = grid_array(rng, (3,), -0.5, 0.5, nonzero=False)
+        W2 = grid_array(rng, (2, 3), -1.5, 1.5)
+        b2 = grid_array(rng, (2,), -0.5, 0.5, nonzero=False)
+        y = rng.integers(0, 2, size=2).astype(float)
+        net = MLP(
+            [2, 3, 2], ["sigmoid", "sigmoid"], loss="half_sse", weights=[W1, W2], biases=[b1, b2]
+        )
+        bp = net.backprop(x[None, :], y[None, :])
+        z1, z2 = bp.zs[0][0], bp.zs[1][0]
+        a1, a2 = bp.activations[1][0], bp.activations[2][0]
+        require(bool(np.all(np.abs(z1) <= 3) and np.all(np.abs(z2) <= 3)), "a sigmoid saturates")
+        d2, d1 = bp.deltas[1][0], bp.deltas[0][0]
+        gW2, gW1 = bp.grads.weights[1], bp.grads.weights[0]
+        require(float(np.min(np.abs(d1))) >= 2e-3, "a hidden delta is almost zero")
+        require(float(np.min(np.abs(gW1))) >= 2e-3, "a gradient entry is almost zero")
+        err = a2 - y
+        d1_no_out = (W2.T @ err) * sig_prime(z1)
+
+        def mv(code: str, value: np.ndarray) -> MistakeValue:
+            return MistakeValue(code, tolist(value), FB[code])
+
+        quantities = {
+            "delta_out": Quantity(
+                "vector",
+                tolist(d2),
+                (mv("forgot_activation_derivative", err), mv("sign_flipped", -d2)),
+            ),
+            "delta_hidden": Quantity(
+                "vector",
+                tolist(d1),
+                (
+                    mv("forgot_activation_derivative", W2.T @ d2),
+                    mv("forgot_output_derivative", d1_no_out),
+                    mv("sign_flipped", -d1),
+                ),
+            ),
+            "grad_W2": Quantity(
+                "matrix",
+                tolist(gW2),
+                (
+                    mv("transposed", gW2.T),
+                    mv("forgot_activation_derivative", np.outer(err, a1)),
+                    mv("sign_flipped", -gW2),
+                ),
+            ),
+            "grad_W1": Quantity(
+                "matrix",
+                tolist(gW1),
+                (
+                    mv("transposed", gW1.T),
+                    mv("forgot_activation_derivative", np.outer(W2.T @ d2, x)),
+                    mv("sign_flipped", -gW1),
+                ),
+            ),
+            "grad_b2": Quantity("vector", tolist(bp.grads.biases[1]), (mv("sign_flipped", -d2),)),
+            "output": Quantity("vector", tolist(a2)),
+        }
+        A = fmt_array
+        solution = "\n".join(
+            [
+                "**Forward pass**",
+                "",
+                f"- $z^1 = W^1 x + b^1 = {A(z1)}$, $a^1 = \\sigma(z^1) = {A(a1)}$",
+                f"- $z^2 = W^2 a^1 + b^2 = {A(z2)}$, $a^2 = \\sigma(z^2) = {A(a2)}$",
+                "",
+                "**Backward pass** ($\\sigma'(z) = \\sigma(z)(1 - \\sigma(z))$)",
+                "",
+                f"- $\\nabla_a C = a^2 - y = {A(err)}$, $\\sigma'(z^2) = {A(sig_prime(z2))}$",
+                f"- $\\delta^2 = \\nabla_a C \\odot \\sigma'(z^2) = {A(d2)}$",
+                f"- $(W^2)^T \\delta^2 = {A(W2.T @ d2)}$, $\\sigma'(z^1) = {A(sig_prime(z1))}$",
+                f"- $\\delta^1 = (W^2)^T \\delta^2 \\odot \\sigma'(z^1) = {A(d1)}$",
+                f"- $\\frac{{\\partial C}}{{\\partial W^2}} = \\delta^2 (a^1)^T = {A(gW2)}$",
+                f"- $\\frac{{\\partial C}}{{\\partial W^1}} = \\delta^1 x^T = {A(gW1)}$",
+                "- $\\frac{\\partial C}{\\partial b^2} = \\delta^2$, "
+                "$\\frac{\\partial C}{\\partial b^1} = \\delta^1$",
+            ]
+        )
+        drawn = {
+            "x": tolist(x), "y": tolist(y), "W1": tolist(W1), "b1": tolist(b1),
+            "W2": tolist(W2), "b2": tolist(b2),
+        }  # fmt: skip
+        return FamilyOutput(
+            quantities,
+            {},
+            solution,
+            _diagram(x, y, W1, W2, a1, a2, gW1, gW2, False),
+            _diagram(x, y, W1, W2, a1, a2, gW1, gW2, True),
+            drawn=drawn,
+        )
+
+
+def _diagram(
+    x: np.ndarray,
+    y: np.ndarray,
+    W1: np.ndarray,
+    W2: np.ndarray,
+    a1: np.ndarray,
+    a2: np.ndarray,
+    gW1: np.ndarray,
+    gW2: np.ndarray,
+    solution: bool,
+) -> str:
+    layers = [
+        [Node(f"x{'₁₂'[i]}", float(x[i]), kind="input") for i in range(2)],
+        [Node(f"h{'₁₂₃'[j]}", float(a1[j])) for j in range(3)],
+        [Node(f"a{'₁₂'[k]}", float(a2[k]), kind="output") for k in range(2)],
+    ]
+    edges = [
+        Edge((0, i), (1, j), num(float(W1[j, i]), 3), float(gW1[j, i]))
+        for j in range(3)
+        for i in range(2)
+    ]
+    edges += [
+        Edge((1, j), (2, k), num(float(W2[k, j]), 3), float(gW2[k, j]))
+        for k in range(2)
+        for j in range(3)
+    ]
+    targets = [f"y{'₁₂'[k]} = {num(float(y[k]))}" for k in range(2)]
+    return network_svg(layers, edges, targets=targets, title="2-3-2 network", solution=solution)
