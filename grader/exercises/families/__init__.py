@@ -11,18 +11,19 @@ from grader.exercises.families.chain import ChainNumeric
 from grader.exercises.families.chain_symbolic import ChainSymbolic
 from grader.exercises.families.delta_rule import DeltaRule
 from grader.exercises.families.matrix_deltas import MatrixDeltas
+from grader.exercises.families.softmax_xent import SoftmaxCrossEntropy
 from grader.exercises.families.softplus_ssr import SoftplusSSR
 
-FAMILIES: dict[str, Family] = {
-    f.name: f
-    for f in (
-        DeltaRule(),
-        ChainNumeric(),
-        ChainSymbolic(),
-        SoftplusSSR(),
-        ActivationDerivatives(),
-        MatrixDeltas(),
-    )
-}
+_ALL: list[Family] = [
+    DeltaRule(),
+    ChainNumeric(),
+    ChainSymbolic(),
+    SoftplusSSR(),
+    ActivationDerivatives(),
+    MatrixDeltas(),
+    SoftmaxCrossEntropy(),
+]
+
+FAMILIES: dict[str, Family] = {f.name: f for f in _ALL}
 
 __all__ = ["FAMILIES", "Family"]
