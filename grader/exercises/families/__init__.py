@@ -11,6 +11,8 @@ from grader.exercises.families.chain import ChainNumeric
 from grader.exercises.families.chain_symbolic import ChainSymbolic
 from grader.exercises.families.delta_rule import DeltaRule
 from grader.exercises.families.matrix_deltas import MatrixDeltas
+from grader.exercises.families.minibatch import MiniBatch
+from grader.exercises.families.optimizer_step import OptimizerStep
 from grader.exercises.families.softmax_xent import SoftmaxCrossEntropy
 from grader.exercises.families.softplus_ssr import SoftplusSSR
 
@@ -22,6 +24,8 @@ _ALL: list[Family] = [
     ActivationDerivatives(),
     MatrixDeltas(),
     SoftmaxCrossEntropy(),
+    OptimizerStep(),
+    MiniBatch(),
 ]
 
 FAMILIES: dict[str, Family] = {f.name: f for f in _ALL}

@@ -13,8 +13,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from grader.engine.trace import fmt_array
 from grader.exercises.families._engine import MLP
+from grader.exercises.families._engine import fmt_array
 from grader.exercises.families.base import Family
 from grader.exercises.families.base import FamilyOutput
 from grader.exercises.families.base import MistakeValue
