@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from grader.exercises.families.activation_derivatives import ActivationDerivatives
 from grader.exercises.families.base import Family
+from grader.exercises.families.bptt import BPTT
 from grader.exercises.families.chain import ChainNumeric
 from grader.exercises.families.chain_symbolic import ChainSymbolic
 from grader.exercises.families.delta_rule import DeltaRule
@@ -26,6 +27,7 @@ _ALL: list[Family] = [
     SoftmaxCrossEntropy(),
     OptimizerStep(),
     MiniBatch(),
+    BPTT(),
 ]
 
 FAMILIES: dict[str, Family] = {f.name: f for f in _ALL}
