@@ -1,0 +1,371 @@
+"""Attempts: a student's own variant of a quiz item, and how far they have got.
+
+An attempt is created the first time a student opens a quiz item. Its seed is derived
+from the server secret and (user, quiz item), so it is stable, unguessable without the
+secret, and different for every student; it is stored anyway, with the whole variant
+(answer key included) generated from the exercise's *current* version at that moment.
+Later edits to the exercise never touch an attempt already issued.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Iterable
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from grader.errors import Conflict
+from grader.errors import NotFound
+from grader.exercises import ExerciseSpec
+from grader.exercises import SpecError
+from grader.exercises import generate
+from grader.exercises import load_spec_text
+from grader.models import Attempt
+from grader.models import ExerciseVersion
+from grader.models import GradeOverride
+from grader.models import Quiz
+from grader.models import QuizItem
+from grader.models import Submission
+from grader.models import User
+from grader.models import utcnow
+from grader.services import grading
+from grader.services import permissions
+
+logger = logging.getLogger(__name__)
+
+#: seeds fit a signed 32-bit INTEGER column on both databases
+SEED_BITS = 31
+
+
+def derive_seed(secret: str | bytes | None, user_id: int, quiz_item_id: int) -> int:
+    """A per-(user, quiz item) seed: HMAC of the ids under the server secret, or random."""
+    if not secret:
+        return secrets.randbits(SEED_BITS)
+    key = secret.encode() if isinstance(secret, str) else secret
+    digest = hmac.new(key, f"seed:{user_id}:{quiz_item_id}".encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big") & ((1 << SEED_BITS) - 1)
+
+
+@functools.lru_cache(maxsize=256)
+def _spec(source_yaml: str, source_name: str) -> ExerciseSpec:
+    # Versions are immutable, so a parsed spec can be reused for every new attempt.
+    return load_spec_text(source_yaml, source=source_name)
+
+
+def current_spec(session: Session, quiz_item: QuizItem) -> tuple[ExerciseVersion, ExerciseSpec]:
+    """The exercise version a new attempt gets, and its parsed spec."""
+    exercise = quiz_item.exercise
+    version = session.scalar(
+        select(ExerciseVersion).where(
+            ExerciseVersion.exercise_id == exercise.id,
+            ExerciseVersion.version == exercise.current_version,
+        )
+    )
+    if version is None:
+        raise NotFound(f"exercise {exercise.slug} has no version {exercise.current_version}")
+    return version, _spec(version.source_yaml, f"{exercise.slug}@v{version.version}")
+
+
+def find_attempt(session: Session, user: User, quiz_item: QuizItem) -> Attempt | None:
+    """The user's attempt at this item, if any."""
+    return session.scalar(
+        select(Attempt).where(Attempt.quiz_item_id == quiz_item.id, Attempt.user_id == user.id)
+    )
+
+
+def start_or_resume(
+    session: Session,
+    user: User,
+    quiz_item: QuizItem,
+    *,
+    secret: str | bytes | None = None,
+    now: dt.datetime | None = None,
+) -> Attempt:
+    """The user's attempt at ``quiz_item``, created (and committed) on first use.
+
+    Args:
+        secret: the server secret the seed is derived from; None draws a random seed.
+        now: the time the quiz's visibility is judged at.
+
+    Raises:
+        NotFound: the quiz is not visible to the user (unpublished, not yet open, or
+            not their course).
+        Conflict: the exercise cannot produce a variant (a broken exercise; staff are
+            told which).
+    """
+    from grader.services.courses import require_quiz_visible
+
+    now = now or utcnow()
+    quiz = quiz_item.quiz
+    require_quiz_visible(session, user, quiz, now)
+    attempt = find_attempt(session, user, quiz_item)
+    if attempt is not None:
+        return attempt
+    version, spec = current_spec(session, quiz_item)
+    seed = derive_seed(secret, user.id, quiz_item.id)
+    try:
+        variant = generate(spec, seed)
+    except SpecError as exc:
+        logger.error("quiz_item_id=%s cannot generate seed=%s: %s", quiz_item.id, seed, exc)
+        raise Conflict(
+            f"exercise {quiz_item.exercise.slug} could not build your variant; "
+            "your instructor has been told"
+        ) from None
+    attempt = Attempt(
+        quiz_item_id=quiz_item.id,
+        user_id=user.id,
+        exercise_version=version.version,
+        seed=seed,
+        variant=variant.to_json(),
+        created_at=now,
+    )
+    session.add(attempt)
+    try:
+        session.commit()
+    except IntegrityError:
+        # Two tabs opened the quiz at once: the other request created it first.
+        session.rollback()
+        existing = find_attempt(session, user, quiz_item)
+        if existing is None:
+            raise
+        return existing
+    logger.info(
+        "started attempt_id=%s user_id=%s quiz_item_id=%s seed=%s version=%s",
+        attempt.id,
+        user.id,
+        quiz_item.id,
+        seed,
+        version.version,
+    )
+    return attempt
+
+
+def get_attempt(session: Session, user: User, attempt_id: int) -> Attempt:
+    """An attempt the user may see (their own, or any in a course they teach).
+
+    Raises:
+        NotFound: no such attempt, or not the user's to see.
+    """
+    attempt = session.get(Attempt, attempt_id)
+    if attempt is None:
+        raise NotFound(f"no attempt {attempt_id}")
+    permissions.require_view_attempt(session, user, attempt)
+    return attempt
+
+
+# --------------------------------------------------------------------------- progress
+
+
+def part_weights(quiz_item: QuizItem, variant: dict[str, Any]) -> dict[str, float]:
+    """Points per part: the item's ``part_points`` when set, else the exercise's own
+    part points scaled so they add up to the item's points."""
+    parts = variant.get("parts", [])
+    if quiz_item.part_points:
+        return {p["id"]: float(quiz_item.part_points.get(p["id"], 0.0)) for p in parts}
+    total = sum(float(p.get("points", 1.0)) for p in parts) or 1.0
+    return {p["id"]: quiz_item.points * float(p.get("points", 1.0)) / total for p in parts}
+
+
+@dataclasses.dataclass
+class PartProgress:
+    """One part of one attempt, as the student sees it."""
+
+    part_id: str
+    points: float
+    tries_used: int
+    tries_left: int | None  # None: unlimited
+    credit: float | None  # 0..1, None before any graded answer
+    last: Submission | None
+    override: GradeOverride | None = None
+    submissions: list[Submission] = dataclasses.field(default_factory=list)
+
+    @property
+    def earned(self) -> float:
+        """Points earned so far."""
+        return (self.credit or 0.0) * self.points
+
+    @property
+    def solved(self) -> bool:
+        """Full credit reached."""
+        return self.credit is not None and self.credit >= 1.0
+
+    @property
+    def finished(self) -> bool:
+        """Nothing more to do here: solved, or out of tries."""
+        return self.solved or self.tries_left == 0
+
+
+@dataclasses.dataclass
+class AttemptProgress:
+    """Every part of one attempt, with totals."""
+
+    attempt: Attempt
+    parts: list[PartProgress]
+
+    @property
+    def earned(self) -> float:
+        return sum(p.earned for p in self.parts)
+
+    @property
+    def possible(self) -> float:
+        return sum(p.points for p in self.parts)
+
+    @property
+    def finished(self) -> bool:
+        return all(p.finished for p in self.parts)
+
+    def part(self, part_id: str) -> PartProgress:
+        for p in self.parts:
+            if p.part_id == part_id:
+                return p
+        raise KeyError(part_id)
+
+
+def tries_used(submissions: Iterable[Submission]) -> int:
+    """Tries used: graded answers that counted, and pending ones (they will count)."""
+    return sum(
+        1 for s in submissions if s.counts_as_try and s.status in ("pending", "graded", "error")
+    )
+
+
+def build_progress(
+    attempt: Attempt,
+    submissions: Sequence[Submission],
+    overrides: dict[tuple[int, str], GradeOverride],
+) -> AttemptProgress:
+    """Progress from rows already loaded (no queries: callers batch them)."""
+    quiz_item = attempt.quiz_item
+    allowed = quiz_item.quiz.attempts_allowed
+    weights = part_weights(quiz_item, attempt.variant)
+    by_part: dict[str, list[Submission]] = {pid: [] for pid in weights}
+    for s in sorted(submissions, key=lambda s: s.id):
+        by_part.setdefault(s.part_id, []).append(s)
+    parts = []
+    for pid, points in weights.items():
+        subs = by_part.get(pid, [])
+        used = tries_used(subs)
+        override = overrides.get((attempt.id, pid))
+        parts.append(
+            PartProgress(
+                part_id=pid,
+                points=points,
+                tries_used=used,
+                tries_left=None if allowed is None else max(allowed - used, 0),
+                credit=grading.part_credit(subs, override),
+                last=subs[-1] if subs else None,
+                override=override,
+                submissions=subs,
+            )
+        )
+    return AttemptProgress(attempt=attempt, parts=parts)
+
+
+def attempt_progress(session: Session, attempt: Attempt) -> AttemptProgress:
+    """Scores so far, tries used and left, per part of one attempt (two queries)."""
+    submissions = list(
+        session.scalars(
+            select(Submission).where(Submission.attempt_id == attempt.id).order_by(Submission.id)
+        )
+    )
+    return build_progress(attempt, submissions, grading.newest_overrides(session, [attempt.id]))
+
+
+def progress_for_attempts(
+    session: Session, attempts: Sequence[Attempt]
+) -> dict[int, AttemptProgress]:
+    """Progress of many attempts in a constant number of queries, keyed by attempt id."""
+    ids = [a.id for a in attempts]
+    if not ids:
+        return {}
+    by_attempt: dict[int, list[Submission]] = {i: [] for i in ids}
+    for s in session.scalars(
+        select(Submission).where(Submission.attempt_id.in_(ids)).order_by(Submission.id)
+    ):
+        by_attempt[s.attempt_id].append(s)
+    overrides = grading.newest_overrides(session, ids)
+    return {a.id: build_progress(a, by_attempt[a.id], overrides) for a in attempts}
+
+
+@dataclasses.dataclass(frozen=True)
+class QuizScore:
+    """A student's score so far on one quiz."""
+
+    earned: float
+    possible: float
+    started: int  # items with an attempt
+    items: int
+
+
+def quiz_scores(session: Session, user: User, quizzes: Sequence[Quiz]) -> dict[int, QuizScore]:
+    """Score so far per quiz for one user, in a constant number of queries."""
+    quiz_ids = [q.id for q in quizzes]
+    if not quiz_ids:
+        return {}
+    items = list(session.scalars(select(QuizItem).where(QuizItem.quiz_id.in_(quiz_ids))))
+    attempts = list(
+        session.scalars(
+            select(Attempt)
+            .join(QuizItem, QuizItem.id == Attempt.quiz_item_id)
+            .where(QuizItem.quiz_id.in_(quiz_ids), Attempt.user_id == user.id)
+        )
+    )
+    progress = progress_for_attempts(session, attempts)
+    earned: dict[int, float] = dict.fromkeys(quiz_ids, 0.0)
+    started: dict[int, int] = dict.fromkeys(quiz_ids, 0)
+    for a in attempts:
+        qid = a.quiz_item.quiz_id
+        earned[qid] += progress[a.id].earned
+        started[qid] += 1
+    possible: dict[int, float] = dict.fromkeys(quiz_ids, 0.0)
+    count: dict[int, int] = dict.fromkeys(quiz_ids, 0)
+    for item in items:
+        possible[item.quiz_id] += item.points
+        count[item.quiz_id] += 1
+    return {
+        qid: QuizScore(earned[qid], possible[qid], started[qid], count[qid]) for qid in quiz_ids
+    }
+
+
+# --------------------------------------------------------------------------- solutions
+
+
+def solution_visible(
+    quiz: Quiz,
+    attempt: Attempt | None = None,
+    now: dt.datetime | None = None,
+    *,
+    progress: AttemptProgress | None = None,
+) -> bool:
+    """Whether a student may see the worked solution (and so the answer key) now.
+
+    ``show_solutions``: ``always``; ``never``; ``after_due`` (once the quiz no longer
+    accepts answers from anyone: the due date, or the end of the late window); or
+    ``after_last_try`` (that, or once every part of this attempt is solved or out of
+    tries; needs ``progress``).
+    """
+    now = now or utcnow()
+    mode = quiz.show_solutions
+    if mode == "always":
+        return True
+    if mode == "never":
+        return False
+    end = grading.closes_at(quiz)
+    closed = end is not None and now > end
+    if mode == "after_due":
+        return closed
+    if mode == "after_last_try":
+        if closed:
+            return True
+        return progress is not None and progress.attempt is attempt and progress.finished
+    logger.warning("quiz_id=%s has unknown show_solutions %r; hiding", quiz.id, mode)
+    return False

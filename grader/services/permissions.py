@@ -1,0 +1,110 @@
+"""Who may see and do what on the student side, checked here rather than in the views.
+
+* a site ``admin`` may see everything;
+* course ``instructor`` and ``ta`` members see their course's quizzes, attempts and
+  submissions (the instructor pages check their own, finer rules);
+* a ``student`` sees only their own attempts and submissions, and only published quizzes
+  that have opened.
+
+Something a user may not even know exists (another student's submission, an unpublished
+quiz) answers NotFound, so ids cannot be probed; a refusal the user can understand (a
+course they are not enrolled in) answers Forbidden.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from grader.errors import Forbidden
+from grader.errors import NotFound
+from grader.models import Attempt
+from grader.models import Enrolment
+from grader.models import QuizItem
+from grader.models import User
+
+#: course roles that count as staff on the student side
+STAFF_ROLES = ("instructor", "ta")
+
+
+def is_admin(user: User) -> bool:
+    """Site administrators may see every course."""
+    return user.role == "admin" and user.is_active
+
+
+def course_role(session: Session, user: User, course_id: int) -> str | None:
+    """The user's role in the course (``instructor``, ``ta``, ``student``) or None."""
+    return session.scalar(
+        select(Enrolment.role).where(Enrolment.course_id == course_id, Enrolment.user_id == user.id)
+    )
+
+
+def is_course_staff(session: Session, user: User, course_id: int) -> bool:
+    """True for the course's instructors and TAs, and for admins."""
+    return is_admin(user) or course_role(session, user, course_id) in STAFF_ROLES
+
+
+def require_member(session: Session, user: User, course_id: int) -> str:
+    """The user's role in the course; admins count as ``instructor``.
+
+    Raises:
+        Forbidden: the user is not enrolled in the course.
+    """
+    if is_admin(user):
+        return "instructor"
+    role = course_role(session, user, course_id)
+    if role is None:
+        raise Forbidden(f"you are not enrolled in course {course_id}")
+    return role
+
+
+def require_staff(session: Session, user: User, course_id: int) -> str:
+    """Like :func:`require_member`, but only instructors, TAs and admins pass.
+
+    Raises:
+        Forbidden: the user is not staff of the course.
+    """
+    role = require_member(session, user, course_id)
+    if role not in STAFF_ROLES:
+        raise Forbidden(f"only the course's instructors and TAs may do this (course {course_id})")
+    return role
+
+
+def attempt_course_id(session: Session, attempt: Attempt) -> int:
+    """The course an attempt belongs to (one small query when not loaded)."""
+    from grader.models import Quiz
+
+    course_id = session.scalar(
+        select(Quiz.course_id)
+        .join(QuizItem, QuizItem.quiz_id == Quiz.id)
+        .where(QuizItem.id == attempt.quiz_item_id)
+    )
+    assert course_id is not None, f"attempt {attempt.id} has no quiz"
+    return course_id
+
+
+def can_view_attempt(session: Session, user: User, attempt: Attempt) -> bool:
+    """Owners see their attempts; staff of the course and admins see everyone's."""
+    if attempt.user_id == user.id:
+        return True
+    return is_course_staff(session, user, attempt_course_id(session, attempt))
+
+
+def require_view_attempt(session: Session, user: User, attempt: Attempt) -> None:
+    """Raises NotFound (not Forbidden: ids must not be probed) unless the user may see it."""
+    if not can_view_attempt(session, user, attempt):
+        raise NotFound(f"no attempt {attempt.id}")
+
+
+def require_attempt_owner(session: Session, user: User, attempt: Attempt) -> None:
+    """Only the student whose attempt it is may answer in it.
+
+    Raises:
+        NotFound: someone else's attempt, for a student.
+        Forbidden: staff looking at a student's attempt (they may see it, not answer it).
+    """
+    if attempt.user_id == user.id and user.is_active:
+        return
+    if can_view_attempt(session, user, attempt):
+        raise Forbidden("only the student may answer in their own attempt")
+    raise NotFound(f"no attempt {attempt.id}")

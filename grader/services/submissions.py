@@ -1,0 +1,228 @@
+"""Submitting an answer: store it first, then grade it.
+
+``submit`` has two durability points, as the architecture prescribes: the answer is
+committed as a ``pending`` row before the judge runs, and the grade is committed after.
+A crash (or a bug in the judge) in between leaves a pending row that
+:func:`regrade_pending` finishes later; an answer the student saw accepted is never lost.
+
+Double clicks and browser retries carry the same idempotency key (one per rendered
+form), so they return the first submission instead of grading twice; the unique
+constraint on (attempt, key) settles the race between two simultaneous requests.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from grader.errors import BadRequest
+from grader.errors import Conflict
+from grader.errors import NotFound
+from grader.models import Attempt
+from grader.models import Submission
+from grader.models import User
+from grader.models import utcnow
+from grader.services import grading
+from grader.services import permissions
+
+logger = logging.getLogger(__name__)
+
+#: longer answers are refused before they are stored (the judge caps at 5000 anyway)
+MAX_ANSWER_LENGTH = 10_000
+MAX_KEY_LENGTH = 64
+
+
+def find_by_key(session: Session, attempt_id: int, idempotency_key: str) -> Submission | None:
+    """The submission already stored under this key for this attempt."""
+    return session.scalar(
+        select(Submission).where(
+            Submission.attempt_id == attempt_id, Submission.idempotency_key == idempotency_key
+        )
+    )
+
+
+def _tries_used(session: Session, attempt_id: int, part_id: str) -> int:
+    count = session.scalar(
+        select(func.count(Submission.id)).where(
+            Submission.attempt_id == attempt_id,
+            Submission.part_id == part_id,
+            Submission.counts_as_try.is_(True),
+            Submission.status.in_(("pending", "graded", "error")),
+        )
+    )
+    return int(count or 0)
+
+
+def _part_ids(attempt: Attempt) -> list[str]:
+    return [p["id"] for p in attempt.variant.get("parts", [])]
+
+
+def submit(
+    session: Session,
+    *,
+    user: User,
+    attempt: Attempt,
+    part_id: str,
+    raw_answer: str,
+    idempotency_key: str | None,
+    now: dt.datetime | None = None,
+) -> Submission:
+    """Store one answer to one part, then grade it.
+
+    Returns the graded submission; or the earlier one stored under the same key; or,
+    when grading itself failed, the stored ``pending`` one (it is logged, and
+    :func:`regrade_pending` will finish it).
+
+    Raises:
+        NotFound: not the user's attempt, or no such part.
+        Forbidden: staff trying to answer in a student's attempt.
+        BadRequest: an oversized answer or key.
+        Conflict: the quiz does not accept answers now, or no tries are left.
+    """
+    now = now or utcnow()
+    permissions.require_attempt_owner(session, user, attempt)
+    if part_id not in _part_ids(attempt):
+        raise NotFound(f"attempt {attempt.id} has no part {part_id!r}")
+    if idempotency_key is not None:
+        idempotency_key = idempotency_key.strip() or None
+    if idempotency_key is not None:
+        if len(idempotency_key) > MAX_KEY_LENGTH:
+            raise BadRequest(f"idempotency key longer than {MAX_KEY_LENGTH} characters")
+        existing = find_by_key(session, attempt.id, idempotency_key)
+        if existing is not None:
+            return existing
+    if len(raw_answer) > MAX_ANSWER_LENGTH:
+        raise BadRequest(f"answers are limited to {MAX_ANSWER_LENGTH} characters")
+
+    quiz = attempt.quiz_item.quiz
+    if not grading.accepts_answers(quiz, now):
+        raise Conflict(f"the quiz {quiz.title!r} does not accept answers now")
+    # Serialise submits to one attempt on PostgreSQL so two tabs cannot both use the last
+    # try (SQLite serialises writers anyway; FOR UPDATE is omitted there).
+    session.execute(select(Attempt.id).where(Attempt.id == attempt.id).with_for_update())
+    allowed = quiz.attempts_allowed
+    if allowed is not None and _tries_used(session, attempt.id, part_id) >= allowed:
+        raise Conflict(f"no tries left for part {part_id} (allowed: {allowed})")
+
+    submission = Submission(
+        attempt_id=attempt.id,
+        part_id=part_id,
+        raw_answer=raw_answer,
+        idempotency_key=idempotency_key,
+        status="pending",
+        is_late=grading.is_late(quiz, now),
+        created_at=now,
+    )
+    session.add(submission)
+    try:
+        session.commit()
+    except IntegrityError:
+        # The same key arrived twice at once; the other request stored it first.
+        session.rollback()
+        if idempotency_key is not None:
+            existing = find_by_key(session, attempt.id, idempotency_key)
+            if existing is not None:
+                return existing
+        raise
+    logger.info(
+        "stored submission_id=%s attempt_id=%s part=%s", submission.id, attempt.id, part_id
+    )
+    try:
+        grading.grade_submission(session, submission, now=now)
+    except Exception:
+        # Stored but not graded: the student's answer is safe; regrade_pending finishes it.
+        logger.exception("grading failed submission_id=%s; left pending", submission.id)
+        session.rollback()
+        refreshed = session.get(Submission, submission.id)
+        assert refreshed is not None
+        return refreshed
+    return submission
+
+
+@dataclasses.dataclass
+class RegradeReport:
+    """What :func:`regrade_pending` did."""
+
+    graded: int = 0
+    failed: int = 0
+    failed_ids: list[int] = dataclasses.field(default_factory=list)
+
+
+def regrade_pending(
+    session: Session,
+    *,
+    older_than: dt.timedelta = dt.timedelta(seconds=0),
+    limit: int | None = None,
+    now: dt.datetime | None = None,
+) -> RegradeReport:
+    """Grade submissions left ``pending`` (a crash between storing and grading).
+
+    Rows are taken oldest first, each committed on its own, so a failing one is logged,
+    stays pending, and does not stop the rest.
+
+    Args:
+        older_than: skip rows younger than this (a request may still be grading them).
+        limit: at most this many rows.
+    """
+    now = now or utcnow()
+    cutoff = now - older_than
+    query = (
+        select(Submission.id)
+        .where(Submission.status == "pending", Submission.created_at <= cutoff)
+        .order_by(Submission.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    ids = list(session.scalars(query))
+    report = RegradeReport()
+    for submission_id in ids:
+        submission = session.get(Submission, submission_id)
+        if submission is None or submission.status != "pending":
+            continue
+        try:
+            grading.grade_submission(session, submission, now=now)
+        except Exception:
+            logger.exception("regrade of pending submission_id=%s failed", submission_id)
+            session.rollback()
+            report.failed += 1
+            report.failed_ids.append(submission_id)
+            continue
+        report.graded += 1
+    if ids:
+        logger.info("regraded pending: graded=%s failed=%s", report.graded, report.failed)
+    return report
+
+
+def get_submission(session: Session, user: User, submission_id: int) -> Submission:
+    """A submission the user may see (their own, or one in a course they teach).
+
+    Raises:
+        NotFound: no such submission, or not the user's to see.
+    """
+    submission = session.get(Submission, submission_id)
+    if submission is None:
+        raise NotFound(f"no submission {submission_id}")
+    if not permissions.can_view_attempt(session, user, submission.attempt):
+        raise NotFound(f"no submission {submission_id}")
+    return submission
+
+
+def history(session: Session, user: User, attempts: list[Attempt]) -> list[Submission]:
+    """Every submission of these attempts (the caller checked they are the user's), newest
+    first."""
+    ids = [a.id for a in attempts if a.user_id == user.id]
+    if not ids:
+        return []
+    return list(
+        session.scalars(
+            select(Submission)
+            .where(Submission.attempt_id.in_(ids))
+            .order_by(Submission.created_at.desc(), Submission.id.desc())
+        )
+    )
