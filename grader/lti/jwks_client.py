@@ -18,7 +18,7 @@ from typing import Protocol
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt import PyJWK
-from jwt.exceptions import PyJWKError
+from jwt.exceptions import PyJWTError
 
 from grader.lti._http import DEFAULT_TIMEOUT
 from grader.lti._http import USER_AGENT
@@ -64,7 +64,7 @@ def parse_jwks(document: Any) -> dict[str, PyJWK]:
             continue
         try:
             key = PyJWK(jwk, algorithm="RS256")
-        except PyJWKError:
+        except PyJWTError:
             logger.warning("skipping an unparsable JWK kid=%s", kid)
             continue
         if not isinstance(key.key, rsa.RSAPublicKey) or key.key.key_size < MIN_KEY_SIZE:
