@@ -1,0 +1,49 @@
+"""Answer checking: a safe expression language, equivalence, tolerances, feedback.
+
+Nothing here runs student text as code: our own tokenizer and parser build a small tree
+from a whitelist, with limits on length, nesting, size and exponents checked before any
+arithmetic. Symbolic answers are decided by evaluating both sides with mpmath at seeded
+random points on the declared domains (30 digits, re-checked at 60 and 120 when they
+differ), within a time budget that ends in ``undetermined`` rather than a guess.
+
+Public API::
+
+    Verdict, Diagnosis, Preview, ParseError
+    parse, preview, check_expression, check_numeric, check_array, check_choice, check
+
+Defaults: symbolic checks get 1 s; numeric checks use ``combined`` mode with
+``rtol=0.01`` and ``atol=1e-8`` (see :mod:`grader.checking.numeric` for why), all
+tolerance boundaries inclusive.
+"""
+
+from grader.checking.choice import check_choice
+from grader.checking.dispatch import check
+from grader.checking.errors import ParseError
+from grader.checking.expression import check_expression
+from grader.checking.expression import parse
+from grader.checking.expression import preview
+from grader.checking.numeric import DEFAULT_ATOL
+from grader.checking.numeric import DEFAULT_MODE
+from grader.checking.numeric import DEFAULT_RTOL
+from grader.checking.numeric import check_array
+from grader.checking.numeric import check_numeric
+from grader.checking.verdict import Diagnosis
+from grader.checking.verdict import Preview
+from grader.checking.verdict import Verdict
+
+__all__ = [
+    "DEFAULT_ATOL",
+    "DEFAULT_MODE",
+    "DEFAULT_RTOL",
+    "Diagnosis",
+    "ParseError",
+    "Preview",
+    "Verdict",
+    "check",
+    "check_array",
+    "check_choice",
+    "check_expression",
+    "check_numeric",
+    "parse",
+    "preview",
+]

@@ -1,0 +1,214 @@
+"""Localising the error in a wrong expression, by probing at the points already drawn.
+
+We know the reference expression, so instead of a bare "incorrect" we test a few
+cheap hypotheses numerically: the sign is flipped, the answer is off by a constant
+factor (2, 1/2, ...), by a declared symbol (a missing learning rate ``eta`` or weight
+``w2``) or by an activation derivative (a missing ``σ(z)(1-σ(z))``), or an additive
+term is missing or extra.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Sequence
+from fractions import Fraction
+
+from grader.checking.equivalence import PRECISIONS
+from grader.checking.equivalence import Comparison
+from grader.checking.equivalence import Sample
+from grader.checking.evaluate import Compiled
+from grader.checking.evaluate import Env
+from grader.checking.evaluate import Overflow
+from grader.checking.evaluate import Undefined
+from grader.checking.evaluate import Value
+from grader.checking.evaluate import compile_node
+from grader.checking.nodes import Node
+from grader.checking.render import to_text
+from grader.checking.verdict import Diagnosis
+
+_RTOL = 1e-12
+
+
+def close(x: Value, y: Value, rtol: float = _RTOL) -> bool:
+    """Whether two sampled values agree to ``rtol`` (relative to the larger one)."""
+    return bool(abs(x - y) <= rtol * max(abs(x), abs(y), 1e-300))
+
+
+def nice_fraction(value: Value) -> Fraction | None:
+    """``value`` as a small fraction (like 2, 1/2 or -3/2) when it is one."""
+    try:
+        as_float = float(value)
+    except (OverflowError, ValueError):
+        return None
+    guess = Fraction(as_float).limit_denominator(12)
+    if abs(guess.numerator) > 1000 or guess == 0:
+        return None
+    if not close(value, guess.numerator / guess.denominator, 1e-12):
+        return None
+    return guess
+
+
+def factor_message(factor: Fraction) -> str:
+    """A sentence for an answer that is ``factor`` times the correct one."""
+    if factor == 2:
+        return "Your answer is twice the correct value: is there an extra factor of 2?"
+    if factor == Fraction(1, 2):
+        return "Your answer is half the correct value: is a factor of 2 missing?"
+    if factor == -2:
+        return "Your answer is -2 times the correct value: check the sign and a factor of 2."
+    if factor == Fraction(-1, 2):
+        return "Your answer is -1/2 times the correct value: check the sign and a factor of 2."
+    return f"Your answer is off by a constant factor of {factor}."
+
+
+def _activation_factors(expected: Node) -> list[tuple[str, Compiled]]:
+    """Derivative factors of activations in the key, e.g. ``sigmoid(z)*(1 - sigmoid(z))``."""
+    found: list[tuple[str, Compiled]] = []
+    seen: set[str] = set()
+    for node in expected.walk():
+        if node.op != "call" or node.value not in ("sigmoid", "tanh"):
+            continue
+        inner = to_text(node.args[0])
+        label = (
+            f"sigmoid({inner})*(1 - sigmoid({inner}))"
+            if node.value == "sigmoid"
+            else f"1 - tanh({inner})^2"
+        )
+        if label in seen:
+            continue
+        seen.add(label)
+        argument = compile_node(node.args[0])
+
+        def derivative(env: Env, argument: Compiled = argument, kind: object = node.value) -> Value:
+            x = argument(env)
+            if kind == "sigmoid":
+                s = 1 / (1 + env.ctx.exp(-x))
+                return s * (1 - s)
+            return 1 - env.ctx.tanh(x) ** 2
+
+        found.append((label, derivative))
+    return found
+
+
+def _terms(root: Node) -> list[tuple[int, Node]]:
+    node = root.unwrap()
+    if node.op != "add":
+        return []
+    return list(zip(node.value, node.args, strict=True))  # type: ignore[call-overload]
+
+
+def diagnose(
+    comparison: Comparison,
+    expected: Node,
+    answer: Node,
+    answer_text: str,
+    symbols: Sequence[str],
+    samples: list[Sample],
+) -> Diagnosis | None:
+    """The most specific hypothesis that explains every sampled point, if any."""
+    points = [s for s in samples if s.expected is not None][:6]
+    if len(points) < 4:
+        points += comparison.more_samples(6 - len(points))
+    if not points:
+        return None
+    # Re-evaluate at one precision so every value shares a context.
+    candidates: dict[str, Compiled] = {}
+    for name in symbols:
+        candidates[f"symbol:{name}"] = compile_node(Node("name", value=name))
+    for label, function in _activation_factors(expected):
+        candidates[f"activation:{label}"] = function
+    expected_terms = _terms(expected)
+    answer_terms = _terms(answer)
+    for index, (sign, term) in enumerate(expected_terms):
+        candidates[f"eterm:{index}"] = _signed(sign, compile_node(term))
+    for index, (sign, term) in enumerate(answer_terms):
+        candidates[f"aterm:{index}"] = _signed(sign, compile_node(term))
+
+    rows: list[tuple[Value, Value, dict[str, Value]]] = []
+    for sample in points:
+        env = comparison.env(sample.point, PRECISIONS[0])
+        try:
+            e = comparison.expected(env)
+            a = comparison.answer(env)
+        except (Undefined, Overflow):
+            continue
+        values: dict[str, Value] = {}
+        for key, function in candidates.items():
+            try:
+                values[key] = function(env)
+            except (Undefined, Overflow):
+                values[key] = None
+        rows.append((e, a, values))
+    if not rows:
+        return None
+
+    def holds(test: Callable[[Value, Value, dict[str, Value]], bool]) -> bool:
+        try:
+            return all(test(e, a, values) for e, a, values in rows)
+        except (TypeError, ZeroDivisionError):
+            return False
+
+    if any(e for e, _, _ in rows) and holds(lambda e, a, v: close(a, -e)):
+        return Diagnosis("sign_flipped", "Your answer has the wrong sign.")
+
+    nonzero = [(e, a, v) for e, a, v in rows if e and a]
+    if nonzero and len(nonzero) == len([r for r in rows if r[0]]):
+        ratio = nonzero[0][1] / nonzero[0][0]
+        if all(close(a / e, ratio) for e, a, _ in nonzero):
+            factor = nice_fraction(ratio)
+            if factor is not None and factor not in (1, -1):
+                return Diagnosis("constant_factor", factor_message(factor))
+            if factor is None:
+                return Diagnosis("constant_factor", "Your answer is off by a constant factor.")
+        for key in candidates:
+            kind, _, label = key.partition(":")
+            if kind not in ("symbol", "activation"):
+                continue
+            found = _factor_of(nonzero, key)
+            if found is None:
+                continue
+            sign, extra = found
+            what = f"an extra factor of {label}" if extra else f"is missing a factor of {label}"
+            sentence = f"Your answer has {what}." if extra else f"Your answer {what}."
+            if sign < 0:
+                sentence = sentence[:-1] + ", and its sign is wrong."
+            return Diagnosis("constant_factor", sentence)
+
+    for index, (_, _) in enumerate(expected_terms):
+        key = f"eterm:{index}"
+        if holds(lambda e, a, v, key=key: close(a - e, -v[key])):
+            return Diagnosis(
+                "missing_term", "Your answer is missing one of the terms of the correct answer."
+            )
+        if holds(lambda e, a, v, key=key: close(a - e, -2 * v[key])):
+            return Diagnosis("sign_flipped", "One term of your answer has the wrong sign.")
+    for index, (_, term) in enumerate(answer_terms):
+        key = f"aterm:{index}"
+        if holds(lambda e, a, v, key=key: close(a - e, v[key])):
+            snippet = answer_text[term.start : term.end].strip() or to_text(term)
+            return Diagnosis(
+                "extra_term", f"The term {snippet} in your answer should not be there."
+            )
+    return None
+
+
+def _signed(sign: int, function: Compiled) -> Compiled:
+    if sign > 0:
+        return function
+    return lambda env: -function(env)
+
+
+def _factor_of(
+    rows: list[tuple[Value, Value, dict[str, Value]]], key: str
+) -> tuple[int, bool] | None:
+    """(sign, extra) when answer/expected equals ±value (extra) or ±1/value (missing)."""
+    values = [v[key] for _, _, v in rows]
+    if any(value is None or not value for value in values):
+        return None
+    ratios = [a / e for e, a, _ in rows]
+    for sign in (1, -1):
+        if all(close(r, sign * value) for r, value in zip(ratios, values, strict=True)):
+            return sign, True
+        if all(close(r * value, sign) for r, value in zip(ratios, values, strict=True)):
+            return sign, False
+    return None

@@ -1,0 +1,379 @@
+"""Symbolic answers: parse, preview and check_expression.
+
+The decision is numeric (see :mod:`grader.checking.equivalence`); the only exact step
+is a structural comparison of the two parsed trees, which is instant.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Collection
+from collections.abc import Mapping
+from collections.abc import Sequence
+from typing import Any
+
+from grader.checking.diagnose import close
+from grader.checking.diagnose import diagnose
+from grader.checking.equivalence import PRECISIONS
+from grader.checking.equivalence import Comparison
+from grader.checking.equivalence import Decision
+from grader.checking.equivalence import TimeBudgetExceeded
+from grader.checking.errors import ParseError
+from grader.checking.evaluate import Compiled
+from grader.checking.evaluate import Env
+from grader.checking.evaluate import Overflow
+from grader.checking.evaluate import Undefined
+from grader.checking.evaluate import Value
+from grader.checking.grid import node_grid
+from grader.checking.grid import shape_message
+from grader.checking.grid import transpose
+from grader.checking.grid import wrong_entries_message
+from grader.checking.keys import Key
+from grader.checking.keys import build_key
+from grader.checking.keys import compiled
+from grader.checking.keys import functions_key
+from grader.checking.keys import normalize_names
+from grader.checking.keys import parse_cached
+from grader.checking.nodes import Node
+from grader.checking.render import to_latex
+from grader.checking.render import to_text
+from grader.checking.sampling import PointSource
+from grader.checking.sampling import seeded_rng
+from grader.checking.to_sympy import to_sympy
+from grader.checking.verdict import Diagnosis
+from grader.checking.verdict import Preview
+from grader.checking.verdict import Verdict
+from grader.checking.verdict import invalid
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TIME_BUDGET = 1.0
+"""Seconds per check; past it the verdict is ``undetermined``, never a guess."""
+
+CORRECT = "Correct."
+NOT_EQUIVALENT = "Your answer is not equivalent to the correct answer."
+UNDETERMINED = (
+    "We could not decide whether your answer is right in the time available; it has not "
+    "been marked wrong."
+)
+DOMAIN_DIFFERS = Diagnosis(
+    "domain_differs",
+    "Your answer agrees with the correct answer wherever both are defined, but it is "
+    "undefined for some values where the correct answer is defined.",
+)
+
+
+def parse(text: str, *, variables: Collection[str] | None = None) -> Any:
+    """Parse an answer into a SymPy object, through our own safe parser.
+
+    Args:
+        text: the answer as typed.
+        variables: the declared variable names; ``None`` accepts any name and never
+            splits names into products.
+
+    Returns:
+        A SymPy expression, a list (for ``[a, b]``), a Matrix (for ``[[a, b], [c, d]]``)
+        or an unevaluated ``Eq``.
+
+    Raises:
+        ParseError: with a message and the 0-based offset of the problem.
+    """
+    known = None if variables is None else frozenset(normalize_names(variables))
+    return to_sympy(parse_cached(text, known, None))
+
+
+def preview(
+    text: str,
+    *,
+    variables: Collection[str] = (),
+    functions: Collection[str] | None = None,
+) -> Preview:
+    """Validate an answer and echo how it was understood, before it is submitted.
+
+    Args:
+        text: the answer as typed.
+        variables: the declared names (variables and defined names); empty accepts any
+            name as a variable.
+        functions: the functions allowed (``None``: all).
+
+    Returns:
+        A :class:`Preview` with LaTeX (multiplication always visible) and the variables
+        found, or the error message and offset.
+    """
+    known = frozenset(normalize_names(variables)) if variables else None
+    try:
+        root = parse_cached(text, known, functions_key(functions))
+    except ParseError as exc:
+        return Preview(ok=False, message=exc.message, offset=exc.offset)
+    return Preview(
+        ok=True, latex=to_latex(root), text=to_text(root), variables=tuple(sorted(root.names()))
+    )
+
+
+def check_expression(
+    expected: str,
+    answer: str,
+    *,
+    variables: Collection[str] = (),
+    domains: Mapping[str, str] | None = None,
+    definitions: Mapping[str, str] | None = None,
+    functions: Collection[str] | None = None,
+    time_budget: float = DEFAULT_TIME_BUDGET,
+) -> Verdict:
+    """Judge a symbolic answer against the expected expression.
+
+    Two expressions are equivalent when they agree wherever both are defined on the
+    declared domains (real numbers unless said otherwise). Lists and matrices are
+    compared entry by entry; equations ``lhs = rhs`` up to a nonzero constant factor.
+
+    Args:
+        expected: the answer key, in the same language as answers.
+        answer: the student's text.
+        variables: declared variable names. When empty, the names of ``expected``
+            (and of the definitions) are the ones an answer may use.
+        domains: per-variable domain: ``real`` (default), ``positive``,
+            ``nonnegative``, ``negative`` or an interval ``(a, b)``.
+        definitions: names students may use for sub-expressions, e.g.
+            ``{"s": "sigmoid(z)"}``; substituted before comparing.
+        functions: the functions an answer may use (``None``: all).
+        time_budget: seconds; past it the verdict is ``undetermined``.
+
+    Returns:
+        The :class:`Verdict`. An answer key that cannot be read gives ``undetermined``
+        (and is logged), so a broken key never costs a student anything.
+
+    Raises:
+        ValueError: for authoring errors in ``variables``, ``domains``,
+            ``definitions`` or ``functions``.
+    """
+    deadline = time.perf_counter() + time_budget
+    key = build_key(
+        expected,
+        normalize_names(variables),
+        tuple(sorted((domains or {}).items())),
+        tuple(sorted((definitions or {}).items())),
+    )
+    allowed = functions_key(functions)
+    if key.root is None:
+        logger.error("unreadable answer key %r: %s", expected, key.error)
+        return Verdict("undetermined", f"The answer key could not be read: {key.error}")
+    try:
+        root = parse_cached(answer, key.known, allowed)
+    except ParseError as exc:
+        return invalid(exc.message, exc.offset)
+    latex = to_latex(root)
+    found = tuple(sorted(root.names()))
+    seed = (expected, answer, tuple(sorted(key.known or ())), tuple(sorted(key.domains)))
+    judge = _Judge(key, answer, deadline, seed)
+    try:
+        status, message, diagnosis, entries, offset = judge.judge(key.root, root)
+    except TimeBudgetExceeded:
+        logger.info("check ran out of time: budget=%.3fs", time_budget)
+        status, message, diagnosis, entries, offset = (
+            "undetermined",
+            UNDETERMINED,
+            None,
+            None,
+            None,
+        )
+    if status == "invalid":
+        return Verdict("invalid", message, offset=offset)
+    return Verdict(
+        status,  # type: ignore[arg-type]
+        message,
+        latex=latex,
+        diagnosis=diagnosis,
+        variables=found,
+        entries=entries,
+    )
+
+
+Outcome = tuple[str, str, Diagnosis | None, tuple[str, ...] | None, int | None]
+
+
+class _Judge:
+    """One check: the key, the answer text and the shared deadline and seed."""
+
+    def __init__(self, key: Key, answer_text: str, deadline: float, seed: tuple[Any, ...]) -> None:
+        self.key = key
+        self.answer_text = answer_text
+        self.deadline = deadline
+        self.seed = seed
+
+    def judge(self, expected: Node, answer: Node) -> Outcome:
+        if expected.op == "eq" or answer.op == "eq":
+            return self.judge_equation(expected, answer)
+        expected_grid = node_grid(expected)
+        answer_grid = node_grid(answer)
+        if expected_grid is None and answer_grid is None:
+            status, diagnosis = self.compare(expected, answer, 0)
+            return status, _message(status, diagnosis), diagnosis, None, None
+        if expected_grid is None:
+            return (
+                "invalid",
+                "Your answer should be a single expression, not a list.",
+                None,
+                None,
+                0,
+            )
+        if answer_grid is None:
+            return ("invalid", shape_message(expected_grid[0], (1,)), None, None, 0)
+        return self.judge_grid(expected_grid, answer_grid)
+
+    def comparison(
+        self, expected: Compiled, answer: Compiled, nodes: Sequence[Node], index: int
+    ) -> tuple[Comparison, list[str]]:
+        variables = self.key.free_variables(*nodes)
+        points = PointSource(variables, self.key.domains, seeded_rng(*self.seed, index))
+        comparison = Comparison(
+            expected, answer, self.key.compiled_definitions, points, self.deadline
+        )
+        return comparison, variables
+
+    def compare(self, expected: Node, answer: Node, index: int) -> tuple[str, Diagnosis | None]:
+        """Status and diagnosis for one pair of scalar expressions."""
+        if to_text(expected) == to_text(answer):
+            return "correct", None
+        comparison, variables = self.comparison(
+            compiled(expected), compiled(answer), (expected, answer), index
+        )
+        decision = comparison.decide(has_variables=bool(variables))
+        if decision.outcome == "equal":
+            return "correct", DOMAIN_DIFFERS if decision.answer_undefined else None
+        if decision.outcome == "undetermined":
+            return "undetermined", None
+        if decision.reason == "answer_undefined":
+            return "incorrect", Diagnosis(
+                "domain_differs",
+                "Your answer is undefined for every value we tried where the correct answer "
+                "is defined.",
+            )
+        inexact = self.inexact_decimal(expected, answer, decision)
+        if inexact is not None:
+            return "incorrect", inexact
+        symbols = sorted(set(variables) | (expected.names() & set(self.key.definitions)))
+        return "incorrect", diagnose(
+            comparison, expected, answer, self.answer_text, symbols, decision.samples
+        )
+
+    def inexact_decimal(self, expected: Node, answer: Node, decision: Decision) -> Diagnosis | None:
+        """A rounded decimal where the key is exact: say so rather than just "wrong"."""
+        typed = [
+            n for n in answer.walk() if n.op == "num" and ("." in n.text or "e" in n.text.lower())
+        ]
+        keyed = [n for n in expected.walk() if n.op == "num" and "." in n.text]
+        if not typed or keyed or not decision.samples:
+            return None
+        if all(close(s.answer, s.expected, 1e-3) for s in decision.samples):
+            return Diagnosis(
+                "inexact_decimal",
+                "Your answer is a rounded decimal, but an exact value is expected: use "
+                "fractions or exact expressions instead of rounded decimals.",
+            )
+        return None
+
+    def judge_grid(
+        self,
+        expected_grid: tuple[tuple[int, ...], list[Node]],
+        answer_grid: tuple[tuple[int, ...], list[Node]],
+    ) -> Outcome:
+        (expected_shape, expected_entries) = expected_grid
+        (answer_shape, answer_entries) = answer_grid
+        if answer_shape == expected_shape:
+            statuses = [
+                self.compare(e, a, index)[0]
+                for index, (e, a) in enumerate(zip(expected_entries, answer_entries, strict=True))
+            ]
+            entries = tuple(statuses)
+            if all(status == "correct" for status in statuses):
+                return "correct", CORRECT, None, entries, None
+            if "incorrect" not in statuses:
+                return "undetermined", UNDETERMINED, None, entries, None
+            diagnosis = None
+            if len(expected_shape) == 2 and expected_shape[0] == expected_shape[1]:
+                diagnosis = self.transposed(expected_entries, answer_shape, answer_entries)
+            message = (
+                diagnosis.message if diagnosis else wrong_entries_message(expected_shape, statuses)
+            )
+            return "incorrect", message, diagnosis, entries, None
+        if len(answer_shape) == 2 and transpose(answer_shape, answer_entries)[0] == expected_shape:
+            diagnosis = self.transposed(expected_entries, answer_shape, answer_entries)
+            if diagnosis is not None:
+                return "incorrect", diagnosis.message, diagnosis, None, None
+        return "invalid", shape_message(expected_shape, answer_shape), None, None, 0
+
+    def transposed(
+        self,
+        expected_entries: list[Node],
+        answer_shape: tuple[int, ...],
+        answer_entries: list[Node],
+    ) -> Diagnosis | None:
+        _, flipped = transpose(answer_shape, answer_entries)
+        for index, (e, a) in enumerate(zip(expected_entries, flipped, strict=True)):
+            if self.compare(e, a, 1000 + index)[0] != "correct":
+                return None
+        return Diagnosis("transposed", "Your matrix is the transpose of the correct one.")
+
+    def judge_equation(self, expected: Node, answer: Node) -> Outcome:
+        if expected.op != "eq":
+            return ("invalid", "Give an expression, not an equation.", None, None, answer.at)
+        if answer.op != "eq":
+            return (
+                "invalid",
+                "Your answer should be an equation, like y = 2*x + 1.",
+                None,
+                None,
+                0,
+            )
+        left, right = compiled(expected.args[0]), compiled(expected.args[1])
+        answer_left, answer_right = compiled(answer.args[0]), compiled(answer.args[1])
+
+        def difference(env: Env) -> Value:
+            return left(env) - right(env)
+
+        def answer_difference(env: Env) -> Value:
+            return answer_left(env) - answer_right(env)
+
+        probe, variables = self.comparison(difference, answer_difference, (expected, answer), 0)
+        factor = None
+        for _ in range(20):
+            probe.check_time()
+            env = probe.env(probe.points.draw(), PRECISIONS[-1])
+            try:
+                e, a = difference(env), answer_difference(env)
+            except (Undefined, Overflow):
+                continue
+            if e:
+                factor = a / e
+                break
+        if factor is None:
+            return "undetermined", UNDETERMINED, None, None, None
+        if not factor:
+            return (
+                "incorrect",
+                "Your equation is not equivalent to the correct one.",
+                None,
+                None,
+                None,
+            )
+        scale = factor
+
+        def scaled(env: Env) -> Value:
+            return answer_difference(env) / env.ctx.mpf(scale)
+
+        comparison, _ = self.comparison(difference, scaled, (expected, answer), 1)
+        decision = comparison.decide(has_variables=bool(variables))
+        if decision.outcome == "equal":
+            return "correct", CORRECT, None, None, None
+        if decision.outcome == "undetermined":
+            return "undetermined", UNDETERMINED, None, None, None
+        return "incorrect", "Your equation is not equivalent to the correct one.", None, None, None
+
+
+def _message(status: str, diagnosis: Diagnosis | None) -> str:
+    if status == "correct":
+        return CORRECT
+    if status == "undetermined":
+        return UNDETERMINED
+    return diagnosis.message if diagnosis else NOT_EQUIVALENT

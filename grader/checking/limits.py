@@ -1,0 +1,37 @@
+"""Hard limits checked before any algebra, so no answer can make a check slow.
+
+Every limit is enforced by the lexer or the parser in time linear in the input, and
+exceeding one yields an ``invalid`` verdict with a message, never a long computation.
+"""
+
+from __future__ import annotations
+
+MAX_LENGTH = 2000
+"""Characters in one answer; a long backprop expression is a few hundred."""
+
+MAX_NESTING = 30
+"""Open brackets, bars and function calls inside each other."""
+
+MAX_DEPTH = 80
+"""Depth of the parsed tree (brackets plus operator levels)."""
+
+MAX_NODES = 1000
+"""Nodes in the parsed tree of one answer."""
+
+MAX_POWER_CHAIN = 4
+"""Powers written in a row without brackets, e.g. ``a^b^c^d``."""
+
+MAX_EXPONENT = 10_000
+"""Largest constant exponent: ``(x-a)^6000`` is allowed, ``x^(10^10)`` is not."""
+
+MAX_LITERAL_EXPONENT = 400
+"""Largest power of ten in scientific notation (``1e400``)."""
+
+MAX_CONSTANT_DIGITS = 400
+"""Digits of an exact constant (numerator or denominator) built by folding."""
+
+MAX_MAGNITUDE_BITS = 1_000_000
+"""Binary exponent beyond which a sampled value counts as overflow (about 10^300000)."""
+
+MAX_FUNCTION_ARGUMENT = 100_000.0
+"""|x| beyond which exp/sinh/cosh/trig arguments count as overflow at a sample point."""
