@@ -434,8 +434,7 @@ class FakePlatform:
     @property
     def base_url(self) -> str:
         assert self._server is not None, "start() the platform first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     @property
     def issuer(self) -> str:

@@ -110,7 +110,7 @@ def test_empty_selection_is_allowed() -> None:
         (SETTINGS, [ITEM, ITEM], "multiple_not_accepted"),
         (replace(SETTINGS, accept_lineitem=False), [ITEM], "lineitem_not_accepted"),
         (SETTINGS, [replace(ITEM, url="javascript:alert(1)")], "bad_url"),
-        (SETTINGS, [replace(ITEM, custom={"n": 1})], "bad_custom"),
+        (SETTINGS, [replace(ITEM, custom={"n": 1})], "bad_custom"),  # type: ignore[dict-item]
     ],
 )
 def test_refused_items(settings: DeepLinkingSettings, items: list, code: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import threading
 from collections.abc import Callable
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -23,7 +24,7 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def client(clock: FakeClock) -> JwksClient:
+def client(clock: FakeClock) -> Iterator[JwksClient]:
     with JwksClient(clock=clock, ttl=3600, min_refetch_interval=10) as jwks:
         yield jwks
 

@@ -48,9 +48,9 @@ TOKEN_CASES: list[tuple[str, dict[str, Any], str]] = [
     ("azp_mismatch", {"overrides": {"aud_extra": 1, "azp": "evil"}}, "azp_mismatch"),
     ("wrong_issuer", {"overrides": {"iss": "https://evil.example"}}, "unknown_issuer"),
     ("unknown_deployment", {"deployment_id": "999:unknown"}, "unknown_deployment"),
-    ("expired", {"iat": time.time() - 1000, "lifetime": 300}, "expired"),
-    ("issued_in_future", {"iat": time.time() + 600}, "not_yet_valid"),
-    ("too_old", {"iat": time.time() - 1200, "lifetime": 3600}, "too_old"),
+    ("expired", {"iat_delta": -1000, "lifetime": 300}, "expired"),
+    ("issued_in_future", {"iat_delta": 600}, "not_yet_valid"),
+    ("too_old", {"iat_delta": -1200, "lifetime": 3600}, "too_old"),
     ("bad_version", {"overrides": {c.CLAIM_VERSION: "1.1"}}, "bad_version"),
     (
         "bad_message_type",
@@ -83,6 +83,8 @@ def test_tampered_id_token_is_refused(
     overrides = dict(kwargs.pop("overrides", {}))
     if overrides.pop("aud_extra", None):
         overrides["aud"] = [client_id, "evil"]
+    if "iat_delta" in kwargs:  # relative to now, not to collection time
+        kwargs["iat"] = time.time() + kwargs.pop("iat_delta")
     if kwargs.get("key") == "foreign":
         kwargs["key"] = fresh_key()
     token = _token(platform, attempt, client_id, overrides=overrides, **kwargs)

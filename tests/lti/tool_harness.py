@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
@@ -96,27 +97,26 @@ class ToolHarness:
             target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
         )
         self._thread.start()
-        host, port = self._server.server_address[:2]
-        self.config = ToolConfig(base_url=f"http://{host}:{port}")
+        self.config = ToolConfig(base_url=f"http://127.0.0.1:{self._server.server_address[1]}")
         self.registrations = InMemoryRegistrationStore()
         self.states = MemoryStateStore()
         self.nonces = MemoryNonceStore()
         self.jwks_clock = FakeClock(1000.0)
         self.jwks_client = JwksClient(clock=self.jwks_clock)
-        extra = {"clock": clock} if clock is not None else {}
+        wall_clock = clock or time.time
         self.login = LoginHandler(
             tool=self.config,
             registrations=self.registrations,
             states=self.states,
             nonces=self.nonces,
-            **extra,
+            clock=wall_clock,
         )
         self.validator = LaunchValidator(
             registrations=self.registrations,
             states=self.states,
             nonces=self.nonces,
             keys=self.jwks_client,
-            **extra,
+            clock=wall_clock,
         )
         self._services: list[ServiceClient] = []
 
