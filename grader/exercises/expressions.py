@@ -19,6 +19,9 @@ from typing import Any
 import sympy
 from sympy.printing.str import StrPrinter
 
+from grader.exercises._checking import ParseError
+from grader.exercises._checking import parse as checking_parse
+
 logger = logging.getLogger(__name__)
 
 COMPARISONS = ("<=", ">=", "!=", "==", "<", ">")
@@ -39,12 +42,10 @@ def parse(text: str) -> Any:
     Raises:
         ExprError: the text is not a valid expression in the answer language.
     """
-    from grader.exercises._checking import parse as checking_parse
-
     try:
         result = checking_parse(text)
-    except ValueError as exc:  # the checker's ParseError is a ValueError
-        raise ExprError(str(exc), getattr(exc, "offset", None)) from None
+    except ParseError as exc:
+        raise ExprError(exc.message, exc.offset) from None
     return _unwrap(result)
 
 
@@ -56,10 +57,7 @@ def _unwrap(result: Any) -> Any:
             result = inner
             break
     if isinstance(result, sympy.MatrixBase):
-        rows = result.tolist()
-        if result.shape[1] == 1 and result.shape[0] >= 1:
-            return [r[0] for r in rows]
-        return rows
+        return [list(row) for row in result.tolist()]
     if isinstance(result, list | tuple):
         return [_unwrap(x) for x in result]
     return result

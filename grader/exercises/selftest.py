@@ -42,6 +42,7 @@ def answer_text(part: Part, value: Any) -> str | list[str]:
 def self_test(spec: ExerciseSpec, seeds: Iterable[int] = range(50)) -> list[str]:
     """Run the checks over ``seeds``; return one line per problem (empty when fine)."""
     problems: list[str] = []
+    seen: set[str] = set()  # judging is a pure function of the part: test each once
     for seed in seeds:
         where = f"{spec.id} seed {seed}"
         try:
@@ -49,11 +50,11 @@ def self_test(spec: ExerciseSpec, seeds: Iterable[int] = range(50)) -> list[str]
         except SpecError as exc:
             problems.append(f"{where}: does not build: {exc}")
             continue
-        problems += _check_variant(variant, where)
+        problems += _check_variant(variant, where, seen)
     return problems
 
 
-def _check_variant(variant: Variant, where: str) -> list[str]:
+def _check_variant(variant: Variant, where: str, seen: set[str]) -> list[str]:
     problems: list[str] = []
     data = variant.to_json()
     if Variant.from_json(json.loads(json.dumps(data))).to_json() != data:
@@ -66,6 +67,10 @@ def _check_variant(variant: Variant, where: str) -> list[str]:
     ):
         problems.append(f"{where}: the public view leaks the key, mistakes or solution")
     for part in variant.parts:
+        fingerprint = json.dumps(part.to_json(), sort_keys=True)
+        if fingerprint in seen:
+            continue
+        seen.add(fingerprint)
         p_where = f"{where} part {part.id}"
         result = judge(variant, part.id, answer_text(part, part.key))
         if result.status != "correct":
