@@ -10,6 +10,21 @@ a few seams (all Protocols or plain dataclasses):
 - ``LoginHandler.initiate`` → ``/lti/login``; ``LaunchValidator.validate`` → ``/lti/launch``;
   ``build_deep_linking_response`` → the deep-link return page; ``AgsClient``/``NrpsClient`` →
   the score outbox worker and roster sync.
+
+Per-LMS quirks (../shared/LTI.md) and where they are handled:
+
+- Canvas: one ``iss`` and JWKS for all customers, so registrations are keyed by (issuer,
+  client_id) and a login without client_id is refused when the issuer is ambiguous
+  (login.py); the client-assertion ``aud`` is the token URL exactly (registration.py); the
+  Test Student is flagged (``LaunchData.gradable``) and its 422 is a permanent per-student
+  error (services.py); endpoints live on ``sso.canvaslms.com`` (``preset_registration``).
+- Moodle: ``aud`` is a plain string (launch.py accepts string or list); line item URLs carry
+  ``?type_id=``, so ``/scores`` goes before the query (grades.py); a User-Agent is always sent.
+- Blackboard: one client id, deployments per institution (unknown deployments are refused);
+  score timestamps always carry a zone (grades.py).
+- Brightspace: assertion ``aud`` is ``https://api.brightspace.com/auth/token``
+  (``Registration.auth_audience``); JWKS keys without ``alg`` count as RS256 (jwks_client.py);
+  our deep-linking JWT always has a ``kid`` header (deep_linking.py).
 """
 
 from grader.lti.deep_linking import DeepLinkingResponse
@@ -35,6 +50,8 @@ from grader.lti.keys import KeyState
 from grader.lti.keys import active_key
 from grader.lti.keys import generate_key_record
 from grader.lti.keys import jwks_document
+from grader.lti.keys import key_record_from_pem
+from grader.lti.keys import prune_retired
 from grader.lti.keys import rotate
 from grader.lti.launch import LaunchData
 from grader.lti.launch import LaunchValidator
@@ -42,6 +59,7 @@ from grader.lti.login import CookieSpec
 from grader.lti.login import LoginHandler
 from grader.lti.login import LoginRedirect
 from grader.lti.login import clear_state_cookie
+from grader.lti.login import state_cookie_name
 from grader.lti.registration import InMemoryRegistrationStore
 from grader.lti.registration import Registration
 from grader.lti.registration import RegistrationStore
@@ -49,9 +67,15 @@ from grader.lti.registration import ToolConfig
 from grader.lti.registration import canvas_developer_key_json
 from grader.lti.registration import paste_config
 from grader.lti.registration import preset_registration
+from grader.lti.roles import Roles
+from grader.lti.roles import parse_roles
 from grader.lti.services import AgsClient
+from grader.lti.services import Member
+from grader.lti.services import MemoryTokenCache
 from grader.lti.services import NrpsClient
+from grader.lti.services import Roster
 from grader.lti.services import ServiceClient
+from grader.lti.services import TokenCache
 from grader.lti.stores import LoginState
 from grader.lti.stores import MemoryNonceStore
 from grader.lti.stores import MemoryStateStore
@@ -79,8 +103,10 @@ __all__ = [
     "LoginRedirect",
     "LoginState",
     "LtiError",
+    "Member",
     "MemoryNonceStore",
     "MemoryStateStore",
+    "MemoryTokenCache",
     "NonceStore",
     "NrpsClient",
     "PermanentServiceError",
@@ -88,10 +114,13 @@ __all__ = [
     "RegistrationStore",
     "ResourceLinkItem",
     "RetryableServiceError",
+    "Roles",
+    "Roster",
     "Score",
     "ServiceClient",
     "ServiceError",
     "StateStore",
+    "TokenCache",
     "ToolConfig",
     "active_key",
     "build_deep_linking_response",
@@ -100,8 +129,12 @@ __all__ = [
     "format_timestamp",
     "generate_key_record",
     "jwks_document",
+    "key_record_from_pem",
     "next_timestamp",
+    "parse_roles",
     "paste_config",
     "preset_registration",
+    "prune_retired",
     "rotate",
+    "state_cookie_name",
 ]
