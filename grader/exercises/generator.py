@@ -31,6 +31,7 @@ from grader.exercises.templating import render
 from grader.exercises.variant import Mistake
 from grader.exercises.variant import Part
 from grader.exercises.variant import Variant
+from grader.exercises.yamlsafe import field_name
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def generate(spec: ExerciseSpec, seed: int, params: Mapping[str, object] | None 
         f"no parameters{fixed_note} give a well-posed variant in {tries} draws "
         f"(seed {seed}); most often: {worst}",
         line=spec.line_of(last_path) if last_path else spec.line_of(("parameters",)),
-        field=".".join(str(x) for x in last_path) if last_path else None,
+        field=field_name(last_path) if last_path else None,
     )
 
 
@@ -187,6 +188,8 @@ def _part(
     elif ptype in ("choice", "multiselect"):
         key, candidates, choices = _declarative_choices(spec, part, rng)
     else:
+        free = set(check.get("variables", ())) | set(check.get("definitions", {}))
+        values = {k: v for k, v in values.items() if k not in free}
         key = _evaluate_answer(spec, f"{_field(path)}.answer", ptype, values, path)
         candidates = []
         for j, m in enumerate(part.mistakes):

@@ -90,8 +90,12 @@ def test_missing_required_fields_are_all_reported() -> None:
 
 
 def test_family_options_are_validated() -> None:
-    text = GOOD.replace("family: delta_rule", "family: chain_rule_numeric\noptions: {hidden: [swish]}")
-    text = text.replace("key: w1_new", "key: dw1").replace("{{y}}", "{{h}}").replace("{{x1}}", "{{x}}")
+    text = GOOD.replace(
+        "family: delta_rule", "family: chain_rule_numeric\noptions: {hidden: [swish]}"
+    )
+    text = (
+        text.replace("key: w1_new", "key: dw1").replace("{{y}}", "{{h}}").replace("{{x1}}", "{{x}}")
+    )
     err = _error(text)
     assert err.field == "options.hidden[0]"
     assert "use one of: sigmoid" in err.message
