@@ -82,7 +82,8 @@ def test_fixed_parameters_that_cannot_work_raise_spec_error(gen) -> None:
 
 
 def test_grid_values_print_exactly(library) -> None:
-    assert decimals_of(0.05) == 2 and decimals_of(1) == 0
+    assert decimals_of(0.05) == 2
+    assert decimals_of(1) == 0
     for seed in range(30):
         for value in generate(library["delta-rule-classic"], seed).params.values():
             assert len(repr(value)) <= 5, value
@@ -107,7 +108,8 @@ def test_declarative_exercise(library) -> None:
 def test_declarative_bad_expressions_are_refused_with_place() -> None:
     err = _error(DECLARATIVE.replace("(y - t)*x, credit", "(y - t)*/x, credit"))
     assert err.field == "parts[0].mistakes[0].answer"
-    assert "cannot parse" in err.message and "character" in err.message
+    assert "cannot parse" in err.message
+    assert "character" in err.message
     err = _error(DECLARATIVE.replace("abs(y - t) >= 0.1", "abs(y - q) >= 0.1"))
     assert err.field == "constraints[0]"
     assert "unknown name(s) q" in err.message
@@ -169,7 +171,8 @@ def test_old_records_without_new_keys_still_load(gen) -> None:
     ):
         data.pop(key)
     v = Variant.from_json(data)
-    assert v.schema_version == 1 and v.diagram_svg is None
+    assert v.schema_version == 1
+    assert v.diagram_svg is None
 
 
 def test_numbers_are_well_posed(library) -> None:

@@ -40,12 +40,14 @@ def test_mistakes_get_their_note_feedback_and_credit(
     assert r.status == "incorrect"
     assert r.note == note
     assert r.score == score
-    assert r.feedback and r.feedback != r.verdict.message
+    assert r.feedback
+    assert r.feedback != r.verdict.message
 
 
 def test_other_wrong_answers(classic: Variant) -> None:
     r = judge(classic, "w1", "0.9")
-    assert r.status == "incorrect" and r.score == 0.0
+    assert r.status == "incorrect"
+    assert r.score == 0.0
     assert r.note == "incorrect" or r.note.startswith("diagnosis:")
     assert json.dumps(r.to_json())
 
