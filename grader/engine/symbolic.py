@@ -361,7 +361,7 @@ class SymbolicNet:
         prev_syms: list[Expr] = [sym[n] for n in self.inputs]
         prev_full: list[Expr] = list(prev_syms)
         z_syms_by_layer: list[list[Symbol]] = []
-        a_syms_by_layer: list[list[Symbol]] = [list(prev_syms)]  # type: ignore[list-item]
+        a_syms_by_layer: list[list[Symbol]] = [list(prev_syms)]
         for layer in range(n_layers):
             n_out, n_in = self.sizes[layer + 1], self.sizes[layer]
             act = self.activations[layer]
