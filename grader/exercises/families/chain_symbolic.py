@@ -8,12 +8,16 @@ named (sigmoid, tanh, softplus) as the checker knows them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 from typing import ClassVar
 
 import numpy as np
+import sympy
 
+from grader.engine.symbolic import checker_string
+from grader.engine.symbolic import symbolic_mlp
 from grader.exercises.families.base import Family
 from grader.exercises.families.base import FamilyOutput
 from grader.exercises.families.base import MistakeValue
@@ -77,12 +81,10 @@ def expressions(f: str, g: str, loss: str) -> dict[str, Any]:
     mistakes: dict[str, dict[str, str]] = {}
     for k, factors in parts.items():
         own = gp if k in ("dw2", "db2") else fp
-        m = {
-            "forgot_activation_derivative": product(*(x for x in factors if x is not own)),
-            "sign_flipped": f"-{keys[k]}",
-            "forgot_factor_two": product(wrong_two, *factors[1:]),
-        }
-        if k in ("dw1", "db1"):
+        m = {"sign_flipped": f"-{keys[k]}", "forgot_factor_two": product(wrong_two, *factors[1:])}
+        if own:  # the identity has derivative 1: forgetting it is no mistake
+            m["forgot_activation_derivative"] = product(*(x for x in factors if x is not own))
+        if k in ("dw1", "db1") and gp:
             m["forgot_output_derivative"] = product(*(x for x in factors if x is not gp))
             m["forgot_weight"] = product(*(x for x in factors if x != "w2"))
         if k in ("dw1", "dw2"):
@@ -90,6 +92,20 @@ def expressions(f: str, g: str, loss: str) -> dict[str, Any]:
         mistakes[k] = m
     definitions = {"z1": "w1*x + b1", "h": h, "z2": f"w2*{h} + b2", "y": y}
     return {"keys": keys, "mistakes": mistakes, "definitions": definitions}
+
+
+@functools.lru_cache(maxsize=64)
+def engine_gradients(f: str, g: str, loss: str) -> dict[str, tuple[str, str]]:
+    """(expanded, chain-rule form) of each gradient from the engine's symbolic twin."""
+    net = symbolic_mlp([1, 1, 1], [f, g], loss)
+    out = {}
+    for key in GRADS:
+        param = key[1:]
+        out[key] = (
+            checker_string(net.gradient(param)),
+            sympy.latex(net.gradient(param, form="chain")),
+        )
+    return out
 
 
 class ChainSymbolic(Family):
@@ -132,6 +148,7 @@ class ChainSymbolic(Family):
         f, g = str(params["f"]), str(params["g"])
         loss = options.get("loss", "sse")
         e = expressions(f, g, loss)
+        twin = engine_gradients(f, g, loss)
         check = {"variables": list(VARIABLES), "definitions": e["definitions"]}
         quantities = {}
         for k in GRADS:
@@ -141,7 +158,7 @@ class ChainSymbolic(Family):
                 if code == "forgot_factor_two" and loss != "sse":
                     code_out = "extra_factor_two"
                 ms.append(MistakeValue(code_out, text, FEEDBACK[code_out]))
-            quantities[k] = Quantity("expression", e["keys"][k], tuple(ms), check)
+            quantities[k] = Quantity("expression", twin[k][0], tuple(ms), check)
 
         loss_tex = r"(y - t)^2" if loss == "sse" else r"\tfrac12 (y - t)^2"
         solution = "\n".join(
@@ -160,7 +177,12 @@ class ChainSymbolic(Family):
                 f"Here $\\frac{{\\partial L}}{{\\partial y}} = "
                 f"{'2(y - t)' if loss == 'sse' else 'y - t'}$, "
                 f"$f = {_TEX[f]}$ with $f'(z) = {_TEX_PRIME[f]}$, and "
-                f"$g = {_TEX[g]}$ with $g'(z) = {_TEX_PRIME[g]}$.",
+                f"$g = {_TEX[g]}$ with $g'(z) = {_TEX_PRIME[g]}$. In full:",
+                "",
+                *(
+                    f"- $\\frac{{\\partial L}}{{\\partial {k[1]}_{k[2]}}} = {twin[k][1]}$"
+                    for k in GRADS
+                ),
             ]
         )
         return FamilyOutput(
