@@ -138,7 +138,15 @@ class JwksClient:
             entry = self._cache.get(jwks_url)
             fresh_fetch = False
             if entry is None or now - entry.fetched_at >= self._ttl:
-                entry = self._refresh(jwks_url)
+                stale = entry
+                try:
+                    entry = self._refresh(jwks_url)
+                except JwksError:
+                    # A platform JWKS hiccup should not stop launches signed with a known key.
+                    if stale is None or kid not in stale.keys:
+                        raise
+                    logger.warning("key set refresh failed; using the stale copy: %s", jwks_url)
+                    return stale.keys[kid]
                 fresh_fetch = True
             key = entry.keys.get(kid)
             if key is not None:
@@ -167,7 +175,8 @@ class JwksClient:
             check_http_url(url)
         except ValueError as exc:
             raise JwksError("jwks_unavailable", str(exc)) from None
-        self.fetch_count += 1
+        with self._lock:
+            self.fetch_count += 1
         headers = {
             "Accept": "application/jwk-set+json, application/json",
             "User-Agent": self._user_agent,

@@ -120,3 +120,17 @@ def test_size_cap_and_schemes(platform: FakePlatform, clock: FakeClock) -> None:
             small.get_key("file:///etc/passwd", "x")
         with pytest.raises(JwksError):
             small.get_key(platform.base_url + "/missing", "x")
+
+
+def test_stale_keys_survive_a_failed_refresh(
+    platform: FakePlatform, client: JwksClient, clock: FakeClock
+) -> None:
+    kid = platform.kid
+    url = platform.jwks_url
+    client.get_key(url, kid)
+    platform.stop()  # the platform's key set is unreachable
+    clock.advance(3601)
+    assert client.get_key(url, kid).key_id == kid
+    with pytest.raises(JwksError) as info:
+        client.get_key(url, "another")
+    assert info.value.code == "jwks_unavailable"
