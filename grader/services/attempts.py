@@ -28,6 +28,7 @@ from grader.errors import Conflict
 from grader.errors import NotFound
 from grader.exercises import ExerciseSpec
 from grader.exercises import SpecError
+from grader.exercises import Variant
 from grader.exercises import generate
 from grader.exercises import load_spec_text
 from grader.models import Attempt
@@ -106,11 +107,18 @@ def start_or_resume(
     from grader.services.courses import require_quiz_visible
 
     now = now or utcnow()
-    quiz = quiz_item.quiz
-    require_quiz_visible(session, user, quiz, now)
-    attempt = find_attempt(session, user, quiz_item)
-    if attempt is not None:
-        return attempt
+    require_quiz_visible(session, user, quiz_item.quiz, now)
+    return find_attempt(session, user, quiz_item) or _start(session, user, quiz_item, secret, now)
+
+
+def _start(
+    session: Session,
+    user: User,
+    quiz_item: QuizItem,
+    secret: str | bytes | None,
+    now: dt.datetime,
+) -> Attempt:
+    """Create the attempt (visibility already checked by the caller)."""
     version, spec = current_spec(session, quiz_item)
     seed = derive_seed(secret, user.id, quiz_item.id)
     try:
@@ -118,8 +126,7 @@ def start_or_resume(
     except SpecError as exc:
         logger.error("quiz_item_id=%s cannot generate seed=%s: %s", quiz_item.id, seed, exc)
         raise Conflict(
-            f"exercise {quiz_item.exercise.slug} could not build your variant; "
-            "your instructor has been told"
+            f"exercise {quiz_item.exercise.slug} could not build your variant; tell your instructor"
         ) from None
     attempt = Attempt(
         quiz_item_id=quiz_item.id,
@@ -369,3 +376,125 @@ def solution_visible(
         return progress is not None and progress.attempt is attempt and progress.finished
     logger.warning("quiz_id=%s has unknown show_solutions %r; hiding", quiz.id, mode)
     return False
+
+
+# --------------------------------------------------------------------------- the quiz page
+
+
+@dataclasses.dataclass
+class PartView:
+    """One answer box: the public part, the student's progress, the key only when allowed."""
+
+    id: str
+    prompt_md: str
+    type: str
+    points: float
+    choices: list[dict[str, str]] | None
+    hints: list[str]
+    shape: list[int] | None
+    variables: list[str]
+    progress: PartProgress
+    accepting: bool
+    key_text: str | None = None  # set only when the solution is visible
+
+
+@dataclasses.dataclass
+class ItemView:
+    """One question of the quiz as this student sees it."""
+
+    position: int
+    attempt_id: int
+    title: str
+    prompt_md: str
+    diagram_svg: str | None
+    parts: list[PartView]
+    earned: float
+    possible: float
+    solution_md: str | None = None
+    solution_diagram_svg: str | None = None
+
+
+@dataclasses.dataclass
+class QuizPage:
+    """Everything the quiz page shows; nothing secret unless the quiz allows it."""
+
+    quiz: Quiz
+    items: list[ItemView]
+    accepting: bool
+    closes_at: dt.datetime | None
+    earned: float
+    possible: float
+
+
+def quiz_page(
+    session: Session,
+    user: User,
+    quiz_id: int,
+    *,
+    secret: str | bytes | None = None,
+    now: dt.datetime | None = None,
+) -> QuizPage:
+    """The quiz with the user's variants (attempts are started on first view).
+
+    Answer keys, mistakes and worked solutions are copied in only where
+    :func:`solution_visible` allows; the rest comes from ``Variant.public_json``.
+
+    Raises:
+        NotFound: the quiz is not visible to the user.
+    """
+    from grader.services.courses import get_quiz
+
+    now = now or utcnow()
+    quiz = get_quiz(session, user, quiz_id, now)
+    attempts = [
+        find_attempt(session, user, item) or _start(session, user, item, secret, now)
+        for item in quiz.items
+    ]
+    progress = progress_for_attempts(session, attempts)
+    accepting = grading.accepts_answers(quiz, now)
+    items = []
+    for item, attempt in zip(quiz.items, attempts, strict=True):
+        variant = Variant.from_json(attempt.variant)
+        public = variant.public_json()
+        prog = progress[attempt.id]
+        show = solution_visible(quiz, attempt, now, progress=prog)
+        parts = []
+        for part in public["parts"]:
+            part_progress = prog.part(part["id"])
+            parts.append(
+                PartView(
+                    id=part["id"],
+                    prompt_md=part["prompt_md"],
+                    type=part["type"],
+                    points=part_progress.points,
+                    choices=part.get("choices"),
+                    hints=list(part.get("hints") or []),
+                    shape=part.get("shape"),
+                    variables=list(part.get("check", {}).get("variables", [])),
+                    progress=part_progress,
+                    accepting=accepting and part_progress.tries_left != 0,
+                    key_text=variant.part(part["id"]).key_text if show else None,
+                )
+            )
+        items.append(
+            ItemView(
+                position=item.position,
+                attempt_id=attempt.id,
+                title=public["title"],
+                prompt_md=public["prompt_md"],
+                diagram_svg=public.get("diagram_svg"),
+                parts=parts,
+                earned=prog.earned,
+                possible=prog.possible,
+                solution_md=variant.solution_md if show else None,
+                solution_diagram_svg=variant.solution_diagram_svg if show else None,
+            )
+        )
+    return QuizPage(
+        quiz=quiz,
+        items=items,
+        accepting=accepting,
+        closes_at=grading.closes_at(quiz),
+        earned=sum(i.earned for i in items),
+        possible=sum(i.possible for i in items),
+    )

@@ -22,6 +22,8 @@ from grader.models import Quiz
 from grader.models import QuizItem
 from grader.models import User
 from grader.models import utcnow
+from grader.services import attempts
+from grader.services import grading
 from grader.services import permissions
 
 logger = logging.getLogger(__name__)
@@ -146,3 +148,51 @@ def get_quiz(session: Session, user: User, quiz_id: int, now: dt.datetime | None
         raise NotFound(f"no quiz {quiz_id}")
     require_quiz_visible(session, user, quiz, now or utcnow())
     return quiz
+
+
+# --------------------------------------------------------------------------- dashboard
+
+
+@dataclasses.dataclass(frozen=True)
+class QuizSummary:
+    """One line of the dashboard: the quiz, its state for this user, the score so far."""
+
+    quiz: Quiz
+    state: str  # "open" | "closed" | "upcoming" | "draft"
+    closes_at: dt.datetime | None
+    score: attempts.QuizScore
+
+
+@dataclasses.dataclass(frozen=True)
+class CourseSummary:
+    course: Course
+    role: str
+    quizzes: list[QuizSummary]
+
+
+def _state(quiz: Quiz, now: dt.datetime) -> str:
+    if not quiz.is_published:
+        return "draft"
+    if quiz.opens_at is not None and now < quiz.opens_at:
+        return "upcoming"
+    return "open" if grading.accepts_answers(quiz, now) else "closed"
+
+
+def dashboard(session: Session, user: User, now: dt.datetime | None = None) -> list[CourseSummary]:
+    """The user's courses with the quizzes they may open and their scores so far."""
+    now = now or utcnow()
+    summaries = []
+    for mine in courses_for_user(session, user):
+        quizzes = visible_quizzes(session, user, mine.course, now)
+        scores = attempts.quiz_scores(session, user, quizzes)
+        summaries.append(
+            CourseSummary(
+                course=mine.course,
+                role=mine.role,
+                quizzes=[
+                    QuizSummary(q, _state(q, now), grading.closes_at(q), scores[q.id])
+                    for q in quizzes
+                ],
+            )
+        )
+    return summaries

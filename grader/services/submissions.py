@@ -25,6 +25,7 @@ from grader.errors import BadRequest
 from grader.errors import Conflict
 from grader.errors import NotFound
 from grader.models import Attempt
+from grader.models import Quiz
 from grader.models import Submission
 from grader.models import User
 from grader.models import utcnow
@@ -130,9 +131,7 @@ def submit(
             if existing is not None:
                 return existing
         raise
-    logger.info(
-        "stored submission_id=%s attempt_id=%s part=%s", submission.id, attempt.id, part_id
-    )
+    logger.info("stored submission_id=%s attempt_id=%s part=%s", submission.id, attempt.id, part_id)
     try:
         grading.grade_submission(session, submission, now=now)
     except Exception:
@@ -213,16 +212,35 @@ def get_submission(session: Session, user: User, submission_id: int) -> Submissi
     return submission
 
 
-def history(session: Session, user: User, attempts: list[Attempt]) -> list[Submission]:
-    """Every submission of these attempts (the caller checked they are the user's), newest
-    first."""
-    ids = [a.id for a in attempts if a.user_id == user.id]
-    if not ids:
-        return []
-    return list(
-        session.scalars(
-            select(Submission)
-            .where(Submission.attempt_id.in_(ids))
-            .order_by(Submission.created_at.desc(), Submission.id.desc())
-        )
+@dataclasses.dataclass(frozen=True)
+class HistoryRow:
+    """One submission with the question it answered."""
+
+    submission: Submission
+    position: int
+    title: str
+
+
+def quiz_history(
+    session: Session, user: User, quiz_id: int, now: dt.datetime | None = None
+) -> tuple[Quiz, list[HistoryRow]]:
+    """Every submission the user made in a quiz, newest first.
+
+    Raises:
+        NotFound: the quiz is not visible to the user.
+    """
+    from grader.services.courses import get_quiz
+
+    quiz = get_quiz(session, user, quiz_id, now)
+    items = {item.id: item for item in quiz.items}
+    rows = session.execute(
+        select(Submission, Attempt.quiz_item_id, Attempt.variant)
+        .join(Attempt, Attempt.id == Submission.attempt_id)
+        .where(Attempt.user_id == user.id, Attempt.quiz_item_id.in_(list(items)))
+        .order_by(Submission.created_at.desc(), Submission.id.desc())
     )
+    history = [
+        HistoryRow(sub, items[item_id].position, variant.get("title", ""))
+        for sub, item_id, variant in rows
+    ]
+    return quiz, history

@@ -2,13 +2,47 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Flask
 
+from grader.web import api
+from grader.web import auth
 from grader.web import errors
 from grader.web import health
+from grader.web import preview
+from grader.web import security
+from grader.web import student
+from grader.web.markdown import render_inline
+from grader.web.markdown import render_markdown
+
+
+def format_datetime(value: dt.datetime | None) -> str:
+    """``Mon 2 Mar 2026, 14:00 UTC``; every stored time is UTC."""
+    if value is None:
+        return ""
+    value = value.astimezone(dt.UTC)
+    return f"{value:%a} {value.day} {value:%b %Y, %H:%M} UTC"
+
+
+def format_points(value: float | None) -> str:
+    """Points without float noise: 2, 1.5, 0.33."""
+    if value is None:
+        return "–"
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
 
 
 def init_app(app: Flask) -> None:
-    """Register error handlers and every blueprint."""
+    """Register error handlers, security, template helpers and every blueprint."""
     errors.init_app(app)
+    security.init_app(app)
+    app.add_template_filter(render_markdown, "markdown")
+    app.add_template_filter(render_inline, "markdown_inline")
+    app.add_template_filter(format_datetime, "datetime")
+    app.add_template_filter(format_points, "points")
     app.register_blueprint(health.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(student.bp)
+    app.register_blueprint(preview.bp)
+    app.register_blueprint(api.bp)

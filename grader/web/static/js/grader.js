@@ -1,0 +1,138 @@
+/* grader: typeset math, live "interpreted as" previews, and a double-submit guard.
+ *
+ * Everything here is an enhancement: the pages work without it (answers are plain form
+ * posts). No build step, no dependencies beyond KaTeX, which we serve ourselves.
+ */
+(function () {
+  "use strict";
+
+  var DELAY_MS = 250;
+
+  function typesetMath(root) {
+    if (typeof window.renderMathInElement !== "function") return;
+    window.renderMathInElement(root, {
+      delimiters: [
+        { left: "$$", right: "$$", display: true },
+        { left: "\\[", right: "\\]", display: true },
+        { left: "\\(", right: "\\)", display: false },
+        { left: "$", right: "$", display: false }
+      ],
+      throwOnError: false
+    });
+  }
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function showPreview(region, text, data) {
+    region.textContent = "";
+    if (!text.trim()) return;
+    if (data.ok) {
+      if (data.latex) {
+        var line = el("p", "preview-line");
+        line.appendChild(el("span", "preview-label", "Interpreted as "));
+        var math = el("span", "preview-math");
+        try {
+          window.katex.render(data.latex, math, { throwOnError: false });
+        } catch (e) {
+          math.textContent = data.text || data.latex;
+        }
+        line.appendChild(math);
+        region.appendChild(line);
+      }
+      if (data.variables && data.variables.length) {
+        region.appendChild(el("p", "preview-vars", "Variables: " + data.variables.join(", ")));
+      }
+      return;
+    }
+    region.appendChild(el("p", "preview-error", data.message || "Not readable yet."));
+    if (typeof data.offset === "number" && data.offset >= 0) {
+      var pre = el("pre", "preview-caret");
+      pre.setAttribute("aria-hidden", "true");
+      pre.textContent = text + "\n" + " ".repeat(Math.min(data.offset, text.length)) + "^";
+      region.appendChild(pre);
+      region.appendChild(
+        el("p", "visually-hidden", "The problem is at character " + (data.offset + 1) + ".")
+      );
+    }
+  }
+
+  function attachPreview(input) {
+    var region = document.getElementById("preview-" + input.dataset.attemptId + "-" + input.dataset.partId);
+    if (!region) return;
+    var timer = null;
+    var controller = null;
+    var last = null;
+
+    function send() {
+      var text = input.value;
+      if (text === last) return;
+      last = text;
+      if (!text.trim()) {
+        region.textContent = "";
+        return;
+      }
+      if (controller) controller.abort();
+      controller = typeof AbortController === "function" ? new AbortController() : null;
+      fetch(input.dataset.previewUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+        body: JSON.stringify({
+          attempt_id: parseInt(input.dataset.attemptId, 10),
+          part_id: input.dataset.partId,
+          text: text
+        }),
+        signal: controller ? controller.signal : undefined
+      })
+        .then(function (response) {
+          if (!response.ok) throw new Error("preview failed: " + response.status);
+          return response.json();
+        })
+        .then(function (data) {
+          if (input.value === text) showPreview(region, text, data);
+        })
+        .catch(function (err) {
+          if (err && err.name === "AbortError") return;
+          region.textContent = "";
+          last = null;
+        });
+    }
+
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(send, DELAY_MS);
+    });
+    if (input.value) send();
+  }
+
+  function guardDoubleSubmit(form) {
+    form.addEventListener("submit", function (event) {
+      if (form.dataset.sent === "1") {
+        event.preventDefault();
+        return;
+      }
+      form.dataset.sent = "1";
+      var button = form.querySelector('button[type="submit"]');
+      if (button) {
+        button.setAttribute("aria-disabled", "true");
+        button.textContent = "Sending…";
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    typesetMath(document.body);
+    document.querySelectorAll("input[data-preview-url]").forEach(attachPreview);
+    document.querySelectorAll("form[data-answer-form]").forEach(guardDoubleSubmit);
+  });
+})();
