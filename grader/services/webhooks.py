@@ -1,0 +1,544 @@
+"""Webhooks: signed grade events POSTed to a course's receivers from a database outbox.
+
+Recording. Grade events are written to ``webhook_deliveries`` in the *same transaction*
+as the grade itself, by an ``after_flush`` listener on every SQLAlchemy Session (installed
+when this module is imported; the web app and the CLI always import it). So every path
+that grades (the browser, the JSON API, LTI, ``grader regrade``) records its events without
+having to remember to, and a rolled-back grade leaves no event behind. Events:
+
+* ``submission.graded``: a submission became ``graded``, or a regrade changed its score;
+* ``grade.overridden``: an instructor stored a manual score (a ``GradeOverride``).
+
+Delivering. :func:`deliver_pending` (run by the worker) claims due rows, with
+``FOR UPDATE SKIP LOCKED`` on PostgreSQL so several workers never claim the same row,
+leases them (pushes ``next_attempt_at`` forward and commits, so no transaction stays open
+during HTTP), POSTs each one and records the outcome. A receiver that fails (non-2xx,
+timeout, refused connection) is retried with exponential backoff, 30 s doubling up to
+6 h, for at most :data:`MAX_ATTEMPTS` tries; then the row is ``failed`` with its last
+error kept. Delivery is at-least-once: a worker killed between the POST and the commit
+re-sends after the lease runs out, so receivers should de-duplicate on the
+``Grader-Delivery`` header (one id per event and receiver) or on ``event_id``.
+
+Signing. Each POST carries ``Grader-Timestamp`` (Unix seconds) and ``Grader-Signature:
+sha256=<hex>``, the HMAC-SHA256 with the webhook's secret of ``"<timestamp>." + body``.
+Receivers check it with :func:`verify_signature` (or its three lines in any language)
+and refuse timestamps older than a few minutes, which defeats replays.
+
+Safety. URLs must be http(s) without credentials; unless ``allow_private`` is set, hosts
+that resolve to loopback, private, link-local or reserved addresses are refused, at
+creation and again before each delivery, and redirects are never followed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import secrets
+import socket
+import uuid
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from sqlalchemy import event
+from sqlalchemy import insert
+from sqlalchemy import inspect
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from grader.errors import BadRequest
+from grader.errors import NotFound
+from grader.models import Attempt
+from grader.models import Course
+from grader.models import GradeOverride
+from grader.models import Quiz
+from grader.models import QuizItem
+from grader.models import Submission
+from grader.models import User
+from grader.models import Webhook
+from grader.models import WebhookDelivery
+from grader.models import utcnow
+from grader.services.enrolments import require_staff
+
+logger = logging.getLogger(__name__)
+
+EVENTS = ("submission.graded", "grade.overridden")
+MAX_URL_LENGTH = 2000
+MAX_WEBHOOKS_PER_COURSE = 20
+MAX_ATTEMPTS = 15
+BACKOFF_BASE = dt.timedelta(seconds=30)
+BACKOFF_CAP = dt.timedelta(hours=6)
+SIGNATURE_TOLERANCE = 300  # seconds a receiver should accept a timestamp for
+USER_AGENT = "grader-webhooks/1"
+
+SIGNATURE_HEADER = "Grader-Signature"
+TIMESTAMP_HEADER = "Grader-Timestamp"
+EVENT_HEADER = "Grader-Event"
+DELIVERY_HEADER = "Grader-Delivery"
+
+
+# --------------------------------------------------------------------------- signing
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The ``Grader-Signature`` value for a body sent at ``timestamp``."""
+    mac = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def verify_signature(
+    secret: str,
+    *,
+    timestamp: str,
+    body: bytes,
+    signature: str,
+    tolerance: int = SIGNATURE_TOLERANCE,
+    now: float | None = None,
+) -> bool:
+    """What a receiver does: the signature matches and the timestamp is recent."""
+    try:
+        sent = int(timestamp)
+    except (TypeError, ValueError):
+        return False
+    current = dt.datetime.now(dt.UTC).timestamp() if now is None else now
+    if abs(current - sent) > tolerance:
+        return False
+    return hmac.compare_digest(sign(secret, sent, body), signature)
+
+
+# --------------------------------------------------------------------------- URLs
+
+
+def _is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    return ip.is_global and not ip.is_multicast
+
+
+def check_url(url: str, *, allow_private: bool = False) -> str:
+    """A receiver URL we are willing to POST to, trimmed.
+
+    Raises:
+        BadRequest: not http(s), credentials in it, too long, or (unless
+            ``allow_private``) a host that is or resolves to a non-public address.
+    """
+    url = (url or "").strip()
+    if not url or len(url) > MAX_URL_LENGTH:
+        raise BadRequest(f"a webhook URL has 1 to {MAX_URL_LENGTH} characters")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise BadRequest("the webhook URL is not a valid URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BadRequest("a webhook URL must start with https:// (or http://) and name a host")
+    if parts.username or parts.password:
+        raise BadRequest("put no credentials in a webhook URL; the signature authenticates us")
+    if allow_private:
+        return url
+    host = parts.hostname
+    try:
+        infos = socket.getaddrinfo(host, port or (443 if parts.scheme == "https" else 80))
+    except (socket.gaierror, UnicodeError):
+        raise BadRequest(f"the webhook host {host!r} does not resolve") from None
+    addresses = {info[4][0] for info in infos}
+    if not addresses or not all(_is_public(str(a)) for a in addresses):
+        raise BadRequest(
+            f"the webhook host {host!r} is a loopback, private or reserved address; "
+            "receivers must be reachable on the public internet"
+        )
+    return url
+
+
+# --------------------------------------------------------------------------- CRUD
+
+
+def _check_events(events: Iterable[str] | None) -> list[str]:
+    if events is None:
+        return list(EVENTS)
+    chosen = list(dict.fromkeys(events))
+    unknown = [e for e in chosen if e not in EVENTS]
+    if unknown or not chosen:
+        raise BadRequest(f"events must be a non-empty list drawn from {', '.join(EVENTS)}")
+    return chosen
+
+
+def create_webhook(
+    session: Session,
+    actor: User | None,
+    course_id: int,
+    *,
+    url: str,
+    events: Iterable[str] | None = None,
+    allow_private: bool = False,
+) -> tuple[Webhook, str]:
+    """Subscribe a receiver to the course's grade events; returns it and its signing secret.
+
+    The secret is returned here only: store it at the receiver.
+
+    Raises:
+        Forbidden: the actor is not an instructor of the course.
+        BadRequest: a bad URL or event name, or too many webhooks.
+    """
+    require_staff(session, actor, course_id, manage=True)
+    assert actor is not None
+    url = check_url(url, allow_private=allow_private)
+    chosen = _check_events(events)
+    count = len(session.scalars(select(Webhook.id).where(Webhook.course_id == course_id)).all())
+    if count >= MAX_WEBHOOKS_PER_COURSE:
+        raise BadRequest(f"a course has at most {MAX_WEBHOOKS_PER_COURSE} webhooks")
+    secret = "whsec_" + secrets.token_urlsafe(32)
+    hook = Webhook(
+        course_id=course_id, url=url, secret=secret, events=chosen, created_by_id=actor.id
+    )
+    session.add(hook)
+    session.commit()
+    logger.info("webhook created webhook_id=%s course_id=%s", hook.id, course_id)
+    return hook, secret
+
+
+def list_webhooks(session: Session, actor: User | None, course_id: int) -> list[Webhook]:
+    """The course's webhooks (staff only; secrets are never listed)."""
+    require_staff(session, actor, course_id)
+    return list(
+        session.scalars(select(Webhook).where(Webhook.course_id == course_id).order_by(Webhook.id))
+    )
+
+
+def get_webhook(session: Session, actor: User | None, course_id: int, webhook_id: int) -> Webhook:
+    """One of the course's webhooks.
+
+    Raises:
+        NotFound: no such webhook in this course.
+    """
+    require_staff(session, actor, course_id)
+    hook = session.get(Webhook, webhook_id)
+    if hook is None or hook.course_id != course_id:
+        raise NotFound(f"no webhook {webhook_id} in course {course_id}")
+    return hook
+
+
+def delete_webhook(session: Session, actor: User | None, course_id: int, webhook_id: int) -> None:
+    """Remove a webhook and its undelivered events (instructors only)."""
+    require_staff(session, actor, course_id, manage=True)
+    hook = get_webhook(session, actor, course_id, webhook_id)
+    session.delete(hook)
+    session.commit()
+    logger.info("webhook deleted webhook_id=%s course_id=%s", webhook_id, course_id)
+
+
+def list_deliveries(
+    session: Session,
+    actor: User | None,
+    course_id: int,
+    webhook_id: int,
+    *,
+    after: int = 0,
+    limit: int = 50,
+) -> list[WebhookDelivery]:
+    """The webhook's deliveries with ids above ``after``, oldest first (to see why a
+    receiver is not getting events)."""
+    get_webhook(session, actor, course_id, webhook_id)
+    return list(
+        session.scalars(
+            select(WebhookDelivery)
+            .where(WebhookDelivery.webhook_id == webhook_id, WebhookDelivery.id > after)
+            .order_by(WebhookDelivery.id)
+            .limit(limit)
+        )
+    )
+
+
+# --------------------------------------------------------------------------- recording
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _graded_submissions(session: Session) -> list[Submission]:
+    found = []
+    for obj in session.new:
+        if isinstance(obj, Submission) and obj.status == "graded":
+            found.append(obj)
+    for obj in session.dirty:
+        if not isinstance(obj, Submission) or obj.status != "graded":
+            continue
+        state = inspect(obj)
+        if state.attrs.status.history.has_changes() or state.attrs.score.history.has_changes():
+            found.append(obj)
+    return found
+
+
+def _new_overrides(session: Session) -> list[GradeOverride]:
+    return [obj for obj in session.new if isinstance(obj, GradeOverride)]
+
+
+def _attempt_id(obj: Submission) -> int | None:
+    if obj.attempt_id is not None:
+        return obj.attempt_id
+    attempt = obj.__dict__.get("attempt")
+    return attempt.id if attempt is not None else None
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    """Record grade events for receivers, in the transaction that changed the grade."""
+    submissions = _graded_submissions(session)
+    overrides = _new_overrides(session)
+    if not submissions and not overrides:
+        return
+    items: list[tuple[str, int, dict[str, Any]]] = []
+    for sub in submissions:
+        attempt_id = _attempt_id(sub)
+        if attempt_id is None:
+            continue
+        items.append(
+            (
+                "submission.graded",
+                attempt_id,
+                {
+                    "submission": {
+                        "id": sub.id,
+                        "part_id": sub.part_id,
+                        "status": sub.status,
+                        "verdict": sub.verdict,
+                        "score": sub.score,
+                        "raw_score": sub.raw_score,
+                        "is_late": bool(sub.is_late),
+                        "created_at": _iso(sub.created_at),
+                        "graded_at": _iso(sub.graded_at),
+                    }
+                },
+            )
+        )
+    for override in overrides:
+        items.append(
+            (
+                "grade.overridden",
+                override.attempt_id,
+                {
+                    "override": {
+                        "id": override.id,
+                        "part_id": override.part_id,
+                        "score": override.score,
+                        "reason": override.reason,
+                        "created_at": _iso(override.created_at),
+                    }
+                },
+            )
+        )
+    conn = session.connection()
+    attempt_ids = {attempt_id for _, attempt_id, _ in items}
+    context_rows = conn.execute(
+        select(
+            Attempt.id,
+            Attempt.user_id,
+            Attempt.quiz_item_id,
+            Quiz.id,
+            Quiz.title,
+            Course.id,
+            Course.code,
+            User.email,
+            User.name,
+        )
+        .join(QuizItem, QuizItem.id == Attempt.quiz_item_id)
+        .join(Quiz, Quiz.id == QuizItem.quiz_id)
+        .join(Course, Course.id == Quiz.course_id)
+        .join(User, User.id == Attempt.user_id)
+        .where(Attempt.id.in_(attempt_ids))
+    ).all()
+    contexts = {row[0]: row for row in context_rows}
+    course_ids = {row[5] for row in context_rows}
+    if not course_ids:
+        return
+    hooks = conn.execute(
+        select(Webhook.id, Webhook.course_id, Webhook.events).where(
+            Webhook.course_id.in_(course_ids), Webhook.is_active.is_(True)
+        )
+    ).all()
+    if not hooks:
+        return
+    now = utcnow()
+    rows = []
+    for kind, attempt_id, detail in items:
+        ctx = contexts.get(attempt_id)
+        if ctx is None:
+            continue
+        _, user_id, quiz_item_id, quiz_id, quiz_title, course_id, course_code, email, name = ctx
+        payload = {
+            "event_id": uuid.uuid4().hex,
+            "type": kind,
+            "created_at": now.isoformat(),
+            "course": {"id": course_id, "code": course_code},
+            "quiz": {"id": quiz_id, "title": quiz_title},
+            "quiz_item_id": quiz_item_id,
+            "attempt_id": attempt_id,
+            "student": {"id": user_id, "email": email, "name": name},
+            **detail,
+        }
+        for hook_id, hook_course, hook_events in hooks:
+            if hook_course == course_id and (not hook_events or kind in hook_events):
+                rows.append(
+                    {
+                        "webhook_id": hook_id,
+                        "event": kind,
+                        "payload": payload,
+                        "status": "pending",
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                    }
+                )
+    if rows:
+        conn.execute(insert(WebhookDelivery), rows)
+        logger.debug("recorded %d webhook deliveries", len(rows))
+
+
+event.listen(Session, "after_flush", _after_flush)
+
+
+# --------------------------------------------------------------------------- delivering
+
+
+@dataclasses.dataclass
+class DeliveryReport:
+    """What one :func:`deliver_pending` run did."""
+
+    delivered: int = 0
+    retried: int = 0
+    failed: int = 0
+
+    @property
+    def attempted(self) -> int:
+        return self.delivered + self.retried + self.failed
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """Wait before try ``attempts + 1``: 30 s, 60 s, 2 min ... capped at 6 h."""
+    delay = BACKOFF_BASE * (2 ** max(0, attempts - 1))
+    return min(delay, BACKOFF_CAP)
+
+
+def _claim(session: Session, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[int]:
+    rows = session.scalars(
+        select(WebhookDelivery)
+        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+        .order_by(WebhookDelivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for row in rows:
+        row.next_attempt_at = now + lease
+        row.attempts += 1
+    ids = [row.id for row in rows]
+    session.commit()
+    return ids
+
+
+def _post(
+    http: requests.Session,
+    hook: Webhook,
+    delivery: WebhookDelivery,
+    now: dt.datetime,
+    timeout: float,
+) -> str | None:
+    """POST one delivery; None on success, else a short reason."""
+    body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode("utf-8")
+    timestamp = int(now.timestamp())
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        EVENT_HEADER: delivery.event,
+        DELIVERY_HEADER: str(delivery.id),
+        TIMESTAMP_HEADER: str(timestamp),
+        SIGNATURE_HEADER: sign(hook.secret, timestamp, body),
+    }
+    try:
+        response = http.post(
+            hook.url, data=body, headers=headers, timeout=timeout, allow_redirects=False
+        )
+    except requests.RequestException as exc:
+        return f"{type(exc).__name__}: {str(exc)[:300]}"
+    with response:
+        if 200 <= response.status_code < 300:
+            return None
+        return f"HTTP {response.status_code}"
+
+
+def deliver_pending(
+    session: Session,
+    *,
+    now: dt.datetime | None = None,
+    limit: int = 50,
+    timeout: float = 5.0,
+    allow_private: bool = False,
+    http: requests.Session | None = None,
+) -> DeliveryReport:
+    """Send due webhook deliveries once each; the worker calls this in a loop.
+
+    Args:
+        now: the current time (tests move it forward to pass the backoff).
+        limit: rows claimed in one run.
+        timeout: seconds per POST (connect and read).
+        allow_private: allow loopback/private receivers (development and tests).
+        http: a ``requests.Session`` to reuse connections.
+    """
+    now = now or utcnow()
+    report = DeliveryReport()
+    lease = dt.timedelta(seconds=timeout * 2 + 30)
+    claimed = _claim(session, now, limit, lease)
+    own_http = http is None
+    http = http or requests.Session()
+    try:
+        for delivery_id in claimed:
+            delivery = session.get(WebhookDelivery, delivery_id)
+            if delivery is None:  # its webhook was deleted meanwhile
+                continue
+            hook = session.get(Webhook, delivery.webhook_id)
+            error: str | None
+            if hook is None or not hook.is_active:
+                error = "webhook disabled"
+                delivery.attempts = MAX_ATTEMPTS
+            else:
+                try:
+                    check_url(hook.url, allow_private=allow_private)
+                except BadRequest as exc:
+                    error = exc.message
+                    delivery.attempts = MAX_ATTEMPTS
+                else:
+                    error = _post(http, hook, delivery, now, timeout)
+            if error is None:
+                delivery.status = "delivered"
+                delivery.delivered_at = utcnow()
+                delivery.last_error = None
+                report.delivered += 1
+            elif delivery.attempts >= MAX_ATTEMPTS:
+                delivery.status = "failed"
+                delivery.last_error = error
+                report.failed += 1
+                logger.warning(
+                    "webhook delivery failed for good delivery_id=%s webhook_id=%s: %s",
+                    delivery.id,
+                    delivery.webhook_id,
+                    error,
+                )
+            else:
+                delivery.next_attempt_at = now + backoff(delivery.attempts)
+                delivery.last_error = error
+                report.retried += 1
+                logger.info(
+                    "webhook delivery will be retried delivery_id=%s attempts=%s: %s",
+                    delivery.id,
+                    delivery.attempts,
+                    error,
+                )
+            session.commit()
+    finally:
+        if own_http:
+            http.close()
+    return report

@@ -1,0 +1,124 @@
+"""Exercises of a course (its own and the built-in library): list, read, validate, save.
+
+YAML comes either raw (``Content-Type: application/yaml``, ``text/yaml`` or
+``text/plain``) or as JSON ``{"source": "..."}``. Validation answers 200 with every
+problem found (``line``, ``field``, ``message``); saving an invalid text answers a 400
+problem carrying the same ``errors`` list. The rules (who may edit what, versions, id
+clashes) are ``grader.services.authoring``'s.
+"""
+
+from __future__ import annotations
+
+from flask import Response
+from flask import jsonify
+from flask import request
+from flask import url_for
+from werkzeug.exceptions import UnsupportedMediaType
+
+from grader.db import get_session
+from grader.errors import BadRequest
+from grader.services import authoring
+from grader.services.enrolments import require_staff
+from grader.web.api import serialize
+from grader.web.api.auth import api_user
+from grader.web.api.auth import require_course
+from grader.web.api.blueprint import ID
+from grader.web.api.blueprint import bp
+from grader.web.api.body import Field
+from grader.web.api.body import is_json_request
+from grader.web.api.body import json_object
+from grader.web.api.pagination import paginate
+
+YAML_TYPES = frozenset(
+    {"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain"}
+)
+
+
+def yaml_source() -> str:
+    """The exercise text of the request, raw YAML or ``{"source": ...}``.
+
+    Raises:
+        UnsupportedMediaType: neither JSON nor YAML/plain text (415).
+        BadRequest: not UTF-8, empty, or too long.
+    """
+    if is_json_request():
+        text = json_object([Field("source", str, max_length=authoring.MAX_SOURCE_CHARS)])["source"]
+    elif request.mimetype in YAML_TYPES:
+        try:
+            text = request.get_data(cache=True).decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadRequest("the body is not UTF-8 text") from None
+    else:
+        raise UnsupportedMediaType(
+            "send the exercise as application/yaml (or text/plain), "
+            'or as application/json {"source": "..."}'
+        )
+    if not text.strip():
+        raise BadRequest("the exercise text is empty")
+    if len(text) > authoring.MAX_SOURCE_CHARS:
+        raise BadRequest(f"an exercise has at most {authoring.MAX_SOURCE_CHARS} characters")
+    return text
+
+
+@bp.get(f"/courses/<{ID}:course_id>/exercises")
+def list_exercises(course_id: int) -> Response:
+    """The course's exercises and the built-in library (course staff)."""
+    require_course(course_id)
+    rows = authoring.list_exercises(get_session(), api_user(), course_id)
+    return paginate(
+        rows,
+        lambda r: serialize.exercise(r.exercise, used_in=r.used_in, editable=r.editable),
+        key=lambda r: r.exercise.id,
+    )
+
+
+@bp.get(f"/courses/<{ID}:course_id>/exercises/<{ID}:exercise_id>")
+def get_exercise(course_id: int, exercise_id: int) -> Response:
+    """One exercise with its newest YAML text (course staff)."""
+    require_course(course_id)
+    exercise, version, editable = authoring.get_exercise(
+        get_session(), api_user(), course_id, exercise_id
+    )
+    return jsonify(serialize.exercise_detail(exercise, version, editable))
+
+
+@bp.post(f"/courses/<{ID}:course_id>/exercises/validate")
+def validate_exercise(course_id: int) -> Response:
+    """Check a YAML text without saving it: ``{"valid": bool, "errors": [...]}``."""
+    require_course(course_id)
+    require_staff(get_session(), api_user(), course_id)
+    errors = authoring.validate_source(yaml_source())
+    return jsonify({"valid": not errors, "errors": errors})
+
+
+@bp.post(f"/courses/<{ID}:course_id>/exercises")
+def create_exercise(course_id: int) -> tuple[Response, int, dict[str, str]]:
+    """Save a YAML text as a new exercise of the course (instructors)."""
+    require_course(course_id)
+    session = get_session()
+    exercise, _ = authoring.save(session, api_user(), course_id, yaml_source())
+    exercise, version, editable = authoring.get_exercise(
+        session, api_user(), course_id, exercise.id
+    )
+    location = url_for("api.get_exercise", course_id=course_id, exercise_id=exercise.id)
+    return (
+        jsonify(serialize.exercise_detail(exercise, version, editable)),
+        201,
+        {"Location": location},
+    )
+
+
+@bp.put(f"/courses/<{ID}:course_id>/exercises/<{ID}:exercise_id>")
+def update_exercise(course_id: int, exercise_id: int) -> Response:
+    """Save a YAML text as the exercise's next version; an unchanged text writes nothing."""
+    require_course(course_id)
+    session = get_session()
+    _, written = authoring.save(
+        session, api_user(), course_id, yaml_source(), exercise_id=exercise_id
+    )
+    exercise, version, editable = authoring.get_exercise(
+        session, api_user(), course_id, exercise_id
+    )
+    body = serialize.exercise_detail(exercise, version, editable)
+    body["written"] = written
+    return jsonify(body)
