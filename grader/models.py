@@ -349,3 +349,7 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(TZDateTime(), default=utcnow)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(TZDateTime())
+
+
+# LTI tables live in their own module; importing it here registers them on Base.metadata.
+from grader import models_lti  # noqa: E402, F401
