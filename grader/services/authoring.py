@@ -34,6 +34,7 @@ from grader.models import Exercise
 from grader.models import ExerciseVersion
 from grader.models import QuizItem
 from grader.models import User
+from grader.services.enrolments import can_manage
 from grader.services.enrolments import require_staff
 from grader.services.library import latest_version
 from grader.services.library import save_exercise_source
@@ -131,6 +132,22 @@ def preview(text: str, seed: int) -> Preview:
     return Preview(seed, variant, [])
 
 
+def editor_validate(
+    session: Session, actor: User | None, course_id: int, text: str
+) -> list[dict[str, Any]]:
+    """:func:`validate_source` for the course's editor (staff only)."""
+    require_staff(session, actor, course_id)
+    return validate_source(text)
+
+
+def editor_preview(
+    session: Session, actor: User | None, course_id: int, text: str, seed: object
+) -> Preview:
+    """:func:`preview` for the course's editor (staff only: it shows the answer key)."""
+    require_staff(session, actor, course_id)
+    return preview(text, parse_seed(seed))
+
+
 # --------------------------------------------------------------------------- stored exercises
 
 
@@ -149,19 +166,11 @@ def _can_edit(actor: User, exercise: Exercise, course_role_manage: bool) -> bool
     return course_role_manage
 
 
-def _is_manager(session: Session, actor: User, course_id: int) -> bool:
-    try:
-        require_staff(session, actor, course_id, manage=True)
-    except Forbidden:
-        return False
-    return True
-
-
 def list_exercises(session: Session, actor: User | None, course_id: int) -> list[ExerciseRow]:
     """The built-in library and the course's own exercises, with how often each is used."""
     require_staff(session, actor, course_id)
     assert actor is not None
-    manager = _is_manager(session, actor, course_id)
+    manager = can_manage(session, actor, course_id)
     usage = (
         select(QuizItem.exercise_id, func.count().label("n"))
         .group_by(QuizItem.exercise_id)
@@ -185,7 +194,7 @@ def get_exercise(
     exercise = session.get(Exercise, exercise_id)
     if exercise is None or exercise.course_id not in (None, course_id):
         raise NotFound(f"no exercise {exercise_id} in course {course_id}")
-    editable = _can_edit(actor, exercise, _is_manager(session, actor, course_id))
+    editable = _can_edit(actor, exercise, can_manage(session, actor, course_id))
     return exercise, latest_version(session, exercise), editable
 
 

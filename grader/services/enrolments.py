@@ -90,6 +90,15 @@ def require_staff(
     return course
 
 
+def can_manage(session: Session, actor: User, course_id: int) -> bool:
+    """Whether the actor may change the course (instructor or admin), without raising."""
+    try:
+        require_staff(session, actor, course_id, manage=True)
+    except (Forbidden, Unauthorized):
+        return False
+    return True
+
+
 def staff_courses(session: Session, actor: User) -> list[tuple[Course, str]]:
     """Courses the actor teaches (every course for an admin), with the actor's role."""
     if actor.role == "admin":

@@ -33,6 +33,7 @@ from grader.models import Submission
 from grader.models import User
 from grader.services import jobs
 from grader.services.authoring import spec_of_source
+from grader.services.grading import grade_submission
 from grader.services.quizzes import get_quiz
 
 logger = logging.getLogger(__name__)
@@ -117,8 +118,6 @@ def _snapshot(sub: Submission) -> dict[str, Any]:
 
 def run_regrade_job(session: Session, job: Job, progress: jobs.Progress) -> None:
     """The job handler: regenerate every attempt's variant and rejudge its submissions."""
-    from grader.services.grading import grade_submission
-
     quiz_id = int(job.payload["quiz_id"])
     items = session.execute(
         select(QuizItem, Exercise).join(Exercise).where(QuizItem.quiz_id == quiz_id)

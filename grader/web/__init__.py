@@ -10,6 +10,7 @@ from grader.web import api
 from grader.web import auth
 from grader.web import errors
 from grader.web import health
+from grader.web import instructor
 from grader.web import preview
 from grader.web import security
 from grader.web import student
@@ -46,3 +47,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(student.bp)
     app.register_blueprint(preview.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(instructor.bp)

@@ -1,0 +1,148 @@
+"""Courses: the instructor's start page, a course's roster (add, upload, roles, remove)."""
+
+from __future__ import annotations
+
+from flask import Response
+from flask import flash
+from flask import render_template
+from flask import request
+
+from grader.errors import BadRequest
+from grader.errors import Conflict
+from grader.models import COURSE_ROLES
+from grader.services import enrolments
+from grader.services import quizzes as quiz_service
+from grader.services.enrolments import MAX_ROSTER_BYTES
+from grader.web.instructor import bp
+from grader.web.instructor._common import actor
+from grader.web.instructor._common import back
+from grader.web.instructor._common import db
+from grader.web.instructor._common import fail
+from grader.web.security import login_required
+
+
+@bp.get("/")
+@login_required
+def index() -> str:
+    """The courses I teach, and a form to create one."""
+    user = actor()
+    return render_template(
+        "instructor/index.html",
+        courses=enrolments.staff_courses(db(), user),
+        can_create=user.role in ("admin", "instructor"),
+    )
+
+
+@bp.post("/courses")
+@login_required
+def create_course() -> Response:
+    try:
+        course = enrolments.create_course(
+            db(), actor(), code=request.form.get("code", ""), title=request.form.get("title", "")
+        )
+    except (BadRequest, Conflict) as exc:
+        fail(exc.message)
+        return back("instructor.index")
+    flash(f"Course {course.code} created. Add people, exercises and quizzes below.", "success")
+    return back("instructor.course", course_id=course.id)
+
+
+def _course_page(course_id: int, status: int = 200, report: object = None) -> tuple[str, int]:
+    session, user = db(), actor()
+    members = enrolments.roster(session, user, course_id)
+    course = enrolments.get_course(session, course_id)
+    manager = enrolments.can_manage(session, user, course_id)
+    html = render_template(
+        "instructor/course.html",
+        course=course,
+        members=members,
+        manager=manager,
+        roles=COURSE_ROLES,
+        quizzes=quiz_service.list_quizzes(session, user, course_id),
+        report=report,
+        max_kib=MAX_ROSTER_BYTES // 1024,
+    )
+    return html, status
+
+
+@bp.get("/courses/<int:course_id>")
+@login_required
+def course(course_id: int) -> tuple[str, int]:
+    """The roster with roles, adding people one by one or from a CSV file, the quizzes."""
+    return _course_page(course_id)
+
+
+@bp.post("/courses/<int:course_id>/members")
+@login_required
+def add_member(course_id: int) -> Response:
+    try:
+        enrolment, outcome = enrolments.add_member(
+            db(),
+            actor(),
+            course_id,
+            email=request.form.get("email", ""),
+            name=request.form.get("name", ""),
+            role=request.form.get("role", "student"),
+        )
+    except (BadRequest, Conflict) as exc:
+        fail(exc.message)
+        return back("instructor.course", "add-member", course_id=course_id)
+    email = enrolment.user.email
+    messages = {
+        "created": f"Created an account for {email} and added it as {enrolment.role}.",
+        "added": f"Added {email} as {enrolment.role}.",
+        "updated": f"{email} is now {enrolment.role}.",
+        "unchanged": f"{email} was already {enrolment.role}.",
+    }
+    flash(messages[outcome], "success")
+    return back("instructor.course", "roster", course_id=course_id)
+
+
+@bp.post("/courses/<int:course_id>/members/<int:enrolment_id>/role")
+@login_required
+def change_role(course_id: int, enrolment_id: int) -> Response:
+    try:
+        enrolment = enrolments.change_role(
+            db(), actor(), course_id, enrolment_id, request.form.get("role", "")
+        )
+    except (BadRequest, Conflict) as exc:
+        fail(exc.message)
+    else:
+        flash(f"{enrolment.user.email} is now {enrolment.role}.", "success")
+    return back("instructor.course", "roster", course_id=course_id)
+
+
+@bp.post("/courses/<int:course_id>/members/<int:enrolment_id>/remove")
+@login_required
+def remove_member(course_id: int, enrolment_id: int) -> Response:
+    try:
+        enrolments.remove_member(db(), actor(), course_id, enrolment_id)
+    except (BadRequest, Conflict) as exc:
+        fail(exc.message)
+    else:
+        flash("Removed from the course. Their submissions stay stored.", "success")
+    return back("instructor.course", "roster", course_id=course_id)
+
+
+@bp.post("/courses/<int:course_id>/roster")
+@login_required
+def upload_roster(course_id: int) -> Response | tuple[str, int]:
+    """A CSV roster: all rows enrolled, or nothing and every bad line listed."""
+    upload = request.files.get("roster")
+    if upload is None or not upload.filename:
+        fail("choose a CSV file to upload")
+        return back("instructor.course", "upload", course_id=course_id)
+    data = upload.stream.read(MAX_ROSTER_BYTES + 1)
+    try:
+        report = enrolments.import_roster(db(), actor(), course_id, data)
+    except BadRequest as exc:
+        fail(exc.message)
+        return back("instructor.course", "upload", course_id=course_id)
+    if not report.imported:
+        return _course_page(course_id, 400, report)
+    flash(
+        f"Roster imported: {report.created} new accounts, {report.added} added, "
+        f"{report.updated} roles changed, {report.unchanged} already enrolled.",
+        "success",
+    )
+    return back("instructor.course", "roster", course_id=course_id)
