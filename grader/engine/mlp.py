@@ -24,6 +24,7 @@ from typing import overload
 import numpy as np
 
 from grader.engine._validate import FloatArray
+from grader.engine._validate import all_finite
 from grader.engine._validate import as_array
 from grader.engine._validate import positive_int
 from grader.engine.activations import Activation
@@ -34,6 +35,8 @@ from grader.engine.trace import Trace
 from grader.engine.trace_mlp import trace_mlp
 
 logger = logging.getLogger(__name__)
+
+_F64 = np.dtype(np.float64)
 
 
 class ParameterList(list[FloatArray]):
@@ -153,6 +156,7 @@ class MLP:
         self.sizes: tuple[int, ...] = tuple(
             positive_int(f"sizes[{i}]", s) for i, s in enumerate(sizes)
         )
+        self._n_in, self._n_out = self.sizes[0], self.sizes[-1]
         n_layers = len(self.sizes) - 1
         if isinstance(activations, str) or not isinstance(activations, Sequence):
             raise ValueError(
@@ -259,6 +263,15 @@ class MLP:
     # -- computation ------------------------------------------------------------------------
 
     def _inputs(self, X: Any) -> tuple[FloatArray, bool]:
+        # Fast path for the common call: a finite float64 batch of the right width.
+        if (
+            type(X) is np.ndarray
+            and X.dtype == _F64
+            and X.ndim == 2
+            and X.shape[1] == self._n_in
+            and all_finite(X)
+        ):
+            return X, False
         X = as_array("X", X, (1, 2))
         single = X.ndim == 1
         if single:
@@ -268,6 +281,14 @@ class MLP:
         return X, single
 
     def _targets(self, T: Any, batch: int, single: bool) -> FloatArray:
+        if (
+            not single
+            and type(T) is np.ndarray
+            and T.dtype == _F64
+            and T.shape == (batch, self._n_out)
+            and all_finite(T)
+        ):
+            return T
         T = as_array("T", T, 1 if single else 2)
         if single:
             T = T[None, :]
@@ -276,22 +297,34 @@ class MLP:
             raise ValueError(f"T: expected shape {what} to match X, got {T.shape[single:]}")
         return T
 
+    def _forward(self, A: FloatArray) -> tuple[list[FloatArray], list[FloatArray]]:
+        """(zs, activations) for a validated batch A."""
+        zs: list[FloatArray] = []
+        activations = [A]
+        # ndarray.dot rather than @: same BLAS call, a fraction of the overhead on tiny arrays.
+        for W, b, act in zip(self._weights, self._biases, self._acts, strict=True):
+            Z = A.dot(W.T)
+            Z += b
+            A = act.forward(Z)
+            zs.append(Z)
+            activations.append(A)
+        return zs, activations
+
     def forward(self, X: Any) -> FloatArray:
         """Outputs for inputs X of shape (batch, sizes[0]) (or one example of shape (sizes[0],))."""
         A, single = self._inputs(X)
         for W, b, act in zip(self._weights, self._biases, self._acts, strict=True):
-            A = act.forward(A @ W.T + b)
+            Z = A.dot(W.T)
+            Z += b
+            A = act.forward(Z)
         return A[0] if single else A
 
     def loss_value(self, X: Any, T: Any) -> float:
         """The loss on a batch, without gradients."""
         A, single = self._inputs(X)
         T = self._targets(T, A.shape[0], single)
-        Z = A
-        for W, b, act in zip(self._weights, self._biases, self._acts, strict=True):
-            Z = A @ W.T + b
-            A = act.forward(Z)
-        return self._loss.value_and_delta(Z, A, T, self._acts[-1])[0]
+        zs, activations = self._forward(A)
+        return self._loss.value_and_delta(zs[-1], activations[-1], T, self._acts[-1])[0]
 
     def loss_and_gradients(self, X: Any, T: Any) -> tuple[float, Gradients]:
         """The loss and its gradients with respect to every weight and bias.
@@ -300,35 +333,44 @@ class MLP:
             X: inputs, shape (batch, sizes[0]), or (sizes[0],) for one example.
             T: targets, shape (batch, sizes[-1]) (or (sizes[-1],) with a single example).
         """
-        bp = self.backprop(X, T)
-        return bp.loss, bp.grads
+        A, single = self._inputs(X)
+        T = self._targets(T, A.shape[0], single)
+        zs, activations = self._forward(A)
+        loss, gw, gb, _ = self._backward(zs, activations, T, keep_deltas=False)
+        return loss, Gradients(gw, gb)
 
     def backprop(self, X: Any, T: Any) -> Backprop:
         """One forward and backward pass, keeping every intermediate (see `Backprop`)."""
         A, single = self._inputs(X)
         T = self._targets(T, A.shape[0], single)
-        weights, biases, acts = self._weights, self._biases, self._acts
-        zs: list[FloatArray] = []
-        activations = [A]
-        for W, b, act in zip(weights, biases, acts, strict=True):
-            Z = A @ W.T + b
-            A = act.forward(Z)
-            zs.append(Z)
-            activations.append(A)
+        zs, activations = self._forward(A)
+        loss, gw, gb, deltas = self._backward(zs, activations, T, keep_deltas=True)
+        return Backprop(loss, zs, activations, deltas, Gradients(gw, gb))
 
-        loss, dZ = self._loss.value_and_delta(Z, A, T, acts[-1])
+    def _backward(
+        self, zs: list[FloatArray], activations: list[FloatArray], T: FloatArray, keep_deltas: bool
+    ) -> tuple[float, list[FloatArray], list[FloatArray], list[FloatArray]]:
+        weights, acts = self._weights, self._acts
+        loss, dZ = self._loss.value_and_delta(zs[-1], activations[-1], T, acts[-1])
         n = len(weights)
-        deltas: list[FloatArray] = [dZ] * n
-        gw: list[FloatArray] = [dZ] * n
+        gw: list[FloatArray] = [dZ] * n  # placeholders, all overwritten below
         gb: list[FloatArray] = [dZ] * n
+        deltas: list[FloatArray] = [dZ] * n if keep_deltas else []
+        add_reduce = np.add.reduce
         for layer in range(n - 1, -1, -1):
-            deltas[layer] = dZ
-            gw[layer] = dZ.T @ activations[layer]
-            gb[layer] = dZ.sum(axis=0) if self.bias else np.zeros(dZ.shape[1])
+            if keep_deltas:
+                deltas[layer] = dZ
+            gw[layer] = dZ.T.dot(activations[layer])
+            if not self.bias:
+                gb[layer] = np.zeros(dZ.shape[1])
+            elif dZ.shape[0] == 1:  # one example: copying the row beats a reduction call
+                gb[layer] = dZ[0].copy()
+            else:
+                gb[layer] = add_reduce(dZ, 0)
             if layer:
                 prev = layer - 1
-                dZ = acts[prev].backward(zs[prev], activations[layer], dZ @ weights[layer])
-        return Backprop(loss, zs, activations, deltas, Gradients(gw, gb))
+                dZ = acts[prev].backward(zs[prev], activations[layer], dZ.dot(weights[layer]))
+        return loss, gw, gb, deltas
 
     def trace(self, x: Any, t: Any, *, digits: int = 4) -> Trace:
         """A step-by-step record of one forward and backward pass on ONE example.

@@ -7,6 +7,7 @@ w^{(l)}_{ji} a^{(l-1)}_i + b^{(l)}_j, a^{(l)}_j = f_l(z^{(l)}_j). Every value co
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 CDOT = r" \cdot "
 
 
+@lru_cache(maxsize=4096)  # pure, and called ~100 times per small trace
 def layer_name(letter: str, layer: int, *idx: int) -> tuple[str, str]:
     """(name, LaTeX symbol) of a layered quantity, e.g. ("w^{(2)}_{11}", "w^{(2)}_{11}").
 
@@ -41,6 +43,7 @@ def layer_name(letter: str, layer: int, *idx: int) -> tuple[str, str]:
     return f"{letter}^{{({layer})}}_{name_sub}", f"{tex}^{{({layer})}}_{{{body}}}"
 
 
+@lru_cache(maxsize=1024)
 def leaf_name(letter: str, j: int) -> tuple[str, str]:
     body = sub(j)
     return (
