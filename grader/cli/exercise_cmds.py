@@ -11,9 +11,11 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
+from grader.exercises import ExerciseSpec
 from grader.exercises import SpecError
 from grader.exercises import generate
 from grader.exercises import load_library
@@ -24,7 +26,7 @@ from grader.exercises.library import library_files
 from grader.exercises.spec import load_spec_file
 
 
-def _library(path: str | None) -> dict:  # type: ignore[type-arg]
+def _library(path: str | None) -> dict[str, ExerciseSpec]:
     try:
         return load_library(path)
     except SpecError as exc:
@@ -141,7 +143,7 @@ def validate_command(path: str | None, seeds: int) -> None:
 def list_command(as_json: bool, library: str | None) -> None:
     """List the exercises: id, title, topics and parts."""
     specs = _library(library)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": s.id,
             "title": s.title,
@@ -155,9 +157,9 @@ def list_command(as_json: bool, library: str | None) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    for r in rows:
-        parts = ", ".join(f"{p['id']}:{p['type']}" for p in r["parts"])
-        click.echo(f"{r['id']:<32} {r['title']}  [{', '.join(r['topics'])}]  parts: {parts}")
+    for s in sorted(specs.values(), key=lambda s: s.id):
+        parts = ", ".join(f"{p.id}:{p.type}" for p in s.parts)
+        click.echo(f"{s.id:<32} {s.title}  [{', '.join(s.topics)}]  parts: {parts}")
 
 
 COMMANDS: list[click.Command] = [generate_command, validate_command, list_command]

@@ -240,7 +240,7 @@ def _declarative_choices(
         order = [int(i) for i in rng.permutation(len(order))]
     choices = []
     correct = []
-    candidates = []
+    candidates: list[tuple[str, str, Any, float]] = []
     for pos, original in enumerate(order):
         c = part.choices[original]
         letter = LETTERS[pos]

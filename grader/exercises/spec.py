@@ -247,19 +247,20 @@ def _build(
                 f"unknown family {family_name!r}; known families: {', '.join(sorted(FAMILIES))}",
             )
             return _empty(data, source)
-        for path, message in validate(options, family.options_schema):
-            out.add(("options", *path), message)
+        for opt_path, message in validate(options, family.options_schema):
+            out.add(("options", *opt_path), message)
         if out.problems:
             return _empty(data, source)
-        for path, message in family.validate_options(options):
-            out.add(("options", *path), message)
+        for opt_path, message in family.validate_options(options):
+            out.add(("options", *opt_path), message)
         for name, decl in family.parameter_defaults(options).items():
             params[name] = ParamSpec.from_data(name, decl)
     elif "options" in data:
         out.add(("options",), "options belong to a family; this exercise names no family")
 
+    path: Path = ()
     for name, decl in data.get("parameters", {}).items():
-        path: Path = ("parameters", name)
+        path = ("parameters", name)
         if name in RESERVED_NAMES:
             out.add(path, f"{name!r} is a function or constant of the answer language")
             continue

@@ -146,7 +146,7 @@ class ActivationDerivatives(Family):
                 tuple(MistakeValue(c, t, FEEDBACK[c]) for c, t in wrong.items()),
                 {"variables": ["z"]},
             )
-        rule = act.rule(str(fmt(z)), fmt(fz)) if act.rule else ""  # type: ignore[misc]
+        rule = act.rule(str(fmt(z)), fmt(fz)) if act.rule else ""
         latex_name = act.latex or name
         solution = "\n".join(
             [

@@ -269,7 +269,7 @@ class Concepts(Family):
 
     def validate_options(self, options: Mapping[str, Any]) -> list[tuple[tuple[str, ...], str]]:
         """A custom question needs correct and wrong options, and no banks."""
-        out = []
+        out: list[tuple[tuple[str, ...], str]] = []
         if "question" in options:
             for name in ("correct", "wrong"):
                 if name not in options:
