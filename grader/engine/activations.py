@@ -3,7 +3,8 @@
 Names: `linear`, `sigmoid`, `tanh`, `relu`, `softplus`, `leaky_relu` (slope 0.01 for z <= 0) and
 `softmax` (over the last axis). Everything is float64 and overflow-safe: `sigmoid` and
 `softplus` never evaluate `exp` of a large positive number, so |z| up to 1e308 gives exact
-saturated values, no warnings and no NaN.
+saturated values, no warnings and no NaN; `softmax` and `log_softmax` shift by the row
+maximum, which is exact as long as a row's spread (max - min) is a finite float.
 
 Conventions at kinks follow PyTorch: relu'(0) = 0 and leaky_relu'(0) = 0.01.
 
@@ -165,6 +166,10 @@ class Activation:
     definition: str
     derivative_formula: str
     rule: Callable[[str, str], str] | None
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        # Pickle by name: the rules are lambdas, and the registry is the single source.
+        return get_activation, (self.name,)
 
     @property
     def elementwise(self) -> bool:

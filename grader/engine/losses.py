@@ -158,6 +158,9 @@ class Loss:
     output_activations: frozenset[str] | None = None
     from_logits: bool = False
 
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return get_loss, (self.name,)
+
 
 LOSSES: dict[str, Loss] = {
     loss.name: loss

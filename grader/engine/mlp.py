@@ -62,6 +62,12 @@ class ParameterList(list[FloatArray]):
             raise ValueError(f"{label}: expected shape {self._shapes[index]}, got {arr.shape}")
         return arr
 
+    def __reduce__(
+        self,
+    ) -> tuple[object, tuple[str, tuple[tuple[int, ...], ...], list[FloatArray]]]:
+        # copy.deepcopy and pickle rebuild through __init__, never through the refused append.
+        return ParameterList, (self._name, self._shapes, list(self))
+
     @overload
     def __setitem__(self, index: SupportsIndex, value: Any) -> None: ...
     @overload

@@ -200,3 +200,17 @@ def test_network_without_bias_keeps_zero_bias_gradients(rng: np.random.Generator
     assert all(not g.any() for g in grads.biases)
     with pytest.raises(ValueError, match="bias=False"):
         MLP([2, 1], ["linear"], bias=False, weights=[[[1.0, 1.0]]], biases=[[1.0]])
+
+
+def test_networks_survive_deepcopy_and_pickle(rng: np.random.Generator) -> None:
+    import copy
+    import pickle
+
+    net = MLP([2, 3, 2], ["softplus", "softmax"], "cross_entropy", rng=rng)
+    X, T = rng.normal(size=(3, 2)), np.eye(2)[[0, 1, 1]]
+    for twin in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):  # noqa: S301 - our own bytes
+        assert twin.loss_value(X, T) == net.loss_value(X, T)
+        assert twin.weights[0] is not net.weights[0]
+        twin.weights[0] = np.zeros((3, 2))  # still validated after the round trip
+        with pytest.raises(ValueError, match=r"weights\[1\]: expected shape \(2, 3\)"):
+            twin.weights[1] = np.zeros((3, 2))

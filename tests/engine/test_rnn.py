@@ -111,3 +111,15 @@ def test_parameters_are_validated_on_assignment() -> None:
         RNN(1, 1, 1, params={"W_ih": [[1.0]]})
     with pytest.raises(ValueError, match="loss: an RNN takes one of"):
         RNN(1, 1, 1, loss="cross_entropy")
+
+
+def test_rnn_survives_deepcopy_and_pickle(rng: np.random.Generator) -> None:
+    import copy
+    import pickle
+
+    rnn = RNN(2, 3, 1, rng=rng)
+    xs = rng.normal(size=(4, 2))
+    for twin in (copy.deepcopy(rnn), pickle.loads(pickle.dumps(rnn))):  # noqa: S301 - our own bytes
+        np.testing.assert_array_equal(twin.forward(xs), rnn.forward(xs))
+        twin.W_hh[0, 0] += 1.0
+        assert twin.W_hh[0, 0] != rnn.W_hh[0, 0]
