@@ -212,6 +212,8 @@ def _eval(e: Any, values: Mapping[str, Any]) -> float:
         base, exp_ = _eval(e.args[0], values), _eval(e.args[1], values)
         if base == 0 and exp_ < 0:
             raise ZeroDivisionError("division by zero")
+        if base < 0 and not float(exp_).is_integer():
+            raise ValueError("a negative number to a fractional power is not real")
         return float(base**exp_)
     name = type(e).__name__
     func = _FUNCS.get(name) or _FUNCS.get(getattr(e.func, "__name__", "").lower())

@@ -187,6 +187,7 @@ def _part(
             choices = tuple(dict(c) for c in quantity.choices)
     elif ptype in ("choice", "multiselect"):
         key, candidates, choices = _declarative_choices(spec, part, rng)
+        choices = tuple({**c, "text": render(c["text"], values)} for c in choices)
     else:
         free = set(check.get("variables", ())) | set(check.get("definitions", {}))
         values = {k: v for k, v in values.items() if k not in free}
@@ -201,6 +202,8 @@ def _part(
             candidates.append((m.code, m.feedback or "", value, m.credit))
     if ptype in ("numeric", "vector", "matrix"):
         _guard_numbers(key, check, path)
+    if quantity is None or part.mistakes_given:  # instructor text may use placeholders
+        candidates = [(c, render(fb, values), v, cr) for c, fb, v, cr in candidates]
     mistakes = _distinct_mistakes(ptype, key, candidates, check)
     return Part(
         id=part.id,

@@ -325,6 +325,17 @@ def _build(
             out.add((*path, "id"), f"the part id {pdata['id']!r} is used twice")
         seen.add(pdata["id"])
         _check_placeholders(pdata.get("prompt", ""), (*path, "prompt"), template_names, out)
+        for j, hint in enumerate(pdata.get("hints", ())):
+            _check_placeholders(hint, (*path, "hints", j), template_names, out)
+        for j, choice in enumerate(pdata.get("choices", ())):
+            for key in ("text", "feedback"):
+                _check_placeholders(
+                    choice.get(key, ""), (*path, "choices", j, key), template_names, out
+                )
+        for j, mistake in enumerate(pdata.get("mistakes", ())):
+            _check_placeholders(
+                mistake.get("feedback", ""), (*path, "mistakes", j, "feedback"), template_names, out
+            )
         part = _build_part(pdata, path, family is not None, quantities, all_names, compiled, out)
         if part is not None:
             parts.append(part)
