@@ -198,3 +198,13 @@ def test_hostile_file_never_half_loads(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as info:
         load_library(tmp_path)
     assert info.value.source.endswith("bomb.yaml")
+
+
+def test_format_reference_is_up_to_date() -> None:
+    from grader.exercises.reference import BEGIN
+    from grader.exercises.reference import END
+    from grader.exercises.reference import family_reference_md
+
+    text = (Path(__file__).parents[2] / "grader" / "exercises" / "FORMAT.md").read_text()
+    embedded = text.split(BEGIN, 1)[1].split(END, 1)[0].strip()
+    assert embedded == family_reference_md().strip(), "regenerate FORMAT.md's family section"

@@ -123,7 +123,7 @@ class ChainNumeric(Family):
     def quantities(self, options: Mapping[str, Any]) -> dict[str, QuantityInfo]:
         """The four gradients, y, and all gradients as a vector."""
         loss = options.get("loss", "sse")
-        out = {k: QuantityInfo("numeric", _mistake_codes(k, loss), f"dL/{k[1:]}") for k in GRADS}
+        out = {k: QuantityInfo("numeric", _mistake_codes(k, loss), f"dL/{k}") for k in GRADS}
         out["y"] = QuantityInfo("numeric", (), "the output")
         out["grads"] = QuantityInfo("vector", ("sign_flipped",), "[dL/dw1, dL/db1, dL/dw2, dL/db2]")
         return out

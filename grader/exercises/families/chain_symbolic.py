@@ -133,9 +133,7 @@ class ChainSymbolic(Family):
     def quantities(self, options: Mapping[str, Any]) -> dict[str, QuantityInfo]:
         """The four gradients as expressions."""
         loss = options.get("loss", "sse")
-        return {
-            k: QuantityInfo("expression", _mistake_codes(k, loss), f"dL/{k[1:]}") for k in GRADS
-        }
+        return {k: QuantityInfo("expression", _mistake_codes(k, loss), f"dL/{k}") for k in GRADS}
 
     def value_names(self, options: Mapping[str, Any]) -> tuple[str, ...]:
         """LaTeX of f, g and their derivatives."""
