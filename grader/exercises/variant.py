@@ -74,6 +74,8 @@ class Part:
     def public_json(self) -> dict[str, Any]:
         """What a student may see before answering: no key and no mistakes."""
         check = {k: v for k, v in self.check.items() if k in ("variables", "sigfigs", "mode")}
+        if self.check.get("definitions"):  # names a student may use, not their definitions
+            check["definition_names"] = sorted(self.check["definitions"])
         return {
             "id": self.id,
             "prompt_md": self.prompt_md,

@@ -208,3 +208,11 @@ def test_format_reference_is_up_to_date() -> None:
     text = (Path(__file__).parents[2] / "grader" / "exercises" / "FORMAT.md").read_text()
     embedded = text.split(BEGIN, 1)[1].split(END, 1)[0].strip()
     assert embedded == family_reference_md().strip(), "regenerate FORMAT.md's family section"
+
+
+def test_format_example_loads() -> None:
+    text = (Path(__file__).parents[2] / "grader" / "exercises" / "FORMAT.md").read_text()
+    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    spec = load_spec_text(example, "FORMAT.md")
+    assert spec.id == "sigmoid-neuron"
+    assert spec.parts[0].mistakes[0].credit == 0.25
