@@ -27,7 +27,7 @@ def test_textbook_example_by_hand() -> None:
     np.testing.assert_array_equal(dx, [1 * 1, 1 * 0 + 10 * 1, 1 * -1 + 10 * 0, 10 * -1])
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30, deadline=None, derandomize=True)
 @given(
     batch=st.integers(1, 3),
     c_in=st.integers(1, 3),
@@ -64,7 +64,7 @@ def test_conv1d_matches_torch(
     np.testing.assert_allclose(dw, wt.grad.numpy(), rtol=1e-11, atol=1e-13)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25, deadline=None, derandomize=True)
 @given(
     batch=st.integers(1, 2),
     c_in=st.integers(1, 2),
