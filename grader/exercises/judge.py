@@ -10,6 +10,7 @@ An invalid answer costs nothing (score 0, and callers do not count the attempt).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
@@ -29,6 +30,8 @@ logger = logging.getLogger(__name__)
 TIME_BUDGET = 1.0
 #: mistake comparisons get less: they only refine the feedback of a wrong answer
 MISTAKE_BUDGET = 0.4
+#: all mistake comparisons of one answer together stop after this long (seconds)
+MISTAKES_TOTAL = 1.5
 MAX_RAW = 5000
 
 
@@ -47,7 +50,15 @@ def judge(variant: Variant, part_id: str, raw_answer: str | Sequence[str]) -> Pa
         return PartResult("correct", 1.0, verdict, "correct", verdict.message or "Correct.")
     if verdict.status in ("invalid", "undetermined"):
         return PartResult(verdict.status, 0.0, verdict, verdict.status, verdict.message)
+    deadline = time.monotonic() + MISTAKES_TOTAL
     for mistake in part.mistakes:
+        if time.monotonic() > deadline:
+            logger.warning(
+                "exercise=%s part=%s: mistake matching ran out of time",
+                variant.exercise_id,
+                part_id,
+            )
+            break
         mv = check(part, mistake.value, raw_answer, MISTAKE_BUDGET)
         if mv.status == "correct":
             logger.debug(
