@@ -90,11 +90,40 @@ def _activation_factors(expected: Node) -> list[tuple[str, Compiled]]:
     return found
 
 
+MAX_TERMS = 12
+"""Sums with more terms are not probed term by term (bounded diagnosis cost)."""
+
+
 def _terms(root: Node) -> list[tuple[int, Node]]:
     node = root.unwrap()
-    if node.op != "add":
+    if node.op != "add" or len(node.args) > MAX_TERMS:
         return []
     return list(zip(node.value, node.args, strict=True))  # type: ignore[call-overload]
+
+
+class _Row:
+    """One probe point: both values, and candidate values computed on demand."""
+
+    __slots__ = ("answer", "cache", "candidates", "env", "expected")
+
+    def __init__(self, env: Env, expected: Value, answer: Value, candidates: dict[str, Compiled]):
+        self.env = env
+        self.expected = expected
+        self.answer = answer
+        self.candidates = candidates
+        self.cache: dict[str, Value] = {}
+
+    def value(self, key: str) -> Value:
+        if key not in self.cache:
+            try:
+                self.cache[key] = self.candidates[key](self.env)
+            except (Undefined, Overflow):
+                self.cache[key] = None
+        return self.cache[key]
+
+
+PROBE_POINTS = 4
+"""Points at which each hypothesis is tested (all must agree)."""
 
 
 def diagnose(
@@ -105,13 +134,10 @@ def diagnose(
     symbols: Sequence[str],
     samples: list[Sample],
 ) -> Diagnosis | None:
-    """The most specific hypothesis that explains every sampled point, if any."""
-    points = [s for s in samples if s.expected is not None][:6]
-    if len(points) < 4:
-        points += comparison.more_samples(6 - len(points))
-    if not points:
-        return None
-    # Re-evaluate at one precision so every value shares a context.
+    """The most specific hypothesis that explains every probed point, if any."""
+    points = [sample.point for sample in samples[:PROBE_POINTS]]
+    if len(points) < PROBE_POINTS:
+        points += [s.point for s in comparison.more_samples(PROBE_POINTS - len(points))]
     candidates: dict[str, Compiled] = {}
     for name in symbols:
         candidates[f"symbol:{name}"] = compile_node(Node("name", value=name))
@@ -124,37 +150,30 @@ def diagnose(
     for index, (sign, term) in enumerate(answer_terms):
         candidates[f"aterm:{index}"] = _signed(sign, compile_node(term))
 
-    rows: list[tuple[Value, Value, dict[str, Value]]] = []
-    for sample in points:
-        env = comparison.env(sample.point, PRECISIONS[0])
+    rows: list[_Row] = []
+    for point in points:
+        # One precision for every value, so they all share a context.
+        env = comparison.env(point, PRECISIONS[0])
         try:
-            e = comparison.expected(env)
-            a = comparison.answer(env)
+            rows.append(_Row(env, comparison.expected(env), comparison.answer(env), candidates))
         except (Undefined, Overflow):
             continue
-        values: dict[str, Value] = {}
-        for key, function in candidates.items():
-            try:
-                values[key] = function(env)
-            except (Undefined, Overflow):
-                values[key] = None
-        rows.append((e, a, values))
     if not rows:
         return None
 
-    def holds(test: Callable[[Value, Value, dict[str, Value]], bool]) -> bool:
+    def holds(test: Callable[[_Row], bool]) -> bool:
         try:
-            return all(test(e, a, values) for e, a, values in rows)
+            return all(test(row) for row in rows)
         except (TypeError, ZeroDivisionError):
             return False
 
-    if any(e for e, _, _ in rows) and holds(lambda e, a, v: close(a, -e)):
+    if any(row.expected for row in rows) and holds(lambda r: close(r.answer, -r.expected)):
         return Diagnosis("sign_flipped", "Your answer has the wrong sign.")
 
-    nonzero = [(e, a, v) for e, a, v in rows if e and a]
-    if nonzero and len(nonzero) == len([r for r in rows if r[0]]):
-        ratio = nonzero[0][1] / nonzero[0][0]
-        if all(close(a / e, ratio) for e, a, _ in nonzero):
+    nonzero = [row for row in rows if row.expected and row.answer]
+    if nonzero and len(nonzero) == len([row for row in rows if row.expected]):
+        ratio = nonzero[0].answer / nonzero[0].expected
+        if all(close(row.answer / row.expected, ratio) for row in nonzero):
             factor = nice_fraction(ratio)
             if factor is not None and factor not in (1, -1):
                 return Diagnosis("constant_factor", factor_message(factor))
@@ -168,23 +187,25 @@ def diagnose(
             if found is None:
                 continue
             sign, extra = found
-            what = f"an extra factor of {label}" if extra else f"is missing a factor of {label}"
-            sentence = f"Your answer has {what}." if extra else f"Your answer {what}."
+            if extra:
+                sentence = f"Your answer has an extra factor of {label}."
+            else:
+                sentence = f"Your answer is missing a factor of {label}."
             if sign < 0:
                 sentence = sentence[:-1] + ", and its sign is wrong."
             return Diagnosis("constant_factor", sentence)
 
-    for index, (_, _) in enumerate(expected_terms):
+    for index in range(len(expected_terms)):
         key = f"eterm:{index}"
-        if holds(lambda e, a, v, key=key: close(a - e, -v[key])):
+        if holds(lambda r, key=key: close(r.answer - r.expected, -r.value(key))):
             return Diagnosis(
                 "missing_term", "Your answer is missing one of the terms of the correct answer."
             )
-        if holds(lambda e, a, v, key=key: close(a - e, -2 * v[key])):
+        if holds(lambda r, key=key: close(r.answer - r.expected, -2 * r.value(key))):
             return Diagnosis("sign_flipped", "One term of your answer has the wrong sign.")
     for index, (_, term) in enumerate(answer_terms):
         key = f"aterm:{index}"
-        if holds(lambda e, a, v, key=key: close(a - e, v[key])):
+        if holds(lambda r, key=key: close(r.answer - r.expected, r.value(key))):
             snippet = answer_text[term.start : term.end].strip() or to_text(term)
             return Diagnosis(
                 "extra_term", f"The term {snippet} in your answer should not be there."
@@ -198,14 +219,15 @@ def _signed(sign: int, function: Compiled) -> Compiled:
     return lambda env: -function(env)
 
 
-def _factor_of(
-    rows: list[tuple[Value, Value, dict[str, Value]]], key: str
-) -> tuple[int, bool] | None:
+def _factor_of(rows: list[_Row], key: str) -> tuple[int, bool] | None:
     """(sign, extra) when answer/expected equals ±value (extra) or ±1/value (missing)."""
-    values = [v[key] for _, _, v in rows]
-    if any(value is None or not value for value in values):
-        return None
-    ratios = [a / e for e, a, _ in rows]
+    values = []
+    for row in rows:
+        value = row.value(key)
+        if value is None or not value:
+            return None
+        values.append(value)
+    ratios = [row.answer / row.expected for row in rows]
     for sign in (1, -1):
         if all(close(r, sign * value) for r, value in zip(ratios, values, strict=True)):
             return sign, True

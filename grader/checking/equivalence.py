@@ -15,6 +15,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
+from typing import Any
 from typing import Literal
 
 from grader.checking.evaluate import Compiled
@@ -38,6 +39,16 @@ MIN_POINTS = 3
 
 MAX_TRIES = 40
 """Points drawn at most, including those where the expected answer is undefined."""
+
+
+_POWERS: dict[tuple[int, int], Value] = {}
+
+
+def _power_of_ten(ctx: Any, exponent: int) -> Value:
+    key = (ctx.prec, exponent)
+    if key not in _POWERS:
+        _POWERS[key] = ctx.mpf(10) ** exponent
+    return _POWERS[key]
 
 
 class TimeBudgetExceeded(Exception):
@@ -120,11 +131,12 @@ class Comparison:
             sample = Sample(dict(point), expected, answer)
             difference = answer - expected
             scale = max(abs(answer), abs(expected))
-            if not difference or abs(difference) <= ctx.mpf(10) ** (5 - dps) * scale:
+            if not difference or abs(difference) <= _power_of_ten(ctx, 5 - dps) * scale:
                 return "equal", sample
             if previous is not None:
                 earlier = ctx.mpf(previous)
-                if abs(difference) <= ctx.mpf(10) ** (5 - (dps - previous_dps)) * abs(earlier):
+                shrink = _power_of_ten(ctx, 5 - (dps - previous_dps))
+                if abs(difference) <= shrink * abs(earlier):
                     return "equal", sample
                 if abs(difference - earlier) <= abs(difference) / 1000:
                     return "different", sample

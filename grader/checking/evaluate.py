@@ -81,11 +81,18 @@ def context(dps: int) -> MPContext:
     return ctx
 
 
-def _checked(node: Node, ctx: MPContext, value: Value) -> Value:
-    if not ctx.isfinite(value):
+def _checked(node: Node, value: Value) -> Value:
+    """Refuse infinities, NaN and magnitudes too large to be useful.
+
+    Reads mpmath's ``(sign, mantissa, exponent, bitcount)`` tuple directly: this runs
+    after every multiplication, power and function call, so it must be cheap.
+    """
+    _, mantissa, exponent, bits = value._mpf_
+    if mantissa:
+        if abs(exponent + bits) > MAX_MAGNITUDE_BITS:
+            raise Overflow(node, "is too large")
+    elif exponent:  # mpmath encodes inf and nan as a zero mantissa with a tag
         raise Undefined(node, "is not a finite number")
-    if value and abs(ctx.mag(value)) > MAX_MAGNITUDE_BITS:
-        raise Overflow(node, "is too large")
     return value
 
 
@@ -257,9 +264,15 @@ def compile_node(node: Node) -> Compiled:
         value = node.value
         assert isinstance(value, Fraction)
         numerator, denominator = value.numerator, value.denominator
-        if denominator == 1:
-            return lambda env: env.ctx.mpf(numerator)
-        return lambda env: env.ctx.mpf(numerator) / denominator
+        converted: dict[MPContext, Value] = {}
+
+        def number(env: Env) -> Value:
+            ctx = env.ctx
+            if ctx not in converted:
+                converted[ctx] = ctx.mpf(numerator) / denominator
+            return converted[ctx]
+
+        return number
     if op == "name":
         name = str(node.value)
 
@@ -308,7 +321,7 @@ def _compile_add(node: Node) -> Compiled:
                 total += term(env)
             else:
                 total -= term(env)
-        return _checked(node, env.ctx, total)
+        return total  # sums of finite values stay finite and grow by a bit at most
 
     return add
 
@@ -327,7 +340,7 @@ def _compile_mul(node: Node) -> Compiled:
                 product /= value
             else:
                 product *= value
-        return _checked(node, env.ctx, product)
+        return _checked(node, product)
 
     return mul
 
@@ -338,15 +351,46 @@ def _compile_pow(node: Node) -> Compiled:
     if base_node.unwrap().op == "const" and base_node.unwrap().value == "e":
 
         def exp(env: Env) -> Value:
-            return _checked(node, env.ctx, _fn_exp(node, env.ctx, exponent(env)))
+            return _checked(node, _fn_exp(node, env.ctx, exponent(env)))
 
         return exp
     base = compile_node(base_node)
+    integer = _integer_exponent(exponent_node)
+    if integer is not None:
+        n = integer
+
+        def int_pow(env: Env) -> Value:
+            value = base(env)
+            _, mantissa, exponent_bits, bits = value._mpf_
+            if not mantissa:
+                if n > 0:
+                    return env.ctx.zero
+                if n == 0:
+                    return env.ctx.one
+                raise Undefined(node, "divides by zero")
+            if abs(n) * max(1, abs(exponent_bits + bits)) > MAX_MAGNITUDE_BITS:
+                raise Overflow(node, "is too large")
+            return _checked(node, value**n)
+
+        return int_pow
 
     def pow_(env: Env) -> Value:
-        return _checked(node, env.ctx, power(node, env.ctx, base(env), exponent(env)))
+        return _checked(node, power(node, env.ctx, base(env), exponent(env)))
 
     return pow_
+
+
+def _integer_exponent(node: Node) -> int | None:
+    """The exponent as a Python int when it is a constant integer (the common case)."""
+    if node.has_names:
+        return None
+    try:
+        value = exact_value(node)
+    except EvaluationError:
+        return None
+    if value is None or value.denominator != 1 or abs(value.numerator) > MAX_EXPONENT:
+        return None
+    return value.numerator
 
 
 def _compile_call(node: Node) -> Compiled:
@@ -359,7 +403,7 @@ def _compile_call(node: Node) -> Compiled:
     (arg,) = args
 
     def call(env: Env) -> Value:
-        return _checked(node, env.ctx, function(node, env.ctx, arg(env)))
+        return _checked(node, function(node, env.ctx, arg(env)))
 
     return call
 

@@ -193,6 +193,7 @@ def split_name(name: str, known: frozenset[str], limit: int = 2) -> list[list[st
     if not known or "_" in name or len(name) > 64:
         return []
     memo: dict[int, list[list[str]]] = {}
+    ordered = sorted(known, key=lambda name: (-len(name), name))  # deterministic messages
 
     def ways(start: int) -> list[list[str]]:
         if start == len(name):
@@ -200,7 +201,7 @@ def split_name(name: str, known: frozenset[str], limit: int = 2) -> list[list[st
         if start in memo:
             return memo[start]
         found: list[list[str]] = []
-        for candidate in known:
+        for candidate in ordered:
             if name.startswith(candidate, start):
                 for rest in ways(start + len(candidate)):
                     found.append([candidate, *rest])

@@ -44,6 +44,8 @@ from grader.checking.nodes import Node
 
 _FUNCTION_WORDS = frozenset(FUNCTIONS) | frozenset(FUNCTION_ALIASES)
 _CONFUSIONS = {"In": "ln", "lg": "log"}
+_NOT_NUMBERS = frozenset({"nan", "inf", "infty", "infinity", "oo"})
+"""Reserved even when any name is allowed: junk gets a specific message (PrairieLearn)."""
 """Misspellings too far from the function for a similarity match (STACK's "In")."""
 
 
@@ -70,7 +72,9 @@ class _Parser:
     # -- token helpers -------------------------------------------------------------
 
     def peek(self, ahead: int = 0) -> Token:
-        return self.tokens[min(self.pos + ahead, len(self.tokens) - 1)]
+        if ahead:
+            return self.tokens[min(self.pos + ahead, len(self.tokens) - 1)]
+        return self.tokens[self.pos]  # never past the end token, which is never consumed
 
     def previous(self) -> Token | None:
         return self.tokens[self.pos - 1] if self.pos > 0 else None
@@ -245,7 +249,8 @@ class _Parser:
                 if len(row.args) != width:
                     raise ParseError(
                         f"All rows of a matrix must have the same length: row {index} has "
-                        f"{len(row.args)} entries but row 1 has {width}.",
+                        f"{len(row.args)} entr{'y' if len(row.args) == 1 else 'ies'} but row 1 "
+                        f"has {width}.",
                         row.start,
                     )
             return self.node("matrix", tuple(items), None, opening.start, closing.end)
@@ -438,6 +443,12 @@ class _Parser:
         known = self.known
         if token.text == "σ" and following.kind == "(":
             return self.parse_call(token, "sigmoid")
+        if name.casefold() in _NOT_NUMBERS and (known is None or name not in known):
+            raise ParseError(
+                f"'{token.text}' {_at(token.start)} is not a number you can use in an answer: "
+                "infinity and NaN are not valid answers.",
+                token.start,
+            )
         function = None if known is not None and name in known else resolve_function(name)
         if function is not None:
             if self.functions is not None and function not in self.functions:
@@ -500,11 +511,16 @@ class _Parser:
         known = self.known or frozenset()
         where = _at(token.start)
         if following.kind == "(":
-            message = f"Unknown function '{token.text}' {where}."
             close = _CONFUSIONS.get(name) or suggest(name, _FUNCTION_WORDS)
             if close is not None:
-                return f"{message} Did you mean {close}?"
-            return f"{message} If you meant multiplication, write {token.text}*(...)."
+                return f"Unknown function '{token.text}' {where}. Did you mean {close}?"
+            message = (
+                f"Unknown name '{token.text}' {where}: it is neither a function nor a "
+                "variable of this answer."
+            )
+            if known and len(known) <= 12:
+                return f"{message} The variables here are: {', '.join(sorted(known))}."
+            return message
         message = f"Unknown variable '{token.text}' {where}."
         close = suggest(name, known | CONSTANTS)
         if close is not None and close.casefold() == name.casefold():
@@ -517,6 +533,9 @@ class _Parser:
             rest = name[len(candidate) :]
             if name.startswith(candidate) and rest.isdigit():
                 return f"{message} Did you mean {candidate}*{rest} or {candidate}^{rest}?"
+        with_constants = split_name(name, known | CONSTANTS)
+        if len(with_constants) == 1:
+            return f"{message} Did you mean {'*'.join(with_constants[0])}?"
         if close is not None:
             return f"{message} Did you mean {close}?"
         if known and len(known) <= 12:

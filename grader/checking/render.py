@@ -13,8 +13,8 @@ from grader.checking.names import FUNCTIONS
 from grader.checking.names import GREEK_NAMES
 from grader.checking.nodes import Node
 
-_SCIENTIFIC = re.compile(r"^(\d+\.?\d*|\.\d+)[eE]([+\-−]?\d+)$")
-_TRAILING_DIGITS = re.compile(r"^([A-Za-z]+?)(\d+)$")
+_SCIENTIFIC = re.compile(r"^([0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE]([+\-−]?[0-9]+)$")
+_TRAILING_DIGITS = re.compile(r"^([A-Za-z]+?)([0-9]+)$")
 
 
 def latex_name(name: str) -> str:

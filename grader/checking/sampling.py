@@ -27,13 +27,19 @@ class Domain:
     high: float
     label: str
 
-    def sample(self, rng: random.Random) -> float:
-        """One value, mostly of moderate size, occasionally large or small."""
+    def sample(self, rng: random.Random, negative: bool = False) -> float:
+        """One value, mostly of moderate size, occasionally large or small.
+
+        On the whole real line, ``negative`` picks the side of zero, so that a caller
+        alternating it never tests only one side (``relu(z)`` against ``z``).
+        """
         low, high = self.low, self.high
         if math.isinf(low) and math.isinf(high):
             if rng.random() < 0.75:
-                return rng.uniform(-2.5, 2.5)
-            return rng.choice((-1.0, 1.0)) * _log_uniform(rng, 0.05, 30.0)
+                magnitude = rng.uniform(0.0, 2.5)
+            else:
+                magnitude = _log_uniform(rng, 0.05, 30.0)
+            return -magnitude if negative else magnitude
         if math.isinf(high):
             return low + _positive(rng)
         if math.isinf(low):
@@ -104,7 +110,16 @@ def seeded_rng(*parts: object) -> random.Random:
 
 
 class PointSource:
-    """Draws points (one value per variable) from the variables' domains."""
+    """Draws points (one value per variable) from the variables' domains.
+
+    Signs on the real line follow a balanced design rather than coin flips: in each
+    block of 8 points every variable is negative exactly 4 times, and so is the product
+    of any two variables given different masks (a Hadamard pattern: the sign of
+    variable j at point k is the parity of ``k & mask_j``). So ``relu(z)`` against ``z``
+    or ``abs(x*y)`` against ``x*y`` can never pass by every point landing on one side.
+    """
+
+    BLOCK = 8
 
     def __init__(
         self, variables: list[str], domains: Mapping[str, Domain], rng: random.Random
@@ -112,7 +127,26 @@ class PointSource:
         self.variables = variables
         self.domains = domains
         self.rng = rng
+        self.count = 0
+        self.masks: dict[str, tuple[int, bool]] = {}
+
+    def _new_block(self) -> None:
+        masks = list(range(1, self.BLOCK))
+        self.rng.shuffle(masks)
+        self.masks = {
+            name: (masks[index % len(masks)], self.rng.random() < 0.5)
+            for index, name in enumerate(self.variables)
+        }
 
     def draw(self) -> dict[str, float]:
         """The next point."""
-        return {name: self.domains.get(name, REAL).sample(self.rng) for name in self.variables}
+        k = self.count % self.BLOCK
+        if k == 0:
+            self._new_block()
+        self.count += 1
+        point = {}
+        for name in self.variables:
+            mask, flip = self.masks[name]
+            negative = (bin(k & mask).count("1") % 2 == 1) != flip
+            point[name] = self.domains.get(name, REAL).sample(self.rng, negative)
+        return point

@@ -19,7 +19,7 @@ from grader.checking.evaluate import Undefined
 from grader.checking.evaluate import exact_value
 from grader.checking.nodes import Node
 
-_MANTISSA = re.compile(r"^(\d*)(?:\.(\d*))?$")
+_MANTISSA = re.compile(r"^([0-9]*)(?:\.([0-9]*))?$")
 
 
 @dataclass(frozen=True)
