@@ -119,7 +119,11 @@ def course_grades(
             for user_id, name, email, values, total in book.rows
         ]
     else:
-        quizzes = courses_service.visible_quizzes(session, user, course)
+        # The gradebook's column order (oldest quiz first), not the dashboard's (by due date).
+        quizzes = sorted(
+            courses_service.visible_quizzes(session, user, course),
+            key=lambda q: (q.created_at, q.id),
+        )
         scores = attempts_service.quiz_scores(session, user, quizzes)
         columns = [
             GradeColumn(q.id, q.title, scores[q.id].possible, q.is_published) for q in quizzes

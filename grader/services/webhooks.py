@@ -1,8 +1,10 @@
 """Webhooks: signed grade events POSTed to a course's receivers from a database outbox.
 
 Recording. Grade events are written to ``webhook_deliveries`` in the *same transaction*
-as the grade itself, by an ``after_flush`` listener on every SQLAlchemy Session (installed
-when this module is imported; the web app and the CLI always import it). So every path
+as the grade itself, by listeners on every SQLAlchemy Session (installed when this module
+is imported; the web app, and so the CLI and the worker, always import it): ``after_flush``
+notes graded submissions and new overrides, ``before_commit`` writes one row per event and
+subscribed webhook with the final values, a rollback forgets them. So every path
 that grades (the browser, the JSON API, LTI, ``grader regrade``) records its events without
 having to remember to, and a rolled-back grade leaves no event behind. Events:
 
@@ -286,12 +288,47 @@ def _attempt_id(obj: Submission) -> int | None:
     return attempt.id if attempt is not None else None
 
 
+_PENDING = "grader.webhooks.pending"
+
+
 def _after_flush(session: Session, _context: Any) -> None:
-    """Record grade events for receivers, in the transaction that changed the grade."""
+    """Note grade changes as they are flushed; they become events at commit."""
     submissions = _graded_submissions(session)
     overrides = _new_overrides(session)
     if not submissions and not overrides:
         return
+    pending = session.info.setdefault(_PENDING, {})
+    for obj in (*submissions, *overrides):
+        pending[id(obj)] = obj
+
+
+def _before_commit(session: Session) -> None:
+    """Turn the transaction's grade changes into outbox rows, inside the same transaction.
+
+    One event per submission per transaction, with its final values: a grade that is
+    flushed twice before the commit (status, then score) is still one event.
+    """
+    session.flush()  # changes not flushed yet are noted by _after_flush now
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    submissions = [
+        o for o in pending.values() if isinstance(o, Submission) and o.status == "graded"
+    ]
+    overrides = [o for o in pending.values() if isinstance(o, GradeOverride)]
+    if submissions or overrides:
+        _record(session, submissions, overrides)
+
+
+def _after_soft_rollback(session: Session, _previous: Any) -> None:
+    """Rolled-back grades are no events."""
+    session.info.pop(_PENDING, None)
+
+
+def _record(
+    session: Session, submissions: list[Submission], overrides: list[GradeOverride]
+) -> None:
+    """Insert one delivery row per (event, subscribed webhook)."""
     items: list[tuple[str, int, dict[str, Any]]] = []
     for sub in submissions:
         attempt_id = _attempt_id(sub)
@@ -400,6 +437,8 @@ def _after_flush(session: Session, _context: Any) -> None:
 
 
 event.listen(Session, "after_flush", _after_flush)
+event.listen(Session, "before_commit", _before_commit)
+event.listen(Session, "after_soft_rollback", _after_soft_rollback)
 
 
 # --------------------------------------------------------------------------- delivering

@@ -31,6 +31,11 @@ class Api:
             result.setdefault("Authorization", f"Bearer {self.token}")
         return result
 
+    def open(self, method: str, path: str, **kw: Any) -> Any:
+        return self.client.open(
+            f"/api/v1{path}", method=method, headers=self._headers(kw.pop("headers", None)), **kw
+        )
+
     def get(self, path: str, **kw: Any) -> Any:
         return self.client.get(
             f"/api/v1{path}", headers=self._headers(kw.pop("headers", None)), **kw
