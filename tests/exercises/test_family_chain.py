@@ -91,3 +91,28 @@ def test_symbolic_answers_with_definitions(gen) -> None:
     assert r.note == "mistake:forgot_output_derivative"
     r = judge(v, "dw1", "-2*(y - t)*sigmoid(z2)*(1 - sigmoid(z2))*w2*(1 - tanh(z1)^2)*x")
     assert r.note == "mistake:sign_flipped"
+
+
+def test_update_uses_old_weights_and_diagnoses_the_stale_one(gen) -> None:
+    v = gen(
+        "chain-rule-numeric",
+        0,
+        x=1.5,
+        t=0.9,
+        w1=0.8,
+        b1=0.1,
+        w2=-1.2,
+        b2=0.3,
+        f="tanh",
+        g="linear",
+        eta=1.0,
+    )
+    dw1, dw2 = v.part("dw1").key, v.part("dw2").key
+    assert v.part("w1new").key == pytest.approx(0.8 - 1.0 * dw1)
+    z1 = 0.8 * 1.5 + 0.1
+    h = ACT["tanh"](z1)
+    y = -1.2 * h + 0.3
+    w2_new = -1.2 - dw2
+    stale = 2 * (y - 0.9) * w2_new * (1 - h**2) * 1.5
+    r = judge(v, "w1new", repr(0.8 - stale))
+    assert (r.note, r.score) == ("mistake:used_updated_weight", 0.5)

@@ -20,6 +20,7 @@ from grader.exercises.diagram import Node
 from grader.exercises.diagram import network_svg
 from grader.exercises.diagram import num
 from grader.exercises.families._engine import MLP
+from grader.exercises.families._engine import SGD
 from grader.exercises.families.base import Family
 from grader.exercises.families.base import FamilyOutput
 from grader.exercises.families.base import MistakeValue
@@ -29,6 +30,7 @@ from grader.exercises.families.base import require
 from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
 from grader.exercises.families.common import pfmt
+from grader.exercises.families.common import update_line
 
 ACTIVATIONS = ["sigmoid", "tanh", "softplus", "relu", "linear"]
 GRADS = ("dw1", "db1", "dw2", "db2")
@@ -61,6 +63,10 @@ FEEDBACK = {
     "forgot_factor_two": "The derivative of (y − t)² is 2(y − t): the factor 2 is missing.",
     "extra_factor_two": "With L = ½(y − t)², dL/dy = y − t: there is no factor 2.",
     "forgot_input": "The last factor is the input of that weight (∂z/∂w): x for w1, h for w2.",
+    "used_updated_weight": "All gradients of one step use the weights before the step: "
+    "dL/dw1 goes through the old w2, not the one you just updated.",
+    "sign_flipped_update": "Gradient descent subtracts: w ← w − η ∂L/∂w.",
+    "forgot_learning_rate": "The step is η times the gradient.",
 }
 
 OPTIONS_SCHEMA: dict[str, Any] = {
@@ -118,6 +124,7 @@ class ChainNumeric(Family):
             **self.parameters,
             "f": {"choices": list(options.get("hidden", ["sigmoid"]))},
             "g": {"choices": list(options.get("output", ["linear"]))},
+            "eta": {"choices": [0.5, 1.0]},
         }
 
     def quantities(self, options: Mapping[str, Any]) -> dict[str, QuantityInfo]:
@@ -126,6 +133,11 @@ class ChainNumeric(Family):
         out = {k: QuantityInfo("numeric", _mistake_codes(k, loss), f"dL/{k}") for k in GRADS}
         out["y"] = QuantityInfo("numeric", (), "the output")
         out["grads"] = QuantityInfo("vector", ("sign_flipped",), "[dL/dw1, dL/db1, dL/dw2, dL/db2]")
+        update = ("used_updated_weight", "sign_flipped", "forgot_learning_rate")
+        out["w1_new"] = QuantityInfo(
+            "numeric", update, "w1 after one SGD step (all from old weights)"
+        )
+        out["w2_new"] = QuantityInfo("numeric", update[1:], "w2 after one SGD step")
         return out
 
     def value_names(self, options: Mapping[str, Any]) -> tuple[str, ...]:
@@ -180,6 +192,34 @@ class ChainNumeric(Family):
             vec,
             (MistakeValue("sign_flipped", [-v for v in vec], FEEDBACK["sign_flipped"]),),
         )
+        eta = float(params["eta"])
+        w1, w2_new = c["w1"], c["w2_new"]
+        stale = dLdy * gp * w2_new * fp * x  # dL/dw1 computed through the already-updated w2
+        quantities["w1_new"] = Quantity(
+            "numeric",
+            c["w1_new"],
+            (
+                MistakeValue(
+                    "used_updated_weight", w1 - eta * stale, FEEDBACK["used_updated_weight"]
+                ),
+                MistakeValue("sign_flipped", w1 + eta * c["dw1"], FEEDBACK["sign_flipped_update"]),
+                MistakeValue(
+                    "forgot_learning_rate", w1 - c["dw1"], FEEDBACK["forgot_learning_rate"]
+                ),
+            ),
+        )
+        quantities["w2_new"] = Quantity(
+            "numeric",
+            w2_new,
+            (
+                MistakeValue(
+                    "sign_flipped", c["w2"] + eta * c["dw2"], FEEDBACK["sign_flipped_update"]
+                ),
+                MistakeValue(
+                    "forgot_learning_rate", c["w2"] - c["dw2"], FEEDBACK["forgot_learning_rate"]
+                ),
+            ),
+        )
         return FamilyOutput(
             quantities,
             values_of(c),
@@ -206,11 +246,15 @@ def compute(params: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, 
     gprime = float(trace.value("da^{(2)}_1/dz^{(2)}_1"))
     fprime = float(trace.value("da^{(1)}_1/dz^{(1)}_1"))
     grads = bp.grads
+    eta = float(params.get("eta", 0.1))
+    SGD(lr=eta).step(net, grads)  # one step on every parameter at once, from the old values
     out = {
         "x": x, "t": t, "w1": w1, "b1": b1, "w2": w2, "b2": b2, "f": f, "g": g, "loss": loss,
         "z1": z1, "h": h, "z2": z2, "y": y, "dLdy": dLdy, "gprime": gprime, "fprime": fprime,
         "dw1": float(grads.weights[0][0, 0]), "db1": float(grads.biases[0][0]),
         "dw2": float(grads.weights[1][0, 0]), "db2": float(grads.biases[1][0]),
+        "w1_new": float(net.weights[0][0, 0]), "w2_new": float(net.weights[1][0, 0]),
+        "eta": eta,
         "trace": trace,
     }  # fmt: skip
     for key in GRADS:
@@ -256,6 +300,16 @@ def solution(c: Mapping[str, Any]) -> str:
             f"- $\\frac{{\\partial L}}{{\\partial {param}}} = {dy}\\,{rule} = {numbers} = "
             f"{fmt(c[key])}$"
         )
+    lines += [
+        "",
+        f"**One gradient-descent step** ($\\eta = {fmt(c['eta'])}$, every gradient "
+        "taken at the old weights):",
+        "",
+    ]
+    for name, key in (("w_1", "w1"), ("w_2", "w2")):
+        grad_symbol = f"\\frac{{\\partial L}}{{\\partial {name}}}"
+        new = update_line(name, c[key], c["eta"], c["d" + key], c[key + "_new"], grad_symbol)
+        lines.append(f"- ${new}$")
     return "\n".join(lines)
 
 
