@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from grader.errors import GraderError
+
 
 @dataclass(frozen=True)
 class SpecProblem:
@@ -25,8 +27,8 @@ class SpecProblem:
         )
 
 
-class SpecError(ValueError):
-    """An exercise spec that cannot be used.
+class SpecError(GraderError, ValueError):
+    """An exercise spec that cannot be used (HTTP 422 when it reaches the web layer).
 
     Attributes:
         source: the file name (or ``"<editor>"``) the spec came from.
@@ -36,19 +38,22 @@ class SpecError(ValueError):
         errors: every problem found, first one first.
     """
 
+    status = 422
+    code = "invalid_exercise"
+
     def __init__(self, problems: list[SpecProblem]) -> None:
         if not problems:
             raise ValueError("SpecError needs at least one problem")
         first = problems[0]
-        self.source = first.source
-        self.line = first.line
-        self.field = first.field
-        self.message = first.message
         self.errors = list(problems)
         text = str(first)
         if len(problems) > 1:
             text += f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})"
-        super().__init__(text)
+        super().__init__(text, detail=self.to_json())
+        self.source = first.source
+        self.line = first.line
+        self.field = first.field
+        self.message = first.message
 
     @classmethod
     def single(
