@@ -32,6 +32,7 @@ from grader.exercises import generate
 from grader.exercises import load_spec_text
 from grader.models import Exercise
 from grader.models import ExerciseVersion
+from grader.models import Quiz
 from grader.models import QuizItem
 from grader.models import User
 from grader.services.enrolments import can_manage
@@ -156,7 +157,7 @@ class ExerciseRow:
     """One line of the exercise list."""
 
     exercise: Exercise
-    used_in: int  # quiz items that use it in this course's quizzes (or anywhere for built-ins)
+    used_in: int  # quiz items of this course's quizzes that use it
     editable: bool
 
 
@@ -173,6 +174,8 @@ def list_exercises(session: Session, actor: User | None, course_id: int) -> list
     manager = can_manage(session, actor, course_id)
     usage = (
         select(QuizItem.exercise_id, func.count().label("n"))
+        .join(Quiz, Quiz.id == QuizItem.quiz_id)
+        .where(Quiz.course_id == course_id)
         .group_by(QuizItem.exercise_id)
         .subquery()
     )

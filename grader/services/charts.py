@@ -104,14 +104,13 @@ def bar_chart(
     title: str,
     desc: str,
     value_format: Callable[[float], str] = _fmt,
-    width: int = 520,
-    label_width: int = 220,
-    max_label: int = 34,
+    width: int = 440,
+    max_label: int = 64,
 ) -> Markup:
-    """Horizontal bars, one labelled row each (most common mistakes)."""
-    row_h, top, right = 24, 6, 48
+    """Horizontal bars, each under its own label (most common mistakes)."""
+    row_h, top, right = 38, 4, 40
     height = top * 2 + row_h * max(1, len(bars))
-    plot_w = width - label_width - right
+    plot_w = width - right
     peak = max((v for _, v in bars), default=0.0)
     parts = _open(chart_id, width, height, title, desc)
     if not bars:
@@ -120,16 +119,15 @@ def bar_chart(
         y = top + i * row_h
         w = 0.0 if peak <= 0 or not math.isfinite(value) else plot_w * max(0.0, value) / peak
         short = label if len(label) <= max_label else label[: max_label - 1] + "…"
+        parts.append(f'<text x="0" y="{y + 13}">{escape(short)}</text>')
         parts.append(
-            f'<text x="{label_width - 6}" y="{y + 16}" text-anchor="end">{escape(short)}</text>'
-        )
-        parts.append(
-            f'<rect x="{label_width}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}" '
+            f'<rect x="0" y="{y + 18}" width="{max(w, 1.0):.1f}" height="14" '
             f'fill="{BAR_COLOR}"><title>{escape(label)}: {escape(value_format(value))}</title>'
             "</rect>"
         )
         parts.append(
-            f'<text x="{label_width + w + 4:.1f}" y="{y + 16}">{escape(value_format(value))}</text>'
+            f'<text x="{w + 5:.1f}" y="{y + 30}" fill="{AXIS_COLOR}">'
+            f"{escape(value_format(value))}</text>"
         )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every text above is escaped

@@ -193,31 +193,46 @@ def _score_items(
     submissions, overrides = _credits(session, attempts)
     parts_of = _weights_by_version(session, attempts)
     by_item = {item.id: item for item in items}
-    parts_by_attempt: dict[int, list[str]] = defaultdict(list)
-    for attempt_id, part_id in submissions.keys() | overrides.keys():
-        parts_by_attempt[attempt_id].append(part_id)
-    cells: dict[tuple[int, int], Cell] = {}
+    maxima = {item.id: item_max(item) for item in items}
+    # One pass over the attempts and one over the part aggregates: a big class means
+    # tens of thousands of rows, so nothing here may be per-part-per-attempt work twice.
+    weights_of: dict[tuple[int, int], dict[str, float]] = {}
+    info: dict[int, tuple[int, int, dict[str, float]]] = {}
     for attempt_id, user_id, item_id, version in attempt_rows:
         item = by_item.get(item_id)
         if item is None:
             continue
-        parts = parts_of.get((item_id, version), [])
-        weights = part_weights(item, parts)
-        points: float | None = None
-        overridden = False
-        count = waiting = 0
-        for part_id in parts_by_attempt.get(attempt_id, ()):
-            best, n, pending = submissions.get((attempt_id, part_id), (None, 0, 0))
-            count += n
-            waiting += pending
-            credit = best
-            if (attempt_id, part_id) in overrides:
-                credit = overrides[(attempt_id, part_id)]
-                overridden = True
-            if credit is not None:
-                points = (points or 0.0) + credit * weights.get(part_id, 0.0)
+        key = (item_id, version)
+        if key not in weights_of:
+            weights_of[key] = part_weights(item, parts_of.get(key, []))
+        info[attempt_id] = (user_id, item_id, weights_of[key])
+    points: dict[int, float] = {}
+    counts: dict[int, int] = defaultdict(int)
+    waiting: dict[int, int] = defaultdict(int)
+    for (attempt_id, part_id), (best, n, pending) in submissions.items():
+        if attempt_id not in info:
+            continue
+        counts[attempt_id] += n
+        waiting[attempt_id] += pending
+        if best is not None and (attempt_id, part_id) not in overrides:
+            weight = info[attempt_id][2].get(part_id, 0.0)
+            points[attempt_id] = points.get(attempt_id, 0.0) + best * weight
+    overridden = set()
+    for (attempt_id, part_id), credit in overrides.items():
+        if attempt_id not in info:
+            continue
+        overridden.add(attempt_id)
+        weight = info[attempt_id][2].get(part_id, 0.0)
+        points[attempt_id] = points.get(attempt_id, 0.0) + credit * weight
+    cells: dict[tuple[int, int], Cell] = {}
+    for attempt_id, (user_id, item_id, _) in info.items():
         cells[(user_id, item_id)] = Cell(
-            attempt_id, points, item_max(item), overridden, count, waiting
+            attempt_id,
+            points.get(attempt_id),
+            maxima[item_id],
+            attempt_id in overridden,
+            counts[attempt_id],
+            waiting[attempt_id],
         )
     return [(s.id, s.name, s.email) for s in students], cells
 

@@ -84,6 +84,8 @@ def quiz_gradebook(quiz_id: int) -> str:
         active=active,
         history=regrade.regrade_history(session, quiz_id, limit=5),
         job_json=job_json,
+        # One url_for, not one per cell: a big class has thousands of cells.
+        attempt_href=url_for("instructor.attempt", attempt_id=0).removesuffix("0"),
     )
 
 

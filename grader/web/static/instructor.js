@@ -232,6 +232,7 @@
       pane.setAttribute("aria-busy", "true");
       postJSON(form.getAttribute("data-preview-url"), { source: textarea.value, seed: seed.value })
         .then(function (data) {
+          stale.hidden = true;
           pane.innerHTML = data.html;
           typeset(pane);
           if (data.errors) {
@@ -246,7 +247,14 @@
         });
     }
 
+    var stale = document.createElement("p");
+    stale.className = "muted stale-note";
+    stale.hidden = true;
+    stale.textContent = "The text changed since this preview: press Preview to update it.";
+    pane.parentNode.insertBefore(stale, pane);
+
     textarea.addEventListener("input", function () {
+      stale.hidden = false;
       drawGutter();
       window.clearTimeout(timer);
       timer = window.setTimeout(validate, 350);
