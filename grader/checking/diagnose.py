@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from collections.abc import Sequence
 from fractions import Fraction
+from functools import partial
 
 from grader.checking.equivalence import PRECISIONS
 from grader.checking.equivalence import Comparison
@@ -98,7 +99,7 @@ def _terms(root: Node) -> list[tuple[int, Node]]:
     node = root.unwrap()
     if node.op != "add" or len(node.args) > MAX_TERMS:
         return []
-    return list(zip(node.value, node.args, strict=True))  # type: ignore[call-overload]
+    return list(zip(node.value, node.args, strict=True))
 
 
 class _Row:
@@ -195,17 +196,19 @@ def diagnose(
                 sentence = sentence[:-1] + ", and its sign is wrong."
             return Diagnosis("constant_factor", sentence)
 
+    def differs_by(row: _Row, key: str, times: int) -> bool:
+        return close(row.answer - row.expected, times * row.value(key))
+
     for index in range(len(expected_terms)):
         key = f"eterm:{index}"
-        if holds(lambda r, key=key: close(r.answer - r.expected, -r.value(key))):
+        if holds(partial(differs_by, key=key, times=-1)):
             return Diagnosis(
                 "missing_term", "Your answer is missing one of the terms of the correct answer."
             )
-        if holds(lambda r, key=key: close(r.answer - r.expected, -2 * r.value(key))):
+        if holds(partial(differs_by, key=key, times=-2)):
             return Diagnosis("sign_flipped", "One term of your answer has the wrong sign.")
     for index, (_, term) in enumerate(answer_terms):
-        key = f"aterm:{index}"
-        if holds(lambda r, key=key: close(r.answer - r.expected, r.value(key))):
+        if holds(partial(differs_by, key=f"aterm:{index}", times=1)):
             snippet = answer_text[term.start : term.end].strip() or to_text(term)
             return Diagnosis(
                 "extra_term", f"The term {snippet} in your answer should not be there."

@@ -311,7 +311,7 @@ def compile_node(node: Node) -> Compiled:
 
 def _compile_add(node: Node) -> Compiled:
     terms = [compile_node(arg) for arg in node.args]
-    signs = tuple(node.value)  # type: ignore[call-overload]
+    signs = tuple(node.value)
     pairs = list(zip(signs, terms, strict=True))
 
     def add(env: Env) -> Value:
@@ -328,7 +328,7 @@ def _compile_add(node: Node) -> Compiled:
 
 def _compile_mul(node: Node) -> Compiled:
     factors = [compile_node(arg) for arg in node.args]
-    pairs = list(zip(tuple(node.value), factors, node.args, strict=True))  # type: ignore[call-overload]
+    pairs = list(zip(tuple(node.value), factors, node.args, strict=True))
 
     def mul(env: Env) -> Value:
         product = env.ctx.one
@@ -430,7 +430,7 @@ def exact_value(node: Node) -> Fraction | None:
         return None if inner is None else -inner
     if op == "add":
         total = Fraction(0)
-        for sign, arg in zip(tuple(node.value), node.args, strict=True):  # type: ignore[call-overload]
+        for sign, arg in zip(tuple(node.value), node.args, strict=True):
             term = exact_value(arg)
             if term is None:
                 return None
@@ -438,7 +438,7 @@ def exact_value(node: Node) -> Fraction | None:
         return _bounded(node, total)
     if op == "mul":
         product = Fraction(1)
-        for how, arg in zip(tuple(node.value), node.args, strict=True):  # type: ignore[call-overload]
+        for how, arg in zip(tuple(node.value), node.args, strict=True):
             factor = exact_value(arg)
             if factor is None:
                 return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TypeVar
+from typing import cast
 
 from grader.checking.nodes import Node
 
@@ -34,7 +35,7 @@ def value_grid(expected: Sequence[object]) -> tuple[Shape, list[object]]:
         return (len(expected),), list(expected)
     if not all(nested):
         raise ValueError("a matrix key must be a list of rows")
-    rows = [list(row) for row in expected]  # type: ignore[call-overload]
+    rows = [list(cast(Sequence[object], row)) for row in expected]
     width = len(rows[0])
     if width == 0 or any(len(row) != width for row in rows):
         raise ValueError("all rows of a matrix key must have the same non-zero length")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -27,7 +28,7 @@ class Node:
 
     op: str
     args: tuple[Node, ...] = ()
-    value: object = None
+    value: Any = None
     start: int = 0
     end: int = 0
     at: int = 0

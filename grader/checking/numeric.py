@@ -391,11 +391,9 @@ def check_array(
     )
     if all(status == "correct" for status in statuses):
         return Verdict("correct", "Correct.", latex=latex, entries=statuses)
-    diagnosis = _array_diagnosis(
-        expected_shape, keys, values, entry_nodes, entry_ok, rel, abs_, mode
-    )
-    message = diagnosis.message if diagnosis else wrong_entries_message(expected_shape, statuses)
-    return Verdict("incorrect", message, latex=latex, diagnosis=diagnosis, entries=statuses)
+    found = _array_diagnosis(expected_shape, keys, values, entry_nodes, entry_ok, rel, abs_, mode)
+    message = found.message if found else wrong_entries_message(expected_shape, statuses)
+    return Verdict("incorrect", message, latex=latex, diagnosis=found, entries=statuses)
 
 
 def _array_diagnosis(

@@ -20,6 +20,7 @@ followed by ``(`` multiplies, it is never a function call. ``σ(`` is the sigmoi
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Any
 
 from grader.checking.errors import ParseError
 from grader.checking.evaluate import Env
@@ -366,8 +367,8 @@ class _Parser:
             bases.append(self.parse_postfix())
         result = bases[-1]
         for j in range(len(carets), 0, -1):
-            sign, sign_at = signs[j - 1]
-            if sign < 0:
+            direction, sign_at = signs[j - 1]
+            if direction < 0:
                 result = self.node("neg", (result,), None, sign_at, result.end)
             base = bases[j - 1]
             result = self.node(
@@ -629,7 +630,7 @@ def _validate_constants(root: Node) -> None:
         stack.extend(node.args)
 
 
-def _evaluate_constant(node: Node) -> object:
+def _evaluate_constant(node: Node) -> Any:
     env = Env(context(20), {})
     try:
         return compile_node(node)(env)

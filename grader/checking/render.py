@@ -58,7 +58,7 @@ def to_latex(node: Node) -> str:
         return "-" + to_latex(node.args[0])
     if op == "add":
         parts: list[str] = []
-        for index, (sign, term) in enumerate(zip(node.value, node.args, strict=True)):  # type: ignore[call-overload]
+        for index, (sign, term) in enumerate(zip(node.value, node.args, strict=True)):
             body = to_latex(term)
             if index == 0:
                 parts.append(("-" if sign < 0 else "") + body)
@@ -90,7 +90,7 @@ def _latex_factor(node: Node) -> str:
 
 def _latex_product(node: Node) -> str:
     result = ""
-    for index, (how, factor) in enumerate(zip(node.value, node.args, strict=True)):  # type: ignore[call-overload]
+    for index, (how, factor) in enumerate(zip(node.value, node.args, strict=True)):
         if index == 0:
             result = to_latex(factor)
         elif how == "/":
@@ -152,7 +152,7 @@ def to_text(node: Node) -> str:
         return "-" + to_text(node.args[0])
     if op == "add":
         out = ""
-        for index, (sign, term) in enumerate(zip(node.value, node.args, strict=True)):  # type: ignore[call-overload]
+        for index, (sign, term) in enumerate(zip(node.value, node.args, strict=True)):
             if index == 0:
                 out = ("-" if sign < 0 else "") + to_text(term)
             else:
@@ -160,7 +160,7 @@ def to_text(node: Node) -> str:
         return out
     if op == "mul":
         out = ""
-        for index, (how, factor) in enumerate(zip(node.value, node.args, strict=True)):  # type: ignore[call-overload]
+        for index, (how, factor) in enumerate(zip(node.value, node.args, strict=True)):
             body = to_text(factor)
             if factor.op in ("neg", "add") and index > 0:
                 body = "(" + body + ")"

@@ -99,7 +99,7 @@ def written_decimal(node: Node) -> Written | None:
     if node.op == "num" and node.text.isascii():
         mantissa = re.split(r"[eE]", node.text)[0]
         return Written(mantissa, sign * _value(node))
-    if node.op == "mul" and len(node.args) == 2 and node.value[1] in ("*", "imp"):  # type: ignore[index]
+    if node.op == "mul" and len(node.args) == 2 and node.value[1] in ("*", "imp"):
         head, power = node.args[0], node.args[1].unwrap()
         if head.op != "num" or not head.text.isascii() or "e" in head.text.lower():
             return None

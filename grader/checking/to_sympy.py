@@ -80,14 +80,14 @@ def to_sympy(node: Node, symbols: Mapping[str, sympy.Symbol] | None = None) -> A
             return sympy.Add(
                 *(
                     build(arg) if sign > 0 else -build(arg)
-                    for sign, arg in zip(node.value, node.args, strict=True)  # type: ignore[call-overload]
+                    for sign, arg in zip(node.value, node.args, strict=True)
                 )
             )
         if op == "mul":
             return sympy.Mul(
                 *(
                     1 / build(arg) if how == "/" else build(arg)
-                    for how, arg in zip(node.value, node.args, strict=True)  # type: ignore[call-overload]
+                    for how, arg in zip(node.value, node.args, strict=True)
                 )
             )
         if op == "pow":

@@ -47,8 +47,10 @@ def judge_line(line: str, number: int) -> dict[str, Any]:
     """The verdict for one batch line; never raises."""
     try:
         item = json.loads(line)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         return _bad_line(None, f"line {number}: not valid JSON ({exc.msg})")
+    except (ValueError, RecursionError):
+        return _bad_line(None, f"line {number}: not valid JSON")
     if not isinstance(item, dict):
         return _bad_line(None, f"line {number}: expected a JSON object")
     identifier = item.get("id")

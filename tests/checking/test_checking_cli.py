@@ -107,6 +107,7 @@ def test_batch_bad_lines_become_invalid_verdicts():
             json.dumps({"id": 2, "expected": "x", "answer": "x", "mode": "weird"}),
             json.dumps({"id": 3, "expected": "x", "answer": "x", "variables": 7}),
             json.dumps({"id": 4, "expected": "x", "answer": "x", "extra": 1}),
+            "[" * 100_000,
             "",
             json.dumps({"id": 5, "expected": "x", "answer": "x"}),
         ]
@@ -114,8 +115,8 @@ def test_batch_bad_lines_become_invalid_verdicts():
     result = invoke("--batch", "-", stdin=stdin)
     assert result.exit_code == 0
     verdicts = [json.loads(line) for line in result.output.splitlines()]
-    assert [v["status"] for v in verdicts] == ["invalid"] * 6 + ["correct"]
-    assert [v["id"] for v in verdicts] == [None, None, 1, 2, 3, 4, 5]
+    assert [v["status"] for v in verdicts] == ["invalid"] * 7 + ["correct"]
+    assert [v["id"] for v in verdicts] == [None, None, 1, 2, 3, 4, None, 5]
     assert "line 1" in verdicts[0]["message"]
     assert "missing expected" in verdicts[2]["message"]
     assert "unknown mode" in verdicts[3]["message"]

@@ -252,3 +252,31 @@ def test_one_sided_differences_are_never_missed(expected, answer):
         variant = f"{answer} + {k} - {k}"
         verdict = check_expression(expected, variant, variables=("x", "y", "z"))
         assert verdict.status == "incorrect", variant
+
+
+def test_softmax_cross_entropy_gradient_is_p_minus_y():
+    # dL/da for L = -(y1 log p1 + y2 log p2), p = softmax(a, b), y2 = 1 - y1.
+    definitions = {
+        "p1": "exp(a)/(exp(a) + exp(b))",
+        "p2": "exp(b)/(exp(a) + exp(b))",
+        "y2": "1 - y1",
+    }
+    variables = ("a", "b", "y1")
+    for answer in ("p1 - y1", "-y1*(1 - p1) + y2*p1", "y2 - p2", "exp(a)/(exp(a)+exp(b)) - y1"):
+        verdict = check_expression("p1 - y1", answer, variables=variables, definitions=definitions)
+        assert verdict.correct, answer
+    assert not check_expression(
+        "p1 - y1", "y1 - p1", variables=variables, definitions=definitions
+    ).correct
+
+
+def test_same_answer_same_verdict_every_time():
+    # PrairieLearn #15841: (x-0)/6 against x/6 was rejected intermittently.
+    verdicts = {check_expression("x/6", "(x-0)/6", variables=("x",)).status for _ in range(20)}
+    assert verdicts == {"correct"}
+
+
+def test_key_using_an_undeclared_name_is_undetermined():
+    verdict = check_expression("w3*x", "x", variables=("x",))
+    assert verdict.status == "undetermined"
+    assert "w3" in verdict.message

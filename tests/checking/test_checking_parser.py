@@ -49,6 +49,10 @@ ECHO = [
     ("y = 2x + 1", ("x", "y"), "y = 2*x + 1", "y = 2 \\cdot x + 1"),
     ("sin(x)^2", ("x",), "sin(x)^2", r"\sin\left(x\right)^{2}"),
     ("pi e", (), "pi*e", r"\pi \cdot e"),
+    ("λ x", ("lambda", "x"), "lambda*x", r"\lambda \cdot x"),
+    ("xy(a+b)", ("x", "y", "a", "b"), "x*y*(a + b)", r"x \cdot y \cdot \left(a + b\right)"),
+    ("j(2x+3)", ("j", "x"), "j*(2*x + 3)", r"j \cdot \left(2 \cdot x + 3\right)"),
+    ("3j", ("j",), "3*j", r"3 \cdot j"),
 ]
 
 
@@ -86,6 +90,7 @@ INVALID = [
     ("sin^2(x)", BACKPROP, 3, "sin(x)^2"),
     ("sin²(x)", BACKPROP, 3, "sin(x)^2"),
     ("sin x", BACKPROP, 0, "brackets"),
+    ("ln*x", BACKPROP, 0, "brackets"),
     ("X + 1", BACKPROP, 0, "did you mean x?"),
     ("W1*x1", BACKPROP, 0, "did you mean w1?"),
     ("Eta*x", BACKPROP, 0, "did you mean eta?"),
