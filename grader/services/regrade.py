@@ -150,13 +150,20 @@ def run_regrade_job(session: Session, job: Job, progress: jobs.Progress) -> None
         )
     )
     changes: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
     changed = skipped = done = 0
     progress(0, total)
     for attempt_id in attempt_ids:
         attempt = session.get(Attempt, attempt_id)
         assert attempt is not None
         old_version = attempt.exercise_version
-        variant = generate(specs[attempt.quiz_item_id], attempt.seed)
+        try:
+            variant = generate(specs[attempt.quiz_item_id], attempt.seed)
+        except SpecError as exc:
+            # This seed cannot be built from the new version: keep the attempt as it was.
+            failed.append({"attempt_id": attempt_id, "error": str(exc)[:500]})
+            done += len(attempt.submissions)
+            continue
         attempt.variant = variant.to_json()
         attempt.exercise_version = current[attempt.quiz_item_id]
         part_ids = {p.id for p in variant.parts}
@@ -194,6 +201,7 @@ def run_regrade_job(session: Session, job: Job, progress: jobs.Progress) -> None
         "submissions": done,
         "changed": changed,
         "skipped": skipped,
+        "failed_attempts": failed,
         "changes": changes,
     }
     progress(done, max(total, done))
