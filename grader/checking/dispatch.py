@@ -58,8 +58,10 @@ def check(
         numeric["atol" if mode == "absolute" else "rtol"] = tolerance
     if mode == "sigfigs":
         numeric["sigfigs"] = sigfigs
-    is_array = (isinstance(expected, Sequence) and not isinstance(expected, str)) or (
-        isinstance(expected, str) and expected.lstrip().startswith("[")
+    is_array = (
+        (isinstance(expected, Sequence) and not isinstance(expected, str))
+        or (isinstance(expected, str) and expected.lstrip().startswith("["))
+        or getattr(expected, "ndim", 0) >= 1  # a NumPy array
     )
     if is_array:
         return check_array(expected, str(answer), mode=mode, **numeric)

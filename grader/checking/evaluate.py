@@ -118,13 +118,12 @@ def _fn_sqrt(node: Node, ctx: MPContext, x: Value) -> Value:
     return ctx.sqrt(x)
 
 
-def _fn_trig(name: str) -> Callable[[Node, MPContext, Value], Value]:
+def _fn_guarded(name: str) -> Callable[[Node, MPContext, Value], Value]:
+    """``ctx.<name>`` after refusing arguments too large to reduce or exponentiate."""
+
     def apply(node: Node, ctx: MPContext, x: Value) -> Value:
         _guard_argument(node, x)
-        value = getattr(ctx, name)(x)
-        if name in ("sec", "csc", "cot") and not ctx.isfinite(value):
-            raise Undefined(node, "divides by zero")
-        return value
+        return getattr(ctx, name)(x)
 
     return apply
 
@@ -202,10 +201,10 @@ def _fn_logit(node: Node, ctx: MPContext, x: Value) -> Value:
     return ctx.log(x / (1 - x))
 
 
-def _fn_simple(name: str) -> Callable[[Node, MPContext, Value], Value]:
+def _fn_plain(name: str) -> Callable[[Node, MPContext, Value], Value]:
+    """``ctx.<name>``, for functions defined and bounded on the whole real line."""
+
     def apply(node: Node, ctx: MPContext, x: Value) -> Value:
-        if name in ("sinh", "cosh"):
-            _guard_argument(node, x)
         return getattr(ctx, name)(x)
 
     return apply
@@ -216,19 +215,19 @@ UNARY: dict[str, Callable[[Node, MPContext, Value], Value]] = {
     "log": _fn_log,
     "sqrt": _fn_sqrt,
     "abs": lambda node, ctx, x: abs(x),
-    "sin": _fn_trig("sin"),
-    "cos": _fn_trig("cos"),
+    "sin": _fn_guarded("sin"),
+    "cos": _fn_guarded("cos"),
     "tan": _fn_tan,
     "sec": _fn_reciprocal("cos"),
     "csc": _fn_reciprocal("sin"),
     "cot": _fn_cot,
     "asin": _fn_asin,
     "acos": _fn_acos,
-    "atan": _fn_simple("atan"),
-    "sinh": _fn_simple("sinh"),
-    "cosh": _fn_simple("cosh"),
-    "tanh": _fn_simple("tanh"),
-    "asinh": _fn_simple("asinh"),
+    "atan": _fn_plain("atan"),
+    "sinh": _fn_guarded("sinh"),
+    "cosh": _fn_guarded("cosh"),
+    "tanh": _fn_plain("tanh"),
+    "asinh": _fn_plain("asinh"),
     "acosh": _fn_acosh,
     "atanh": _fn_atanh,
     "sigmoid": _fn_sigmoid,

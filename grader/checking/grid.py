@@ -28,6 +28,8 @@ def value_grid(expected: Sequence[object]) -> tuple[Shape, list[object]]:
     Raises:
         ValueError: for an empty, ragged or deeper-nested key (an authoring error).
     """
+    if hasattr(expected, "tolist"):  # a NumPy array from the engine
+        expected = expected.tolist()
     if isinstance(expected, str | bytes) or not len(expected):
         raise ValueError("an array key must be a non-empty list")
     nested = [isinstance(item, Sequence) and not isinstance(item, str) for item in expected]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
+import numbers
 from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
@@ -76,11 +77,15 @@ def exact(value: object) -> Fraction:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"{value!r} is not a finite number")
-        return Fraction(Decimal(repr(value)))
+        return Fraction(Decimal(repr(float(value))))  # float(): NumPy reprs differ
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError(f"{value!r} is not a finite number")
         return Fraction(value)
+    if isinstance(value, numbers.Integral):  # NumPy integers from the engine
+        return Fraction(int(value))
+    if isinstance(value, numbers.Real):  # NumPy floats that are not float subclasses
+        return exact(float(value))
     raise ValueError(f"{value!r} is not a number")
 
 

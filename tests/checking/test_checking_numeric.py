@@ -196,3 +196,20 @@ def test_dispatch_routes_by_mode():
         check("x", "x", mode="telepathy")
     with pytest.raises(ValueError, match="string"):
         check(1, "1", mode="symbolic")
+
+
+def test_numpy_keys_from_the_engine():
+    import numpy as np
+
+    assert check_numeric(np.float32(0.5), "0.5").correct
+    assert check_numeric(np.int64(3), "3").correct
+    assert check_numeric(np.float64(0.526), "0.53").correct
+    matrix = np.array([[0.5, -0.25], [1.0, 2.0]])
+    assert check_array(matrix, "[[0.5, -0.25], [1, 2]]").correct
+    assert check(matrix, "[[0.5, 1], [-0.25, 2]]", mode="combined").diagnosis.code == "transposed"
+    assert check(np.array([0.1, 0.2]), "[0.1, 0.2]", mode="relative").correct
+
+
+def test_float_key_rounds_half_up_in_decimal():
+    assert check_numeric(0.145, "0.15", mode="sigfigs", sigfigs=2).correct
+    assert check_numeric(0.145, "0.14", mode="sigfigs", sigfigs=2).status == "incorrect"
