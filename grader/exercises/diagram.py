@@ -9,16 +9,20 @@ instructor's label can never inject markup; numbers are formatted here, not by c
 from __future__ import annotations
 
 import html
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from grader.exercises.expressions import format_number
 
 _COL = 190
+_COL_DENSE = 270
 _ROW = 96
 _R = 24
 _PAD_X = 70
 _PAD_Y = 46
+#: a white outline behind edge labels keeps them legible where lines cross
+_HALO = 'paint-order="stroke" stroke="#ffffff" stroke-width="3"'
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,7 @@ class Node:
     value: float | None = None
     bias: str | None = None
     kind: str = "unit"  # "input" | "unit" | "output"
+    delta: float | None = None  # dL/dz, shown in the solution diagram
 
 
 @dataclass(frozen=True)
@@ -60,13 +65,15 @@ def network_svg(
 ) -> str:
     """Render a layered network; ``targets`` label outputs, ``solution`` adds numbers."""
     n_rows = max(len(layer) for layer in layers)
-    width = 2 * _PAD_X + _COL * (len(layers) - 1) + (150 if targets else 40)
-    height = 2 * _PAD_Y + _ROW * (n_rows - 1) + (30 if solution else 10)
+    dense = any(len(a) * len(b) > 2 for a, b in itertools.pairwise(layers))
+    col = _COL_DENSE if dense else _COL
+    width = 2 * _PAD_X + col * (len(layers) - 1) + (150 if targets else 40)
+    height = 2 * _PAD_Y + _ROW * (n_rows - 1) + (44 if solution else 10)
     pos: dict[tuple[int, int], tuple[float, float]] = {}
     for li, layer in enumerate(layers):
         offset = (n_rows - len(layer)) * _ROW / 2
         for ni in range(len(layer)):
-            pos[(li, ni)] = (_PAD_X + li * _COL, _PAD_Y + offset + ni * _ROW)
+            pos[(li, ni)] = (_PAD_X + li * col, _PAD_Y + offset + ni * _ROW)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
         f'width="{width:.0f}" height="{height:.0f}" role="img" aria-label="{_esc(title)}" '
@@ -86,14 +93,16 @@ def network_svg(
             f'<line x1="{sx:.1f}" y1="{sy:.1f}" x2="{ex:.1f}" y2="{ey:.1f}" stroke="#555" '
             'stroke-width="1.4" marker-end="url(#arrow)"/>'
         )
-        lx, ly = sx + (ex - sx) * 0.35, sy + (ey - sy) * 0.35 - 6
+        # dense layers: stagger labels along their edges by destination so they do not collide
+        frac = 0.2 + 0.22 * (e.dst[1] % 3) if dense else 0.35
+        lx, ly = sx + (ex - sx) * frac, sy + (ey - sy) * frac - 6
         out.append(
-            f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="middle" fill="#1f4e9c" '
+            f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="middle" fill="#1f4e9c" {_HALO} '
             f'class="weight">{_esc(e.label)}</text>'
         )
         if solution and e.grad is not None:
             out.append(
-                f'<text x="{lx:.1f}" y="{ly + 15:.1f}" text-anchor="middle" fill="#b03a2e" '
+                f'<text x="{lx:.1f}" y="{ly + 13:.1f}" text-anchor="middle" fill="#b03a2e" {_HALO} '
                 f'font-size="11" class="grad">∂L = {_esc(num(e.grad))}</text>'
             )
     for li, layer in enumerate(layers):
@@ -117,6 +126,12 @@ def network_svg(
                 out.append(
                     f'<text x="{x:.1f}" y="{y + _R + 15:.1f}" text-anchor="middle" '
                     f'font-size="11" fill="#186a3b" class="value">= {_esc(num(node.value))}'
+                    "</text>"
+                )
+            if solution and node.delta is not None:
+                out.append(
+                    f'<text x="{x:.1f}" y="{y + _R + 28:.1f}" text-anchor="middle" '
+                    f'font-size="11" fill="#b03a2e" class="delta">δ = {_esc(num(node.delta))}'
                     "</text>"
                 )
     last = len(layers) - 1

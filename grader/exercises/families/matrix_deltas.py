@@ -169,8 +169,8 @@ class MatrixDeltas(Family):
             quantities,
             {},
             solution,
-            _diagram(x, y, W1, W2, a1, a2, gW1, gW2, False),
-            _diagram(x, y, W1, W2, a1, a2, gW1, gW2, True),
+            _diagram(x, y, W1, W2, a1, a2, d1, d2, False),
+            _diagram(x, y, W1, W2, a1, a2, d1, d2, True),
             drawn=drawn,
         )
 
@@ -182,24 +182,18 @@ def _diagram(
     W2: np.ndarray,
     a1: np.ndarray,
     a2: np.ndarray,
-    gW1: np.ndarray,
-    gW2: np.ndarray,
+    d1: np.ndarray,
+    d2: np.ndarray,
     solution: bool,
 ) -> str:
+    """The network with its weights; the solution adds activations and deltas per unit
+    (per-edge gradients would crowd a dense drawing: they are δ times the input)."""
     layers = [
         [Node(f"x{'₁₂'[i]}", float(x[i]), kind="input") for i in range(2)],
-        [Node(f"h{'₁₂₃'[j]}", float(a1[j])) for j in range(3)],
-        [Node(f"a{'₁₂'[k]}", float(a2[k]), kind="output") for k in range(2)],
+        [Node(f"h{'₁₂₃'[j]}", float(a1[j]), delta=float(d1[j])) for j in range(3)],
+        [Node(f"a{'₁₂'[k]}", float(a2[k]), kind="output", delta=float(d2[k])) for k in range(2)],
     ]
-    edges = [
-        Edge((0, i), (1, j), num(float(W1[j, i]), 3), float(gW1[j, i]))
-        for j in range(3)
-        for i in range(2)
-    ]
-    edges += [
-        Edge((1, j), (2, k), num(float(W2[k, j]), 3), float(gW2[k, j]))
-        for k in range(2)
-        for j in range(3)
-    ]
+    edges = [Edge((0, i), (1, j), num(float(W1[j, i]), 3)) for j in range(3) for i in range(2)]
+    edges += [Edge((1, j), (2, k), num(float(W2[k, j]), 3)) for k in range(2) for j in range(3)]
     targets = [f"y{'₁₂'[k]} = {num(float(y[k]))}" for k in range(2)]
     return network_svg(layers, edges, targets=targets, title="2-3-2 network", solution=solution)
