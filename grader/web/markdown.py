@@ -62,14 +62,21 @@ _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": 
 )
 
 
-def _demote(html_text: str) -> str:
-    # A page already has its h1 and h2 (quiz and question); instructor headings go below.
-    return re.sub(r"<(/?)h([12])>", lambda m: f"<{m.group(1)}h3>", html_text)
+def _demote(html_text: str, shift: int) -> str:
+    # A page already has its h1 and h2 (quiz and question); instructor headings go below,
+    # ``shift`` levels further down inside a section that has its own heading.
+    def level(match: re.Match[str]) -> str:
+        return f"<{match.group(1)}h{min(max(int(match.group(2)), 3) + shift, 6)}>"
+
+    return re.sub(r"<(/?)h([1-6])>", level, html_text)
 
 
 @functools.lru_cache(maxsize=1024)
-def render_markdown(text: str) -> Markup:
-    """Sanitized HTML for instructor Markdown; ``$...$`` math is kept for KaTeX."""
+def render_markdown(text: str, shift: int = 0) -> Markup:
+    """Sanitized HTML for instructor Markdown; ``$...$`` math is kept for KaTeX.
+
+    Headings become h3 at the highest (h4 and lower with ``shift``).
+    """
     if not text:
         return Markup("")
     spans: list[str] = []
@@ -79,7 +86,7 @@ def render_markdown(text: str) -> Markup:
         return f"GRADERMATH{len(spans) - 1}X"
 
     protected = _MATH.sub(stash, text)
-    rendered = _demote(_md.render(protected))
+    rendered = _demote(_md.render(protected), shift)
     clean = nh3.clean(
         rendered,
         tags=_TAGS,

@@ -130,6 +130,8 @@ def test_a_resent_form_grades_once(client, db_session):
     login_as(client, world.student)
     html = open_quiz(client, world)
     attempt = my_attempt(db_session, world)
+    no_token = client.post(f"/attempts/{attempt.id}/parts/y", data={"answer": "1"})
+    assert no_token.status_code == 400  # CSRF is checked on answers too
     for _ in range(3):
         answer(client, html, attempt, "y", "0.123", key="same-key")
     count = db_session.scalar(
