@@ -155,9 +155,15 @@ class Comparison:
         samples: list[Sample] = []
         answer_undefined = 0
         unreliable = 0
-        for _ in range(tries):
+        skipped = 0
+        for attempt in range(tries):
             self.check_time()
+            if attempt == tries // 2 and skipped == attempt:
+                # The key was undefined everywhere so far (sqrt(x - 100)): look further out.
+                self.points.wide = True
             outcome, sample = self.compare_at(self.points.draw())
+            if outcome == "skip":
+                skipped += 1
             if outcome == "different":
                 assert sample is not None
                 return Decision("different", "differs", [sample, *samples], answer_undefined)

@@ -27,13 +27,19 @@ class Domain:
     high: float
     label: str
 
-    def sample(self, rng: random.Random, negative: bool = False) -> float:
+    def sample(self, rng: random.Random, negative: bool = False, wide: bool = False) -> float:
         """One value, mostly of moderate size, occasionally large or small.
 
         On the whole real line, ``negative`` picks the side of zero, so that a caller
-        alternating it never tests only one side (``relu(z)`` against ``z``).
+        alternating it never tests only one side (``relu(z)`` against ``z``). ``wide``
+        spreads unbounded domains over 1e-3..1e4, for keys defined only far out.
         """
         low, high = self.low, self.high
+        if wide and (math.isinf(low) or math.isinf(high)):
+            magnitude = _log_uniform(rng, 1e-3, 1e4)
+            if math.isinf(low) and math.isinf(high):
+                return -magnitude if negative else magnitude
+            return low + magnitude if math.isinf(high) else high - magnitude
         if math.isinf(low) and math.isinf(high):
             if rng.random() < 0.75:
                 magnitude = rng.uniform(0.0, 2.5)
@@ -128,6 +134,7 @@ class PointSource:
         self.domains = domains
         self.rng = rng
         self.count = 0
+        self.wide = False
         self.masks: dict[str, tuple[int, bool]] = {}
 
     def _new_block(self) -> None:
@@ -148,5 +155,5 @@ class PointSource:
         for name in self.variables:
             mask, flip = self.masks[name]
             negative = (bin(k & mask).count("1") % 2 == 1) != flip
-            point[name] = self.domains.get(name, REAL).sample(self.rng, negative)
+            point[name] = self.domains.get(name, REAL).sample(self.rng, negative, self.wide)
         return point

@@ -280,3 +280,9 @@ def test_key_using_an_undeclared_name_is_undetermined():
     verdict = check_expression("w3*x", "x", variables=("x",))
     assert verdict.status == "undetermined"
     assert "w3" in verdict.message
+
+
+def test_keys_defined_only_far_out_are_still_decided():
+    assert check_expression("sqrt(x - 100)", "(x - 100)^(1/2)", variables=("x",)).correct
+    assert check_expression("log(-x - 50)", "log(-(x + 50))", variables=("x",)).correct
+    assert check_expression("sqrt(x - 100)", "sqrt(x - 99)", variables=("x",)).status == "incorrect"
