@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import logging
 
+from sqlalchemy import ColumnElement
 from sqlalchemy import exists
 from sqlalchemy import func
 from sqlalchemy import or_
@@ -100,7 +101,7 @@ def join_by_code(session: Session, user: User, code: str, *, commit: bool = True
     return course
 
 
-def _visible_filter(now: dt.datetime):  # type: ignore[no-untyped-def]
+def _visible_filter(now: dt.datetime) -> ColumnElement[bool]:
     return (Quiz.is_published.is_(True)) & or_(Quiz.opens_at.is_(None), Quiz.opens_at <= now)
 
 

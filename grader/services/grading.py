@@ -274,7 +274,7 @@ def preview_answer(
     part = next((p for p in attempt.variant.get("parts", []) if p["id"] == part_id), None)
     if part is None:
         raise NotFound(f"attempt {attempt_id} has no part {part_id!r}")
-    empty = {
+    empty: dict[str, Any] = {
         "ok": False,
         "latex": None,
         "text": None,

@@ -11,6 +11,7 @@ import base64
 import html
 import re
 import secrets
+from typing import Any
 
 from flask import Blueprint
 from flask import Response
@@ -141,7 +142,8 @@ def submission(submission_id: int) -> str:
     """One answer with its feedback (the student's own, or any in a course one teaches)."""
     sub = submission_service.get_submission(get_session(), require_user(), submission_id)
     attempt = sub.attempt
-    part = next((p for p in attempt.variant.get("parts", []) if p["id"] == sub.part_id), {})
+    parts: list[dict[str, Any]] = attempt.variant.get("parts", [])
+    part: dict[str, Any] = next((p for p in parts if p["id"] == sub.part_id), {})
     return render_template(
         "student/submission.html",
         sub=sub,

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import pytest
+from argon2 import PasswordHasher
 
 from grader.errors import BadRequest
 from grader.errors import Conflict
 from grader.errors import TooManyRequests
 from grader.errors import Unauthorized
+from grader.services import accounts
 from grader.services import auth
 from grader.services import courses
 from tests.support.student_world import PASSWORD
 from tests.support.student_world import make_user
 from tests.support.student_world import make_world
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashes(monkeypatch):
+    """Argon2id with tiny costs: these tests are about the rules, not the hash's strength."""
+    monkeypatch.setattr(
+        accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    )
 
 
 class Clock:
