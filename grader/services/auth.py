@@ -167,4 +167,3 @@ def active_user(session: Session, user_id: object) -> User | None:
     if user is None or not user.is_active:
         return None
     return user
-

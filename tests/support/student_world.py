@@ -64,9 +64,7 @@ def load_exercise(session: Session, path: Path = DELTA_RULE) -> Exercise:
     return exercise
 
 
-def make_quiz(
-    session: Session, course: Course, exercises: list[Exercise], **settings: Any
-) -> Quiz:
+def make_quiz(session: Session, course: Course, exercises: list[Exercise], **settings: Any) -> Quiz:
     settings.setdefault("title", "Quiz 1")
     settings.setdefault("is_published", True)
     settings.setdefault("attempts_allowed", 3)
