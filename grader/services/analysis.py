@@ -137,7 +137,8 @@ def _analyse(
         )
         .group_by(Attempt.quiz_item_id, Submission.part_id, Submission.note)
     ):
-        notes[(key_of[item_id], part_id)][note] += int(n)
+        if note is not None:
+            notes[(key_of[item_id], part_id)][note] += int(n)
     # One stored variant per item gives the parts' prompts and the mistakes' feedback.
     firsts = attempts.with_only_columns(func.min(Attempt.id)).group_by(Attempt.quiz_item_id)
     variants = {

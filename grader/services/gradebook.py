@@ -391,7 +391,9 @@ def attempt_detail(session: Session, actor: User | None, attempt_id: int) -> Att
         subs = [s for s in submissions if s.part_id == part.id]
         graded = [s.score for s in subs if s.status == "graded" and s.score is not None]
         auto = max(graded) if graded else None
-        history = [(o, name) for o, name in overrides if o.part_id == part.id]
+        history: list[tuple[GradeOverride, str | None]] = [
+            (o, name) for o, name in overrides if o.part_id == part.id
+        ]
         credit = history[0][0].score if history else auto
         parts.append(
             PartDetail(
