@@ -217,6 +217,8 @@ def grade_submission(
     variant = Variant.from_json(attempt.variant)
     result = judge(variant, submission.part_id, submission.raw_answer)
     quiz = attempt.quiz_item.quiz
+    # Counted before anything changes, so the count does not autoflush a half-set row.
+    earlier = previous_tries(session, submission) if counts_as_try(result.status) else 0
     submission.verdict = result.status
     submission.raw_score = float(result.score)
     submission.note = result.note[:120]
@@ -228,7 +230,7 @@ def grade_submission(
         submission.score = final_score(
             float(result.score),
             quiz=quiz,
-            previous_tries=previous_tries(session, submission),
+            previous_tries=earlier,
             late=submission.is_late,
         )
     else:
