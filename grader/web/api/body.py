@@ -109,6 +109,9 @@ def _check_type(f: Field, value: Any) -> None:
     if f.kind is str:
         if not isinstance(value, str):
             raise wrong("a string")
+        if "\x00" in value:
+            # PostgreSQL text cannot hold NUL; refuse it here rather than fail on insert.
+            raise BadRequest(f"{f.name!r} contains a NUL character", detail={"field": f.name})
         if f.max_length is not None and len(value) > f.max_length:
             raise BadRequest(
                 f"{f.name!r} has at most {f.max_length} characters", detail={"field": f.name}
@@ -125,6 +128,8 @@ def _check_type(f: Field, value: Any) -> None:
     elif f.kind is list:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise wrong("an array of strings")
+        if any("\x00" in v for v in value):
+            raise BadRequest(f"{f.name!r} contains a NUL character", detail={"field": f.name})
         if f.max_length is not None and len(value) > f.max_length:
             raise BadRequest(
                 f"{f.name!r} has at most {f.max_length} entries", detail={"field": f.name}

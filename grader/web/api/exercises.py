@@ -9,6 +9,9 @@ clashes) are ``grader.services.authoring``'s.
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from flask import Response
 from flask import jsonify
 from flask import request
@@ -28,6 +31,9 @@ from grader.web.api.body import Field
 from grader.web.api.body import is_json_request
 from grader.web.api.body import json_object
 from grader.web.api.pagination import paginate
+
+#: characters YAML refuses (PyYAML's Reader.NON_PRINTABLE)
+_NOT_YAML = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 YAML_TYPES = frozenset(
     {"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain"}
@@ -55,9 +61,31 @@ def yaml_source() -> str:
         )
     if not text.strip():
         raise BadRequest("the exercise text is empty")
+    if "\x00" in text:
+        raise BadRequest("the exercise text contains a NUL character")
     if len(text) > authoring.MAX_SOURCE_CHARS:
         raise BadRequest(f"an exercise has at most {authoring.MAX_SOURCE_CHARS} characters")
     return text
+
+
+def unreadable(text: str) -> list[dict[str, Any]]:
+    """A problem for a character YAML cannot hold (the loader would fail before parsing).
+
+    Checked here because ``grader.exercises``' loader lets PyYAML's ReaderError escape for
+    these (reported to the lead); empty when the text is fine.
+    """
+    found = _NOT_YAML.search(text)
+    if found is None:
+        return []
+    line = text.count("\n", 0, found.start()) + 1
+    char = f"U+{ord(found.group()):04X}"
+    return [{"line": line, "field": None, "message": f"character {char} is not allowed in YAML"}]
+
+
+def _check_readable(text: str) -> None:
+    problems = unreadable(text)
+    if problems:
+        raise BadRequest(problems[0]["message"], detail={"errors": problems})
 
 
 @bp.get(f"/courses/<{ID}:course_id>/exercises")
@@ -87,7 +115,8 @@ def validate_exercise(course_id: int) -> Response:
     """Check a YAML text without saving it: ``{"valid": bool, "errors": [...]}``."""
     require_course(course_id)
     require_staff(get_session(), api_user(), course_id)
-    errors = authoring.validate_source(yaml_source())
+    text = yaml_source()
+    errors = unreadable(text) or authoring.validate_source(text)
     return jsonify({"valid": not errors, "errors": errors})
 
 
@@ -96,7 +125,10 @@ def create_exercise(course_id: int) -> tuple[Response, int, dict[str, str]]:
     """Save a YAML text as a new exercise of the course (instructors)."""
     require_course(course_id)
     session = get_session()
-    exercise, _ = authoring.save(session, api_user(), course_id, yaml_source())
+    require_staff(session, api_user(), course_id, manage=True)
+    text = yaml_source()
+    _check_readable(text)
+    exercise, _ = authoring.save(session, api_user(), course_id, text)
     exercise, version, editable = authoring.get_exercise(
         session, api_user(), course_id, exercise.id
     )
@@ -113,9 +145,10 @@ def update_exercise(course_id: int, exercise_id: int) -> Response:
     """Save a YAML text as the exercise's next version; an unchanged text writes nothing."""
     require_course(course_id)
     session = get_session()
-    _, written = authoring.save(
-        session, api_user(), course_id, yaml_source(), exercise_id=exercise_id
-    )
+    require_staff(session, api_user(), course_id, manage=True)
+    text = yaml_source()
+    _check_readable(text)
+    _, written = authoring.save(session, api_user(), course_id, text, exercise_id=exercise_id)
     exercise, version, editable = authoring.get_exercise(
         session, api_user(), course_id, exercise_id
     )
