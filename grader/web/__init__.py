@@ -11,6 +11,7 @@ from grader.web import auth
 from grader.web import errors
 from grader.web import health
 from grader.web import instructor
+from grader.web import lti
 from grader.web import preview
 from grader.web import security
 from grader.web import student
@@ -47,4 +48,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(student.bp)
     app.register_blueprint(preview.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(lti.bp)
     app.register_blueprint(instructor.bp)

@@ -1,0 +1,584 @@
+"""Grade passback (AGS): the score outbox, its line items, and the worker that sends it.
+
+Recording. Importing this module installs an ``after_flush`` listener on every SQLAlchemy
+Session (like :mod:`grader.services.webhooks`): when a submission becomes graded, a regrade
+changes its score, or an instructor stores a ``GradeOverride``, one ``lti_scores`` row is
+written per LMS placement of that quiz the student launched from, *in the transaction that
+changed the grade*. So every path that grades (browser, API, regrade job, overrides) feeds
+the LMS, and a rolled-back grade leaves no row behind. Canvas' Test Student is skipped.
+
+Sending (:func:`send_pending`, run by ``grader worker``):
+
+1. *Claim* due ``pending`` rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two workers
+   never take one row; a conditional UPDATE settles it on SQLite too). An older row of a
+   student and link with a newer one pending is ``superseded``: the newer carries the
+   current total. A row claimed the first time gets its score fixed: the student's current
+   quiz total after overrides, the quiz's real maximum, the real submission time, and a
+   timestamp strictly after every earlier one of that student and link (unique in the
+   table). The claim pushes ``next_attempt_at`` forward (a lease) and commits, so no
+   transaction stays open during HTTP.
+2. *Resolve* the link's line item: the one the platform named at launch (deep-linked links),
+   else found or created once. ``lti_line_items`` has one row per link and a worker leases
+   it before asking the platform, so two workers never create two columns.
+3. *Send* the score. Success → ``sent``. A retryable error (5xx, 429, timeouts) → back off
+   exponentially (honouring ``Retry-After``) up to :data:`MAX_ATTEMPTS`. A permanent error
+   (Canvas' 422 "User not found in course or is not a student") → ``failed`` with the
+   platform's message kept for the instructor's status page. A worker killed between the
+   POST and the commit re-sends after the lease with the *same* timestamp, which platforms
+   ignore as not newer: a change is never applied twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+import threading
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy import func
+from sqlalchemy import insert
+from sqlalchemy import inspect
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from grader.lti import AgsClient
+from grader.lti import LineItemSpec
+from grader.lti import MemoryTokenCache
+from grader.lti import PermanentServiceError
+from grader.lti import Registration
+from grader.lti import Score
+from grader.lti import ServiceClient
+from grader.lti import ServiceError
+from grader.lti import claims as c
+from grader.lti import next_timestamp
+from grader.models import Attempt
+from grader.models import GradeOverride
+from grader.models import Quiz
+from grader.models import QuizItem
+from grader.models import Submission
+from grader.models import User
+from grader.models import utcnow
+from grader.models_lti import LtiContext
+from grader.models_lti import LtiDeployment
+from grader.models_lti import LtiLineItem
+from grader.models_lti import LtiRegistration
+from grader.models_lti import LtiResourceLink
+from grader.models_lti import LtiScore
+from grader.models_lti import LtiUser
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 20
+BACKOFF_BASE = dt.timedelta(seconds=10)
+BACKOFF_CAP = dt.timedelta(hours=1)
+LEASE = dt.timedelta(minutes=2)
+LINE_ITEM_LEASE = dt.timedelta(seconds=60)
+BUSY_RETRY = dt.timedelta(seconds=5)
+MAX_ERROR = 500
+LINE_ITEM_TAG = "grader"
+
+
+# --------------------------------------------------------------------------- recording
+
+
+def _graded_changes(session: Session, now: dt.datetime) -> list[tuple[int, str, dt.datetime]]:
+    """(attempt id, reason, changed_at) for every grade change in this flush."""
+    changes: list[tuple[int, str, dt.datetime]] = []
+    for obj in list(session.new) + list(session.dirty):
+        if isinstance(obj, Submission):
+            if obj.status != "graded":
+                continue
+            attempt_id = obj.attempt_id
+            if attempt_id is None:
+                attempt = obj.__dict__.get("attempt")
+                attempt_id = attempt.id if attempt is not None else None
+            if attempt_id is None:
+                continue
+            if obj in session.new:
+                changes.append((attempt_id, "submission", obj.created_at or now))
+                continue
+            state = inspect(obj)
+            status_hist = state.attrs.status.history
+            if status_hist.has_changes() and "graded" not in (status_hist.deleted or ()):
+                # Newly graded: the score's time is when the student submitted it.
+                changes.append((attempt_id, "submission", obj.created_at or now))
+            elif state.attrs.score.history.has_changes():
+                changes.append((attempt_id, "regrade", obj.graded_at or now))
+        elif isinstance(obj, GradeOverride) and obj in session.new:
+            changes.append((obj.attempt_id, "override", obj.created_at or now))
+    return changes
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    """Queue LTI scores for grade changes, in the transaction that made them."""
+    now = utcnow()
+    changes = _graded_changes(session, now)
+    if not changes:
+        return
+    conn = session.connection()
+    attempt_rows = conn.execute(
+        select(Attempt.id, Attempt.user_id, QuizItem.quiz_id)
+        .join(QuizItem, QuizItem.id == Attempt.quiz_item_id)
+        .where(Attempt.id.in_({a for a, _, _ in changes}))
+    ).all()
+    owner = {row[0]: (row[1], row[2]) for row in attempt_rows}
+    # (user, quiz) → the latest change in this flush
+    latest: dict[tuple[int, int], tuple[str, dt.datetime]] = {}
+    for attempt_id, reason, changed_at in changes:
+        key = owner.get(attempt_id)
+        if key is None:
+            continue
+        if key not in latest or changed_at > latest[key][1]:
+            latest[key] = (reason, changed_at)
+    if not latest:
+        return
+    links = conn.execute(
+        select(LtiResourceLink.id, LtiResourceLink.quiz_id, LtiUser.user_id, LtiUser.sub)
+        .join(LtiContext, LtiContext.id == LtiResourceLink.lti_context_id)
+        .join(LtiDeployment, LtiDeployment.id == LtiContext.lti_deployment_id)
+        .join(LtiUser, LtiUser.registration_id == LtiDeployment.registration_id)
+        .where(
+            LtiResourceLink.quiz_id.in_({q for _, q in latest}),
+            LtiUser.user_id.in_({u for u, _ in latest}),
+            LtiUser.is_test_user.is_(False),
+        )
+    ).all()
+    rows = []
+    for link_id, quiz_id, user_id, sub in links:
+        found = latest.get((user_id, quiz_id))
+        if found is None:
+            continue
+        reason, changed_at = found
+        rows.append(
+            {
+                "lti_resource_link_id": link_id,
+                "user_id": user_id,
+                "sub": sub,
+                "reason": reason,
+                "changed_at": changed_at,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+        )
+    if rows:
+        conn.execute(insert(LtiScore), rows)
+        logger.debug("queued %d lti scores", len(rows))
+
+
+event.listen(Session, "after_flush", _after_flush)
+
+
+def queue_resend(session: Session, score: LtiScore) -> LtiScore:
+    """A new pending row for the same student and link (after fixing a permanent error)."""
+    row = LtiScore(
+        lti_resource_link_id=score.lti_resource_link_id,
+        user_id=score.user_id,
+        sub=score.sub,
+        reason="resync",
+        changed_at=utcnow(),
+        status="pending",
+        attempts=0,
+        next_attempt_at=utcnow(),
+    )
+    if score.status == "failed":
+        score.status = "superseded"
+    session.add(row)
+    session.commit()
+    return row
+
+
+# --------------------------------------------------------------------------- service clients
+
+
+def registration_of(row: LtiRegistration) -> Registration:
+    return Registration(
+        issuer=row.issuer,
+        client_id=row.client_id,
+        auth_login_url=row.auth_login_url,
+        token_url=row.token_url,
+        jwks_url=row.jwks_url,
+        deployment_ids=frozenset(d.deployment_id for d in row.deployments),
+        auth_audience=row.auth_audience,
+        platform_family=row.platform_family,  # type: ignore[arg-type]
+    )
+
+
+class ServiceClients:
+    """One ``ServiceClient`` per registration and signing key, per process, sharing a token
+    cache (keyed by issuer, client id and scopes). Rebuilt when the active key rotates."""
+
+    def __init__(self, key_secret: str, **client_kwargs: Any) -> None:
+        self._secret = key_secret
+        self._kwargs = client_kwargs
+        self._tokens = MemoryTokenCache()
+        self._clients: dict[tuple[int, str], ServiceClient] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, registration: LtiRegistration) -> ServiceClient:
+        from grader.services import lti_keys
+
+        key = lti_keys.signing_key(session, self._secret)
+        cache_key = (registration.id, key.kid)
+        with self._lock:
+            client = self._clients.get(cache_key)
+            if client is None:
+                client = ServiceClient(
+                    registration_of(registration), key, token_cache=self._tokens, **self._kwargs
+                )
+                self._clients[cache_key] = client
+            return client
+
+    def close(self) -> None:
+        with self._lock:
+            for client in self._clients.values():
+                client.close()
+            self._clients.clear()
+
+
+# --------------------------------------------------------------------------- scores
+
+
+def quiz_total_points(quiz: Quiz) -> float:
+    """The most a student can score on the quiz (the line item's ``scoreMaximum``)."""
+    total = 0.0
+    for item in quiz.items:
+        total += float(sum(item.part_points.values())) if item.part_points else float(item.points)
+    return round(total, 6)
+
+
+def student_total(session: Session, user: User, quiz: Quiz) -> float:
+    """The student's current quiz total, overrides included (the student pages' number)."""
+    from grader.services import attempts
+
+    score = attempts.quiz_scores(session, user, [quiz])[quiz.id]
+    return round(max(0.0, score.earned), 6)
+
+
+def last_submitted_at(session: Session, user_id: int, quiz_id: int) -> dt.datetime | None:
+    """When the student last submitted a graded answer in the quiz (the real time)."""
+    value = session.scalar(
+        select(func.max(Submission.created_at))
+        .join(Attempt, Attempt.id == Submission.attempt_id)
+        .join(QuizItem, QuizItem.id == Attempt.quiz_item_id)
+        .where(
+            Attempt.user_id == user_id,
+            QuizItem.quiz_id == quiz_id,
+            Submission.status == "graded",
+        )
+    )
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """Wait before try ``attempts + 1``: 10 s, 20 s, 40 s ... capped at one hour."""
+    delay = BACKOFF_BASE * (2 ** max(0, min(attempts, 30) - 1))
+    return min(delay, BACKOFF_CAP)
+
+
+@dataclasses.dataclass
+class OutboxReport:
+    """What one :func:`send_pending` run did."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    superseded: int = 0
+    deferred: int = 0
+
+    @property
+    def attempted(self) -> int:
+        return self.sent + self.retried + self.failed
+
+    def __bool__(self) -> bool:
+        return bool(self.attempted or self.superseded or self.deferred)
+
+
+def _fix_score(session: Session, row: LtiScore) -> bool:
+    """Fill in score, maximum, submission time and timestamp; False if nothing to send."""
+    link = session.get(LtiResourceLink, row.lti_resource_link_id)
+    quiz = session.get(Quiz, link.quiz_id) if link is not None and link.quiz_id else None
+    user = session.get(User, row.user_id)
+    if quiz is None or user is None:
+        return False
+    row.score_maximum = quiz_total_points(quiz)
+    row.score_given = student_total(session, user, quiz)
+    row.submitted_at = last_submitted_at(session, row.user_id, quiz.id)
+    last = session.scalar(
+        select(func.max(LtiScore.timestamp)).where(
+            LtiScore.lti_resource_link_id == row.lti_resource_link_id,
+            LtiScore.user_id == row.user_id,
+        )
+    )
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=dt.UTC)
+    row.timestamp = next_timestamp(row.changed_at, last)
+    return True
+
+
+def _claim(session: Session, now: dt.datetime, limit: int) -> tuple[list[int], int]:
+    """Claim due rows (see the module docstring); returns (ids to send, superseded count)."""
+    query = (
+        select(LtiScore)
+        .where(LtiScore.status == "pending", LtiScore.next_attempt_at <= now)
+        .order_by(LtiScore.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = session.scalars(query).all()
+    claimed: list[int] = []
+    superseded = 0
+    for row in rows:
+        # The conditional update is what makes the claim exclusive where SKIP LOCKED is absent.
+        won = session.execute(
+            update(LtiScore)
+            .where(
+                LtiScore.id == row.id,
+                LtiScore.status == "pending",
+                LtiScore.next_attempt_at == row.next_attempt_at,
+                LtiScore.attempts == row.attempts,
+            )
+            .values(next_attempt_at=now + LEASE, attempts=row.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if int(won.rowcount or 0) != 1:  # type: ignore[attr-defined]
+            continue
+        session.refresh(row)
+        newer = session.scalar(
+            select(LtiScore.id)
+            .where(
+                LtiScore.lti_resource_link_id == row.lti_resource_link_id,
+                LtiScore.user_id == row.user_id,
+                LtiScore.id > row.id,
+                LtiScore.status == "pending",
+            )
+            .limit(1)
+        )
+        if newer is not None:
+            row.status = "superseded"
+            row.attempts -= 1
+            superseded += 1
+            continue
+        if row.timestamp is None and not _fix_score(session, row):
+            row.status = "failed"
+            row.last_error = "the LMS link no longer points at a quiz"
+            continue
+        session.flush()
+        claimed.append(row.id)
+    try:
+        session.commit()
+    except IntegrityError:
+        # Two workers fixed the same timestamp for one student at once; try again later.
+        session.rollback()
+        logger.warning("lti score claim collided; will retry")
+        return [], 0
+    return claimed, superseded
+
+
+class LineItemBusy(Exception):
+    """Another worker is finding or creating this link's line item right now."""
+
+
+def _error_text(exc: ServiceError) -> str:
+    detail = exc.detail.strip()
+    try:
+        data = json.loads(detail) if detail.startswith("{") else None
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        errors = data.get("errors")
+        inner = errors if isinstance(errors, dict) else data
+        for key in ("message", "error_description", "error", "detail"):
+            if isinstance(inner.get(key), str):
+                detail = inner[key]
+                break
+    status = f"HTTP {exc.status}: " if exc.status else ""
+    return (f"{status}{detail}" if detail else f"{status}{exc.message}")[:MAX_ERROR]
+
+
+def ensure_line_item(
+    session: Session,
+    link: LtiResourceLink,
+    quiz: Quiz,
+    client: ServiceClient,
+    now: dt.datetime,
+) -> str:
+    """The link's line item URL: stored, or found or created once on the platform.
+
+    Raises:
+        LineItemBusy: another worker holds the lease; try again shortly.
+        PermanentServiceError / RetryableServiceError: from the platform.
+    """
+    item = session.scalar(select(LtiLineItem).where(LtiLineItem.lti_resource_link_id == link.id))
+    if item is not None and item.url:
+        return item.url
+    if item is None:
+        try:
+            with session.begin_nested():
+                item = LtiLineItem(lti_resource_link_id=link.id, created_at=now, updated_at=now)
+                session.add(item)
+                session.flush()
+        except IntegrityError:
+            item = session.scalar(
+                select(LtiLineItem).where(LtiLineItem.lti_resource_link_id == link.id)
+            )
+            assert item is not None
+        session.commit()
+    won = session.execute(
+        update(LtiLineItem)
+        .where(
+            LtiLineItem.id == item.id,
+            LtiLineItem.url.is_(None),
+            or_(LtiLineItem.lease_until.is_(None), LtiLineItem.lease_until < now),
+        )
+        .values(lease_until=now + LINE_ITEM_LEASE)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    session.refresh(item)
+    if int(won.rowcount or 0) != 1:  # type: ignore[attr-defined]
+        if item.url:
+            return item.url
+        raise LineItemBusy()
+    context = session.get(LtiContext, link.lti_context_id)
+    assert context is not None
+    try:
+        if not context.lineitems_url or c.SCOPE_LINEITEM not in (context.ags_scopes or []):
+            raise PermanentServiceError(
+                "no_ags",
+                "the LMS did not grant grade passback (line items) for this course",
+            )
+        spec = LineItemSpec(
+            score_maximum=quiz_total_points(quiz),
+            label=(link.title or quiz.title)[:200] or quiz.title,
+            resource_id=f"quiz-{quiz.id}",
+            tag=LINE_ITEM_TAG,
+        )
+        found = AgsClient(client).find_or_create_line_item(
+            context.lineitems_url, spec, resource_link_id=link.lms_link_id
+        )
+    except (ServiceError, ValueError) as exc:
+        item.lease_until = None
+        item.last_error = (
+            _error_text(exc) if isinstance(exc, ServiceError) else str(exc)[:MAX_ERROR]
+        )
+        item.updated_at = now
+        session.commit()
+        raise
+    item.url = found.id
+    item.lease_until = None
+    item.last_error = None
+    item.updated_at = now
+    session.commit()
+    logger.info("lti line item ready for link %s", link.id)
+    return found.id
+
+
+def _send_one(
+    session: Session, clients: ServiceClients, score_id: int, now: dt.datetime, report: OutboxReport
+) -> None:
+    row = session.get(LtiScore, score_id, populate_existing=True)
+    if row is None or row.status != "pending":
+        return
+    link = session.get(LtiResourceLink, row.lti_resource_link_id)
+    context = session.get(LtiContext, link.lti_context_id) if link is not None else None
+    deployment = session.get(LtiDeployment, context.lti_deployment_id) if context else None
+    registration = session.get(LtiRegistration, deployment.registration_id) if deployment else None
+    quiz = session.get(Quiz, link.quiz_id) if link is not None and link.quiz_id else None
+    error: ServiceError | None = None
+    try:
+        if link is None or quiz is None or registration is None:
+            raise PermanentServiceError("gone", "the LMS link no longer points at a quiz")
+        if not registration.is_active:
+            raise PermanentServiceError("inactive", "the LMS registration is deactivated")
+        client = clients.get(session, registration)
+        url = ensure_line_item(session, link, quiz, client, now)
+        assert row.timestamp is not None
+        score = Score(
+            user_id=row.sub,
+            score_given=row.score_given,
+            score_maximum=row.score_maximum,
+            timestamp=row.timestamp,
+            activity_progress="Submitted",
+            grading_progress="FullyGraded",
+            submitted_at=row.submitted_at,
+        )
+        AgsClient(client).post_score(url, score)
+    except LineItemBusy:
+        row = session.get(LtiScore, score_id, populate_existing=True)
+        assert row is not None
+        row.next_attempt_at = now + BUSY_RETRY
+        row.attempts = max(0, row.attempts - 1)
+        session.commit()
+        report.deferred += 1
+        return
+    except ServiceError as exc:
+        error = exc
+    except ValueError as exc:  # a score the protocol layer refuses to build
+        error = PermanentServiceError("bad_score", str(exc))
+    row = session.get(LtiScore, score_id, populate_existing=True)
+    assert row is not None
+    if error is None:
+        row.status = "sent"
+        row.sent_at = utcnow()
+        row.last_error = None
+        row.error_status = None
+        report.sent += 1
+        logger.info("lti score sent: score_id=%s link=%s", row.id, row.lti_resource_link_id)
+    elif error.retryable and row.attempts < MAX_ATTEMPTS:
+        wait = backoff(row.attempts)
+        if error.retry_after:
+            wait = max(wait, dt.timedelta(seconds=min(error.retry_after, 86400)))
+        row.next_attempt_at = now + wait
+        row.last_error = _error_text(error)
+        row.error_status = error.status
+        report.retried += 1
+        logger.info(
+            "lti score will be retried: score_id=%s attempts=%s (%s)",
+            row.id,
+            row.attempts,
+            error.code,
+        )
+    else:
+        row.status = "failed"
+        row.last_error = _error_text(error)
+        row.error_status = error.status
+        report.failed += 1
+        logger.warning("lti score failed: score_id=%s (%s)", row.id, error.code)
+    session.commit()
+
+
+def send_pending(
+    session: Session,
+    clients: ServiceClients,
+    *,
+    now: dt.datetime | None = None,
+    limit: int = 50,
+) -> OutboxReport:
+    """Claim and send due scores once each; ``grader worker`` calls this in a loop.
+
+    Args:
+        now: the current time (tests move it forward past the backoff).
+        limit: rows claimed in one run.
+    """
+    now = now or utcnow()
+    report = OutboxReport()
+    claimed, report.superseded = _claim(session, now, limit)
+    for score_id in claimed:
+        try:
+            _send_one(session, clients, score_id, now, report)
+        except Exception:
+            # A bug for one row must not stop the rest; the lease brings it back later.
+            session.rollback()
+            logger.exception("lti score crashed: score_id=%s", score_id)
+    return report
