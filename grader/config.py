@@ -31,7 +31,10 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "PUBLIC_URL": "http://127.0.0.1:5000",
-    "WTF_CSRF_TIME_LIMIT": None,  # tokens last the session: quizzes stay open for hours
+    "WTF_CSRF_TIME_LIMIT": None,
+    # How the web app runs background jobs it starts (regrades): "thread" beside the
+    # request, "inline" inside it (tests), "off" (leave them to `grader worker`).
+    "INSTRUCTOR_JOBS": "thread",  # tokens last the session: quizzes stay open for hours
 }
 
 
@@ -102,6 +105,8 @@ def validate(config: Mapping[str, Any]) -> None:
             )
         if len(str(config["SECRET_KEY"])) < 32:
             raise ConfigError("GRADER_SECRET_KEY is too short for production: use 32+ characters")
+    if config["INSTRUCTOR_JOBS"] not in {"thread", "inline", "off"}:
+        raise ConfigError("GRADER_INSTRUCTOR_JOBS must be thread, inline or off")
     if config["LOG_FORMAT"] not in {"text", "json"}:
         raise ConfigError(f"GRADER_LOG_FORMAT must be text or json, not {config['LOG_FORMAT']!r}")
     url = str(config["DATABASE_URL"])

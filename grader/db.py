@@ -72,6 +72,10 @@ def make_engine(url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
             cursor = dbapi_connection.cursor()
             if ":memory:" not in url and url not in {"sqlite://", "sqlite:///"}:
                 cursor.execute("PRAGMA journal_mode=WAL")
+                # In WAL mode NORMAL is durable across application crashes and skips
+                # the per-commit fsync; only an OS crash or power cut can lose the last
+                # commits. GRADER_DATABASE_URL=postgresql+... for stronger guarantees.
+                cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()

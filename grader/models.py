@@ -159,8 +159,9 @@ class Quiz(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     opens_at: Mapped[dt.datetime | None] = mapped_column(TZDateTime())
     due_at: Mapped[dt.datetime | None] = mapped_column(TZDateTime())
-    # None means unlimited tries per part.
-    attempts_allowed: Mapped[int | None] = mapped_column(Integer, default=3)
+    # None means unlimited tries per part. No column default: a default would silently
+    # turn an explicit None ("unlimited") into a number on insert.
+    attempts_allowed: Mapped[int | None] = mapped_column(Integer)
     # Fraction of the part's credit lost per graded try after the first.
     penalty_per_retry: Mapped[float] = mapped_column(Float, default=0.0)
     # {"mode": "none"|"penalty"|"refuse", "penalty": 0.2, "until": iso-datetime}
