@@ -16,6 +16,7 @@ from grader.cli import checking_cmds
 from grader.cli import db_cmds
 from grader.cli import exercise_cmds
 from grader.cli import lti_cmds
+from grader.cli import ops_cmds
 
 
 def _create_app():  # type: ignore[no-untyped-def]
@@ -39,6 +40,6 @@ main = FlaskGroup(
     help="grader: teach backpropagation by grading it.",
 )
 
-for _module in (db_cmds, checking_cmds, exercise_cmds, api_cmds, lti_cmds):
+for _module in (db_cmds, checking_cmds, exercise_cmds, api_cmds, lti_cmds, ops_cmds):
     for _command in _module.COMMANDS:
         main.add_command(_command)

@@ -1,0 +1,5 @@
+"""Placeholder: operations commands (export, import, regrade) are added here."""
+
+import click
+
+COMMANDS: list[click.Command] = []
