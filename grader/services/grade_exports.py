@@ -208,8 +208,12 @@ def render_csv(table: GradeTable, lms: str, *, key: str = "email") -> str:
     if key not in STUDENT_KEYS:
         raise BadRequest(f"student_key must be one of {', '.join(STUDENT_KEYS)}, not {key!r}")
     out = io.StringIO()
-    quoting = csv.QUOTE_ALL if lms == "blackboard" else csv.QUOTE_MINIMAL
-    writer = csv.writer(out, lineterminator="\r\n", quoting=quoting)
+    writer = csv.writer(
+        out,
+        lineterminator="\r\n",
+        # Blackboard's documentation asks for every field in quotes.
+        quoting=csv.QUOTE_ALL if lms == "blackboard" else csv.QUOTE_MINIMAL,
+    )
     cols = table.columns
 
     def text(value: str) -> str:

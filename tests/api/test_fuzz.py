@@ -27,7 +27,7 @@ from grader.services import attempts as attempt_service
 from grader.services import submissions as submission_service
 from grader.services import webhooks as webhook_service
 
-EXAMPLES = 15
+EXAMPLES = 12
 STUDENT_OPERATIONS = {"startAttempt", "createSubmission", "listSubmissions", "getAttempt"}
 CHECKS = [
     not_a_server_error,

@@ -46,7 +46,9 @@ class Receiver:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     def __enter__(self) -> Receiver:
         self.thread.start()
@@ -114,21 +116,23 @@ def test_only_instructors_manage_webhooks(api, toks, world, db_session):
     assert api.as_(ta_token).post(base, json={"url": "http://127.0.0.1:1/"}).status_code == 403
 
 
-@pytest.mark.parametrize(
-    ("body", "status"),
-    [
-        ({"url": "ftp://example.com/x"}, 400),
-        ({"url": "http://user:pw@example.com/x"}, 400),
-        ({"url": "not a url"}, 400),
-        ({"url": "http://127.0.0.1:1/", "events": ["nope"]}, 400),
-        ({"url": "http://127.0.0.1:1/", "events": []}, 400),
-        ({"url": 5}, 400),
-        ({"url": "http://127.0.0.1:1/", "extra": 1}, 400),
-    ],
-)
-def test_bad_webhook_bodies_are_400(api, toks, world, body, status):
-    response = api.as_(toks.instructor).post(f"/courses/{world.course.id}/webhooks", json=body)
-    assert response.status_code == status, response.json
+BAD_WEBHOOK_BODIES = [
+    {"url": "ftp://example.com/x"},
+    {"url": "http://user:pw@example.com/x"},
+    {"url": "not a url"},
+    {"url": "http://127.0.0.1:1/", "events": ["nope"]},
+    {"url": "http://127.0.0.1:1/", "events": []},
+    {"url": 5},
+    {"url": "http://127.0.0.1:1/", "extra": 1},
+    {"url": "http://127.0.0.1:1/\u0000"},
+]
+
+
+def test_bad_webhook_bodies_are_400(api, toks, world):
+    for body in BAD_WEBHOOK_BODIES:
+        response = api.as_(toks.instructor).post(f"/courses/{world.course.id}/webhooks", json=body)
+        assert response.status_code == 400, (body, response.json)
+        assert response.mimetype == "application/problem+json"
 
 
 def test_private_receivers_are_refused_in_production_settings(api, app, toks, world):
@@ -335,3 +339,60 @@ def test_deliveries_are_listed_over_the_api(api, toks, world, db_session, app):
     )
     assert [d["event"] for d in body["items"]] == ["submission.graded"]
     assert body["items"][0]["status"] == "pending"
+
+
+def test_a_crashed_workers_claim_is_retried_after_its_lease(db_session, world, app, receiver):
+    webhooks.create_webhook(
+        db_session, world.instructor, world.course.id, url=receiver.url, allow_private=True
+    )
+    grade_one(db_session, world, app)
+    now = utcnow()
+    lease = dt.timedelta(seconds=60)
+    assert len(webhooks._claim(db_session, now, 10, lease)) == 1  # ... and the worker died
+    assert webhooks.deliver_pending(db_session, now=now, allow_private=True).attempted == 0
+    later = now + lease + dt.timedelta(seconds=1)
+    assert webhooks.deliver_pending(db_session, now=later, allow_private=True).delivered == 1
+    assert len(receiver.requests) == 1
+
+
+@pytest.mark.postgres
+def test_two_workers_never_claim_the_same_row(postgres_engine):
+    """FOR UPDATE SKIP LOCKED: rows one worker holds are skipped by the other (real commits,
+    so this test cleans up after itself)."""
+    from sqlalchemy import delete
+    from sqlalchemy.orm import Session
+
+    from grader.models import Course
+    from grader.models import Webhook
+
+    with Session(postgres_engine) as setup:
+        course = Course(code="SKIPLOCKED", title="Skip locked")
+        setup.add(course)
+        setup.flush()
+        hook = Webhook(course_id=course.id, url="http://127.0.0.1:9/", secret="s", events=[])
+        setup.add(hook)
+        setup.flush()
+        for i in range(4):
+            setup.add(
+                WebhookDelivery(webhook_id=hook.id, event="submission.graded", payload={"i": i})
+            )
+        setup.commit()
+        course_id, hook_id = course.id, hook.id
+    try:
+        with Session(postgres_engine) as first, Session(postgres_engine) as second:
+            held = first.scalars(
+                select(WebhookDelivery.id)
+                .where(WebhookDelivery.webhook_id == hook_id)
+                .order_by(WebhookDelivery.id)
+                .limit(2)
+                .with_for_update(skip_locked=True)
+            ).all()
+            claimed = webhooks._claim(second, utcnow(), 10, dt.timedelta(seconds=60))
+            assert len(held) == 2
+            assert len(claimed) == 2
+            assert set(held).isdisjoint(claimed)
+            first.rollback()
+    finally:
+        with Session(postgres_engine) as cleanup:
+            cleanup.execute(delete(Course).where(Course.id == course_id))
+            cleanup.commit()

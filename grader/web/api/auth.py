@@ -40,7 +40,7 @@ def limiter() -> TokenBucketLimiter:
         burst = int(current_app.config.get("API_RATE_LIMIT_BURST", DEFAULT_BURST))
         found = TokenBucketLimiter(rate=per_minute / 60.0, burst=burst)
         current_app.extensions[LIMITER_KEY] = found
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def _client_key() -> str:
