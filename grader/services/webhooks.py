@@ -52,6 +52,7 @@ from sqlalchemy import event
 from sqlalchemy import insert
 from sqlalchemy import inspect
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from grader.errors import BadRequest
@@ -464,19 +465,54 @@ def backoff(attempts: int) -> dt.timedelta:
 
 
 def _claim(session: Session, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[int]:
-    rows = session.scalars(
-        select(WebhookDelivery)
-        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
-        .order_by(WebhookDelivery.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
-    for row in rows:
-        row.next_attempt_at = now + lease
-        row.attempts += 1
-    ids = [row.id for row in rows]
+    """Lease up to ``limit`` due rows to this worker and commit; returns their ids.
+
+    PostgreSQL: ``SELECT ... FOR UPDATE SKIP LOCKED`` (rows another worker holds are
+    skipped). SQLite has no row locks: the candidates are read, that read transaction is
+    ended, and each row is taken with a conditional UPDATE in a transaction that starts
+    with the write, so two workers never both take one row (the loser updates 0 rows).
+    """
+    due = (WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.scalars(
+            select(WebhookDelivery)
+            .where(*due)
+            .order_by(WebhookDelivery.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for row in rows:
+            row.next_attempt_at = now + lease
+            row.attempts += 1
+        ids = [row.id for row in rows]
+        session.commit()
+        return ids
+    candidates = list(
+        session.scalars(
+            select(WebhookDelivery.id).where(*due).order_by(WebhookDelivery.id).limit(limit)
+        )
+    )
     session.commit()
-    return ids
+    return _take(session, candidates, now, lease)
+
+
+def _take(
+    session: Session, candidates: list[int], now: dt.datetime, lease: dt.timedelta
+) -> list[int]:
+    """Lease each candidate that is still due (conditional UPDATE), commit; the ids won."""
+    due = (WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+    claimed = []
+    for delivery_id in candidates:
+        result = session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id == delivery_id, *due)
+            .values(next_attempt_at=now + lease, attempts=WebhookDelivery.attempts + 1)
+            .execution_options(synchronize_session="fetch")
+        )
+        if getattr(result, "rowcount", 0) == 1:
+            claimed.append(delivery_id)
+    session.commit()
+    return claimed
 
 
 def _post(

@@ -396,3 +396,18 @@ def test_two_workers_never_claim_the_same_row(postgres_engine):
         with Session(postgres_engine) as cleanup:
             cleanup.execute(delete(Course).where(Course.id == course_id))
             cleanup.commit()
+
+
+def test_a_row_taken_by_another_worker_is_not_taken_again(db_session, world, app):
+    """The conditional UPDATE (SQLite's claim): a worker that read the row as due before
+    another leased it updates nothing."""
+    webhooks.create_webhook(
+        db_session, world.instructor, world.course.id, url="http://127.0.0.1:9/", allow_private=True
+    )
+    grade_one(db_session, world, app)
+    now = utcnow()
+    lease = dt.timedelta(seconds=60)
+    stale = [row.id for row in deliveries(db_session)]  # what the slower worker had read
+    assert webhooks._take(db_session, stale, now, lease) == stale  # the faster worker
+    assert webhooks._take(db_session, stale, now, lease) == []  # the slower one: nothing
+    assert deliveries(db_session)[0].attempts == 1
