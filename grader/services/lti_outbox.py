@@ -151,7 +151,7 @@ def _after_flush(session: Session, _context: Any) -> None:
     ).all()
     rows = []
     for link_id, quiz_id, user_id, sub in links:
-        found = latest.get((user_id, quiz_id))
+        found = latest.get((user_id, quiz_id)) if quiz_id is not None else None
         if found is None:
             continue
         reason, changed_at = found

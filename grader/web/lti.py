@@ -58,11 +58,11 @@ def _jwks_client() -> Any:
 
 def _service_clients() -> lti_outbox.ServiceClients:
     with _lock:
-        clients = current_app.extensions.get(SERVICE_CLIENTS_KEY)
+        clients: lti_outbox.ServiceClients | None = current_app.extensions.get(SERVICE_CLIENTS_KEY)
         if clients is None:
             clients = lti_outbox.ServiceClients(_key_secret())
             current_app.extensions[SERVICE_CLIENTS_KEY] = clients
-        return clients  # type: ignore[no-any-return]
+        return clients
 
 
 def _key_secret() -> str:

@@ -1,9 +1,10 @@
 """Drive the Flask app like an LMS and a browser would, with the fake platform on loopback.
 
 The platform is a real HTTP server (``tests.lti.fake_platform``); grader is reached through
-Flask's test client at ``http://localhost``. The test client does not send ``Secure`` cookies
-back over plain http, so the state cookie is parsed from ``Set-Cookie`` (its attributes are
-checked) and handed back by hand, as a browser on https would.
+Flask's test client at ``http://localhost``. The state cookie is ``Secure``; whether Flask's
+test client sends it back over plain http depends on the Werkzeug version, so it is parsed
+from ``Set-Cookie`` (its attributes are checked), removed from the client's jar, and handed
+back by hand when a test wants the browser to have it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from werkzeug.test import TestResponse
 
 from grader.lti import KeyState
 from grader.lti import key_record_from_pem
+from grader.models import Attempt as QuizAttempt
 from grader.models import Course
 from grader.models import Quiz
 from grader.models_lti import LtiContext
@@ -33,6 +35,7 @@ from grader.services import lti_keys
 from grader.services import lti_outbox
 from tests.lti.fake_platform import FakePlatform
 from tests.lti.fake_platform import FormPost
+from tests.lti.fake_platform import ResourceLinkRecord
 from tests.lti.fake_platform import parse_auto_submit_form
 from tests.lti.fake_platform import pooled_key
 from tests.support.student_world import load_exercise
@@ -134,6 +137,9 @@ class Lms:
         jar: SimpleCookie = SimpleCookie()
         jar.load(set_cookie.replace("; Partitioned", ""))
         ((name, morsel),) = jar.items()
+        # Whether the test client would send a Secure cookie over http differs between Werkzeug
+        # versions: take it out of the jar and hand it back explicitly in post_launch.
+        client.delete_cookie(name)
         post: FormPost = self.platform.authorize(location)
         assert post.action == f"{BASE}/lti/launch"
         nonce = parse_qs(urlsplit(location).query)["nonce"][0]
@@ -168,6 +174,27 @@ class Lms:
         self.db.commit()
         return quiz
 
+    def linked_quiz(self, client_id: str) -> tuple[Quiz, ResourceLinkRecord]:
+        """A course set up by the instructor's first launch, a quiz, and an LMS link to it with
+        a gradebook column: what deep linking leaves behind."""
+        self.launch(self.browser(), client_id, user="teacher-1")
+        quiz = self.add_quiz(self.course_of())
+        link = self.platform.add_resource_link(
+            client_id,
+            title=quiz.title,
+            custom={"quiz_id": str(quiz.id)},
+            line_item={"label": quiz.title, "scoreMaximum": 5, "resourceId": f"quiz-{quiz.id}"},
+        )
+        return quiz, link
+
+    def student(self, client_id: str, sub: str, link: ResourceLinkRecord) -> FlaskClient:
+        """A learner's browser, launched into the link (on the quiz page)."""
+        browser = self.browser()
+        response = self.launch(browser, client_id, user=sub, resource_link_id=link.id)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        assert response.headers["Location"].startswith("/quizzes/")
+        return browser
+
     def send_scores(self, **kwargs: Any) -> lti_outbox.OutboxReport:
         clients = lti_outbox.ServiceClients(self.secret)
         try:
@@ -180,6 +207,37 @@ def signed_in_user(client: FlaskClient) -> Any:
     """The user id in the client's session cookie (None when nobody is signed in)."""
     with client.session_transaction() as session:
         return session.get("user_id")
+
+
+def answer_part(
+    client: FlaskClient, db: Session, quiz_id: int, part: str, *, correct: bool = True
+) -> None:
+    """Answer one part through the quiz page's form (as the signed-in student)."""
+    page = client.get(f"/quizzes/{quiz_id}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    attempt = db.scalar(
+        select(QuizAttempt)
+        .where(QuizAttempt.user_id == signed_in_user(client))
+        .order_by(QuizAttempt.id)
+    )
+    assert attempt is not None
+    match = re.search(
+        rf'/attempts/{attempt.id}/parts/{part}".*?name="idempotency_key" value="([^"]+)"',
+        html,
+        re.S,
+    )
+    assert match is not None
+    text = next(p["key_text"] for p in attempt.variant["parts"] if p["id"] == part)
+    response = client.post(
+        f"/attempts/{attempt.id}/parts/{part}",
+        data={
+            "answer": text if correct else "12345",
+            "idempotency_key": match.group(1),
+            "csrf_token": csrf(html),
+        },
+    )
+    assert response.status_code == 302
 
 
 def deep_link(client: FlaskClient, response: TestResponse, quiz_ids: list[int]) -> FormPost:

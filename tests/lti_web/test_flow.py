@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import pytest
 import requests
@@ -11,7 +10,6 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from grader.lti import claims as c
-from grader.models import Attempt
 from grader.models import Enrolment
 from grader.models import User
 from grader.models_lti import LtiLaunch
@@ -19,33 +17,10 @@ from grader.models_lti import LtiScore
 from grader.services import attempts as attempt_service
 from tests.lti.fake_platform import PROFILES
 from tests.lti_web.lms import Lms
+from tests.lti_web.lms import answer_part
 from tests.lti_web.lms import csrf
 from tests.lti_web.lms import deep_link
 from tests.lti_web.lms import signed_in_user
-
-
-def answer_part(client, lms: Lms, quiz_id: int, part: str, correct: bool = True) -> None:
-    page = client.get(f"/quizzes/{quiz_id}")
-    assert page.status_code == 200
-    html = page.get_data(as_text=True)
-    attempt = lms.db.scalar(
-        select(Attempt).where(Attempt.user_id == signed_in_user(client)).order_by(Attempt.id)
-    )
-    key = re.search(
-        rf'/attempts/{attempt.id}/parts/{part}".*?name="idempotency_key" value="([^"]+)"',
-        html,
-        re.S,
-    ).group(1)
-    text = next(p["key_text"] for p in attempt.variant["parts"] if p["id"] == part)
-    response = client.post(
-        f"/attempts/{attempt.id}/parts/{part}",
-        data={
-            "answer": text if correct else "12345",
-            "idempotency_key": key,
-            "csrf_token": csrf(html),
-        },
-    )
-    assert response.status_code == 302
 
 
 @pytest.mark.parametrize("profile", sorted(PROFILES))
@@ -89,9 +64,9 @@ def test_login_launch_deep_link_submit_score(lms_factory, profile: str) -> None:
     assert role == "student"
 
     # 4. Two answers, each a score change; the worker sends both, in order.
-    answer_part(student, lms, quiz.id, "w1")
+    answer_part(student, lms.db, quiz.id, "w1")
     assert lms.send_scores().sent == 1
-    answer_part(student, lms, quiz.id, "y")
+    answer_part(student, lms.db, quiz.id, "y")
     assert lms.send_scores().sent == 1
     assert lms.send_scores().attempted == 0
 
@@ -133,7 +108,7 @@ def test_instructor_chooses_the_quiz_on_first_launch_and_the_worker_creates_one_
         students[sub] = lms.browser()
         landed = lms.launch(students[sub], client_id, user=sub, resource_link_id=link.id)
         assert landed.headers["Location"] == f"/quizzes/{quiz.id}"
-        answer_part(students[sub], lms, quiz.id, "w1")
+        answer_part(students[sub], lms.db, quiz.id, "w1")
     report = lms.send_scores()
     assert report.sent == 2
 
@@ -196,7 +171,7 @@ def test_canvas_test_student_is_never_queued(lms) -> None:
     teacher.post(page_url, data={"quiz_id": str(quiz.id), "csrf_token": csrf(page)})
     tester = lms.browser()
     lms.launch(tester, client_id, user="test-student", resource_link_id=link.id)
-    answer_part(tester, lms, quiz.id, "w1")
+    answer_part(tester, lms.db, quiz.id, "w1")
     assert lms.db.scalar(select(func.count(LtiScore.id))) == 0
 
 

@@ -1,0 +1,163 @@
+"""Grade passback from the outbox: outages, permanent per-student errors, overrides, status."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+from sqlalchemy import select
+
+from grader.models import Attempt
+from grader.models import GradeOverride
+from grader.models import User
+from grader.models import utcnow
+from grader.models_lti import LtiScore
+from grader.services import attempts as attempt_service
+from grader.services import gradebook
+from grader.services import lti_outbox
+from tests.lti_web.lms import Lms
+from tests.lti_web.lms import answer_part
+from tests.lti_web.lms import csrf
+from tests.lti_web.lms import signed_in_user
+
+
+def accepted(lms: Lms) -> Counter[str]:
+    """Accepted score POSTs per LMS user (the platform stores each at most once)."""
+    return Counter(s.user_id for s in lms.platform.scores)
+
+
+def posts(lms: Lms) -> Counter[str]:
+    """Every score POST that reached the platform's checks, per user (200 or refused)."""
+    return Counter(a.user_id for a in lms.platform.score_attempts if a.user_id is not None)
+
+
+def rows(lms: Lms) -> list[LtiScore]:
+    lms.db.expire_all()
+    return list(lms.db.scalars(select(LtiScore).order_by(LtiScore.id)))
+
+
+def test_the_score_endpoint_down_for_a_while_then_back(lms: Lms) -> None:
+    client_id = lms.connect()
+    quiz, link = lms.linked_quiz(client_id)
+    students = {sub: lms.student(client_id, sub, link) for sub in ("stu-1", "stu-2", "stu-3")}
+    for browser in students.values():
+        answer_part(browser, lms.db, quiz.id, "w1")
+    t0 = utcnow()
+
+    lms.platform.fail_scores(1000, retry_after="30")
+    report = lms.send_scores(now=t0)
+    assert (report.sent, report.retried) == (0, 3)
+    assert lms.platform.scores == []
+    for row in rows(lms):
+        assert row.status == "pending"
+        assert row.error_status == 503
+        assert row.last_error.startswith("HTTP 503")
+        assert row.next_attempt_at >= t0 + dt.timedelta(seconds=30)  # Retry-After honoured
+    assert lms.send_scores(now=t0 + dt.timedelta(seconds=5)).attempted == 0  # backing off
+
+    # The student keeps working meanwhile: a newer change replaces the waiting one.
+    answer_part(students["stu-1"], lms.db, quiz.id, "y")
+    report = lms.send_scores(now=t0 + dt.timedelta(minutes=1))
+    assert report.retried == 3  # the two older rows and stu-1's newest; nothing is lost
+    assert report.superseded == 1
+
+    lms.platform.fail_scores(1)  # back, after one last hiccup
+    report = lms.send_scores(now=t0 + dt.timedelta(minutes=10))
+    assert (report.sent, report.retried) == (2, 1)
+    report = lms.send_scores(now=t0 + dt.timedelta(hours=2))
+    assert (report.sent, report.retried) == (1, 0)
+    assert lms.send_scores(now=t0 + dt.timedelta(hours=5)).attempted == 0
+
+    assert accepted(lms) == {"stu-1": 1, "stu-2": 1, "stu-3": 1}
+    assert posts(lms) == {"stu-1": 1, "stu-2": 1, "stu-3": 1}
+    user = lms.db.get(User, signed_in_user(students["stu-1"]))
+    current = attempt_service.quiz_scores(lms.db, user, [quiz])[quiz.id].earned
+    latest = {s.user_id: s.body for s in lms.platform.scores}
+    assert latest["stu-1"]["scoreGiven"] == pytest.approx(current)
+    assert [r.status for r in rows(lms)].count("sent") == 3
+
+
+def test_a_permanent_error_is_kept_shown_and_can_be_sent_again(lms: Lms) -> None:
+    client_id = lms.connect()
+    quiz, link = lms.linked_quiz(client_id)
+    dropped = lms.student(client_id, "dropped-1", link)  # inactive in the LMS course
+    ok = lms.student(client_id, "stu-2", link)
+    answer_part(dropped, lms.db, quiz.id, "w1")
+    answer_part(ok, lms.db, quiz.id, "w1")
+
+    report = lms.send_scores()
+    assert (report.sent, report.failed) == (1, 1)
+    (failed,) = [r for r in rows(lms) if r.status == "failed"]
+    assert failed.error_status == 422
+    assert failed.last_error == "HTTP 422: User not found in course or is not a student"
+    assert lms.send_scores(now=utcnow() + dt.timedelta(days=1)).attempted == 0  # not retried
+
+    teacher = lms.browser()
+    lms.launch(teacher, client_id, user="teacher-1", resource_link_id=link.id)
+    course = lms.course_of()
+    page = teacher.get(f"/lti/courses/{course.id}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "User not found in course or is not a student" in html
+    assert "Dee Dropped" in html
+
+    lms.platform.courses["course-1"].members["dropped-1"].status = "Active"  # fixed in the LMS
+    resent = teacher.post(
+        f"/lti/courses/{course.id}/scores/{failed.id}/resend", data={"csrf_token": csrf(html)}
+    )
+    assert resent.status_code == 302
+    assert lms.send_scores().sent == 1
+    assert accepted(lms) == {"stu-2": 1, "dropped-1": 1}
+    assert "User not found" not in teacher.get(f"/lti/courses/{course.id}").get_data(as_text=True)
+
+
+def test_an_override_sends_the_new_total_with_a_newer_timestamp(lms: Lms) -> None:
+    client_id = lms.connect()
+    quiz, link = lms.linked_quiz(client_id)
+    student = lms.student(client_id, "stu-1", link)
+    answer_part(student, lms.db, quiz.id, "w1", correct=False)
+    assert lms.send_scores().sent == 1
+    instructor = lms.db.scalar(select(User).where(User.name == "Tess Teacher"))
+    attempt = lms.db.scalar(select(Attempt).where(Attempt.user_id == signed_in_user(student)))
+    gradebook.override_grade(
+        lms.db, instructor, attempt.id, "w1", points=1.0, reason="partial credit for the method"
+    )
+    lms.db.commit()
+    assert lms.send_scores().sent == 1
+    first, second = lms.platform.scores
+    assert second.body["scoreGiven"] == pytest.approx(first.body["scoreGiven"] + 1.0)
+    assert dt.datetime.fromisoformat(second.body["timestamp"]) > dt.datetime.fromisoformat(
+        first.body["timestamp"]
+    )
+
+
+def test_one_token_for_many_scores(lms: Lms) -> None:
+    client_id = lms.connect()
+    quiz, link = lms.linked_quiz(client_id)
+    for sub in ("stu-1", "stu-2", "stu-3"):
+        answer_part(lms.student(client_id, sub, link), lms.db, quiz.id, "w1")
+    assert lms.send_scores().sent == 3
+    assert len(lms.platform.token_requests) == 1
+
+
+def test_the_score_row_lives_in_the_grades_transaction(lms: Lms) -> None:
+    """Written by the flush that stores the grade; rolled back with it."""
+    client_id = lms.connect()
+    quiz, link = lms.linked_quiz(client_id)
+    student = lms.student(client_id, "stu-1", link)
+    answer_part(student, lms.db, quiz.id, "w1")
+    before = len(rows(lms))
+    attempt = lms.db.scalar(select(Attempt).where(Attempt.user_id == signed_in_user(student)))
+    nested = lms.db.begin_nested()
+    lms.db.add(GradeOverride(attempt_id=attempt.id, part_id="w1", score=0.5, reason="x"))
+    lms.db.flush()
+    assert len(list(lms.db.scalars(select(LtiScore)))) == before + 1
+    nested.rollback()
+    assert len(rows(lms)) == before
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    waits = [lti_outbox.backoff(n).total_seconds() for n in (1, 2, 3, 10, 40)]
+    assert waits[:3] == [10, 20, 40]
+    assert waits[-1] == 3600
