@@ -152,3 +152,20 @@ def test_a_burst_past_the_limit_gets_429_with_retry_after(app, api, toks, db_ses
         assert api.as_("grd_guess").get("/me").status_code == 401
     assert api.as_("grd_guess").get("/me").status_code == 429
     assert issue(db_session, world.other)  # unrelated: the service still works
+
+
+def test_a_database_outage_is_a_documented_503(api, toks, world, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from grader.services import courses
+
+    def down(*_args, **_kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(courses, "courses_for_user", down)
+    response = api.as_(toks.student).get("/courses")
+    assert_problem(response, 503, "try again")
+    assert response.headers["Retry-After"] == "5"
+    from grader.web.api.openapi import document
+
+    assert "503" in document()["paths"]["/courses"]["get"]["responses"]

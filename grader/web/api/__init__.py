@@ -1,8 +1,11 @@
 """The JSON API ``/api/v1``: bearer tokens, problem+json errors, pagination, rate limits.
 
-Layout: ``auth`` (bearer tokens, scope, rate limit), ``pagination``, ``body`` (request
-validation), ``serialize`` (rows -> JSON), one module per resource group, and
-``openapi`` (the document served at ``/api/v1/openapi.json``, tested to match the routes).
+Layout: ``blueprint`` (the object, id range check), ``auth`` (bearer tokens, scope, rate
+limit), ``pagination``, ``body`` (request validation), ``serialize`` (rows -> JSON), one
+module per resource group (``courses``, ``exercises``, ``quizzes``, ``attempts``,
+``grades``, ``webhooks``) and ``openapi`` (the document served at
+``/api/v1/openapi.json``, tested to match the routes). Business rules stay in
+``grader.services``; the views parse, call a service, serialize.
 
 Requests are authenticated by ``Authorization: Bearer grd_...`` only; cookies are never
 read, so the blueprint is exempt from CSRF (a cross-site page cannot attach a bearer

@@ -343,6 +343,10 @@ RESPONSES: dict[str, Any] = {
     "Conflict": _problem("Refused in the current state (quiz closed, no tries left, id taken)."),
     "TooLarge": _problem("The body exceeds the size limit."),
     "UnsupportedMediaType": _problem("The body's Content-Type is not accepted here."),
+    "ServiceUnavailable": _problem(
+        "The database is not answering; nothing unconfirmed was kept. Retry shortly.",
+        headers={"Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"}}},
+    ),
     "TooManyRequests": _problem(
         "Rate limit exceeded.",
         headers={
@@ -430,6 +434,7 @@ def _op(
         "403": "Forbidden",
         "404": "NotFound",
         "429": "TooManyRequests",
+        "503": "ServiceUnavailable",
     }
     if body is not None:
         standard.update({"409": "Conflict", "413": "TooLarge", "415": "UnsupportedMediaType"})
