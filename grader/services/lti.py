@@ -745,6 +745,11 @@ def _store_launch(
     now: dt.datetime,
 ) -> str:
     handle = secrets.token_urlsafe(24)
+    session.execute(
+        delete(LtiLaunch)
+        .where(LtiLaunch.expires_at < now - PURGE_STATES_AFTER)
+        .execution_options(synchronize_session=False)
+    )
     settings = None
     if launch.deep_linking is not None:
         settings = dataclasses.asdict(launch.deep_linking)

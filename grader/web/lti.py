@@ -152,7 +152,9 @@ def _auto_submit(form_html: str, action: str, nonce: str) -> Response:
     parts = urlsplit(action)
     origin = f"{parts.scheme}://{parts.netloc}"
     response.headers["Content-Security-Policy"] = (
-        f"default-src 'none'; script-src 'nonce-{nonce}'; form-action {origin}; base-uri 'none'"
+        # The LMS's return endpoint may redirect within the LMS: allow https targets too.
+        f"default-src 'none'; script-src 'nonce-{nonce}'; form-action {origin} https:; "
+        "base-uri 'none'"
     )
     response.headers["Cache-Control"] = "no-store"
     return response

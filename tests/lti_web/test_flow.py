@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
+import jwt
 import pytest
 import requests
 from sqlalchemy import func
@@ -16,6 +18,7 @@ from grader.models_lti import LtiLaunch
 from grader.models_lti import LtiScore
 from grader.services import attempts as attempt_service
 from tests.lti.fake_platform import PROFILES
+from tests.lti.fake_platform import parse_auto_submit_form
 from tests.lti_web.lms import Lms
 from tests.lti_web.lms import answer_part
 from tests.lti_web.lms import csrf
@@ -188,3 +191,61 @@ def test_an_lms_email_of_another_account_is_not_linked(lms) -> None:
     lms.launch(student, client_id, user="stu-1", resource_link_id=link.id)
     assert signed_in_user(student) not in (None, existing.id)
     assert lms.db.get(User, signed_in_user(student)).email.endswith("@lti.invalid")
+
+
+def test_deep_link_answer_is_signed_and_locked_down(lms) -> None:
+    client_id = lms.connect()
+    teacher = lms.browser()
+    launched = lms.launch(
+        teacher, client_id, user="teacher-1", message_type=c.MESSAGE_DEEP_LINKING_REQUEST
+    )
+    picker = launched.headers["Location"]
+    course = lms.course_of()
+    first, second = lms.add_quiz(course, "One"), lms.add_quiz(course, "Two")
+
+    # The picker belongs to the instructor who launched it.
+    intruder = lms.browser()
+    lms.launch(intruder, client_id, user="ta-1")
+    assert intruder.get(picker).status_code == 404
+
+    html = teacher.get(picker).get_data(as_text=True)
+    answer = teacher.post(
+        picker,
+        data={
+            "quiz_id": [str(first.id), str(second.id)],
+            "action": "add",
+            "csrf_token": csrf(html),
+        },
+    )
+    assert answer.status_code == 200
+    policy = answer.headers["Content-Security-Policy"]
+    nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
+    assert f'nonce="{nonce}"' in answer.get_data(as_text=True)
+    assert f"form-action {lms.platform.base_url}" in policy
+    form = parse_auto_submit_form(answer.get_data(as_text=True))
+    claims = jwt.decode(form.fields["JWT"], options={"verify_signature": False})
+    assert claims["iss"] == client_id
+    assert claims["aud"] == lms.platform.issuer
+    assert claims[c.CLAIM_MESSAGE_TYPE] == c.MESSAGE_DEEP_LINKING_RESPONSE
+    assert len(claims[c.CLAIM_DL_CONTENT_ITEMS]) == 2
+    assert requests.post(form.action, data=form.fields, timeout=10).status_code == 200
+
+    again = teacher.post(
+        picker, data={"quiz_id": str(first.id), "action": "add", "csrf_token": csrf(html)}
+    )
+    assert again.status_code == 400  # one answer per deep-linking request
+
+
+def test_deep_link_cancel_returns_no_items(lms) -> None:
+    client_id = lms.connect()
+    teacher = lms.browser()
+    launched = lms.launch(
+        teacher, client_id, user="teacher-1", message_type=c.MESSAGE_DEEP_LINKING_REQUEST
+    )
+    picker = launched.headers["Location"]
+    html = teacher.get(picker).get_data(as_text=True)
+    assert "no quizzes yet" in html
+    answer = teacher.post(picker, data={"action": "cancel", "csrf_token": csrf(html)})
+    form = parse_auto_submit_form(answer.get_data(as_text=True))
+    assert requests.post(form.action, data=form.fields, timeout=10).status_code == 200
+    assert lms.platform.deep_link_returns[-1].created_links == []
