@@ -118,7 +118,12 @@ def load_yaml(text: str, source: str) -> tuple[Any, dict[Path, int]]:
         raise SpecError.single(source, f"the file is larger than {MAX_BYTES // 1024} KiB")
     if "\x00" in text:
         raise SpecError.single(source, "the file contains NUL bytes")
-    loader = yaml.SafeLoader(text)
+    try:
+        # The reader checks characters as it is built: a character YAML refuses
+        # (e.g. U+008C) raises here, before any node is read.
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as exc:
+        raise SpecError.single(source, f"not valid YAML: {exc}") from None
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:

@@ -100,6 +100,9 @@ def submit(
             return existing
     if len(raw_answer) > MAX_ANSWER_LENGTH:
         raise BadRequest(f"answers are limited to {MAX_ANSWER_LENGTH} characters")
+    if "\x00" in raw_answer or "\x00" in (idempotency_key or ""):
+        # PostgreSQL cannot store NUL in text; no answer needs one.
+        raise BadRequest("answers cannot contain NUL characters")
 
     quiz = attempt.quiz_item.quiz
     if not grading.accepts_answers(quiz, now):

@@ -83,3 +83,9 @@ def test_size_nul_and_syntax_errors() -> None:
 def test_deep_nesting_is_refused() -> None:
     with pytest.raises(SpecError, match="nested deeper"):
         load_yaml("a: " + "[" * 40 + "]" * 40, "deep.yaml")
+
+
+@pytest.mark.parametrize("char", ["\x8c", "\x07", "\ufffe"])
+def test_characters_yaml_refuses_are_a_spec_error(char: str) -> None:
+    with pytest.raises(SpecError, match="not valid YAML"):
+        load_yaml(f"id: x{char}\n", "f.yaml")

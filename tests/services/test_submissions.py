@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
+from grader.errors import BadRequest
 from grader.errors import Conflict
 from grader.errors import Forbidden
 from grader.errors import NotFound
@@ -220,3 +221,11 @@ def test_submissions_are_visible_to_owner_and_staff_only(db_session):
     assert submissions.get_submission(db_session, world.instructor, sub.id).id == sub.id
     with pytest.raises(NotFound):
         submissions.get_submission(db_session, world.other, sub.id)
+
+
+def test_nul_characters_are_refused_before_anything_is_stored(db_session):
+    world = make_world(db_session)
+    attempt = start(db_session, world)
+    with pytest.raises(BadRequest, match="NUL"):
+        send(db_session, world, attempt, "0.5\x00", key="nul")
+    assert count(db_session, attempt) == 0
