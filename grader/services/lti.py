@@ -528,8 +528,13 @@ def find_or_create_user(
     email: str | None = None,
     is_test_user: bool = False,
     now: dt.datetime | None = None,
+    from_launch: bool = True,
 ) -> User:
-    """Our user for (registration, sub), created on first sight (flushed, not committed)."""
+    """Our user for (registration, sub), created on first sight (flushed, not committed).
+
+    ``from_launch=False`` (the roster) never clears the test-user flag a launch set: NRPS
+    lists context roles only, so it cannot tell Canvas' Test Student apart.
+    """
     now = now or utcnow()
     link = session.scalar(
         select(LtiUser).where(LtiUser.registration_id == registration.id, LtiUser.sub == sub)
@@ -537,8 +542,11 @@ def find_or_create_user(
     if link is not None:
         user = session.get(User, link.user_id)
         assert user is not None
-        link.last_launch_at = now
-        link.is_test_user = is_test_user
+        if from_launch:
+            link.last_launch_at = now
+            link.is_test_user = is_test_user
+        elif is_test_user:
+            link.is_test_user = True
         display = _display_name(name, given_name, family_name)
         if (name or given_name or family_name) and user.name != display:
             user.name = display
@@ -567,7 +575,7 @@ def find_or_create_user(
                     sub=sub,
                     user_id=user.id,
                     is_test_user=is_test_user,
-                    last_launch_at=now,
+                    last_launch_at=now if from_launch else None,
                 )
             )
             session.flush()

@@ -121,6 +121,7 @@ def sync_roster(
                 email=member.email,
                 is_test_user=member.roles.is_test_user,
                 now=now,
+                from_launch=False,
             )
             changed = lti_service.set_enrolment(session, course_id, user.id, role)
             if known is None:

@@ -174,6 +174,9 @@ def test_canvas_test_student_is_never_queued(lms) -> None:
     teacher.post(page_url, data={"quiz_id": str(quiz.id), "csrf_token": csrf(page)})
     tester = lms.browser()
     lms.launch(tester, client_id, user="test-student", resource_link_id=link.id)
+    # A roster sync (NRPS lists context roles only) must not forget who the test student is.
+    status = teacher.get(f"/lti/courses/{quiz.course_id}").get_data(as_text=True)
+    teacher.post(f"/lti/courses/{quiz.course_id}/roster", data={"csrf_token": csrf(status)})
     answer_part(tester, lms.db, quiz.id, "w1")
     assert lms.db.scalar(select(func.count(LtiScore.id))) == 0
 

@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
+from grader.cli import lti_cmds
 from grader.models import Attempt
 from grader.models import GradeOverride
 from grader.models import User
@@ -132,12 +133,15 @@ def test_an_override_sends_the_new_total_with_a_newer_timestamp(lms: Lms) -> Non
     )
 
 
-def test_one_token_for_many_scores(lms: Lms) -> None:
+def test_the_worker_command_sends_scores_with_one_token(lms: Lms) -> None:
     client_id = lms.connect()
     quiz, link = lms.linked_quiz(client_id)
     for sub in ("stu-1", "stu-2", "stu-3"):
         answer_part(lms.student(client_id, sub, link), lms.db, quiz.id, "w1")
-    assert lms.send_scores().sent == 3
+    result = lms.app.test_cli_runner().invoke(cli=lti_cmds.worker, args=["--once"])
+    assert result.exit_code == 0, result.output
+    assert "lti_scores=3" in result.output
+    assert accepted(lms) == {"stu-1": 1, "stu-2": 1, "stu-3": 1}
     assert len(lms.platform.token_requests) == 1
 
 
