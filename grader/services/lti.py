@@ -559,38 +559,48 @@ def find_or_create_user(
         or accounts.find_user_by_email(session, address) is not None
     ):
         address = _placeholder_email(registration.id, sub)
-    user = User(
-        email=address,
-        name=_display_name(name, given_name, family_name),
-        password_hash=None,
-        role="student",
-    )
-    try:
-        with session.begin_nested():
-            session.add(user)
-            session.flush()
-            session.add(
-                LtiUser(
-                    registration_id=registration.id,
-                    sub=sub,
-                    user_id=user.id,
-                    is_test_user=is_test_user,
-                    last_launch_at=now if from_launch else None,
+    placeholder = _placeholder_email(registration.id, sub)
+    created: User | None = None
+    for candidate in dict.fromkeys([address, placeholder]):
+        created = User(
+            email=candidate,
+            name=_display_name(name, given_name, family_name),
+            password_hash=None,
+            role="student",
+        )
+        try:
+            with session.begin_nested():
+                session.add(created)
+                session.flush()
+                session.add(
+                    LtiUser(
+                        registration_id=registration.id,
+                        sub=sub,
+                        user_id=created.id,
+                        is_test_user=is_test_user,
+                        last_launch_at=now if from_launch else None,
+                    )
+                )
+                session.flush()
+        except IntegrityError:
+            # The same person launched twice at once (the other request created them), or
+            # someone took the email meanwhile (then the placeholder address is used).
+            link = session.scalar(
+                select(LtiUser).where(
+                    LtiUser.registration_id == registration.id, LtiUser.sub == sub
                 )
             )
-            session.flush()
-    except IntegrityError:
-        # The same person launched twice at once; the other request created them.
-        link = session.scalar(
-            select(LtiUser).where(LtiUser.registration_id == registration.id, LtiUser.sub == sub)
-        )
-        if link is None:
-            raise
-        found = session.get(User, link.user_id)
-        assert found is not None
-        return found
-    logger.info("lti user created: user_id=%s registration_id=%s", user.id, registration.id)
-    return user
+            if link is not None:
+                found = session.get(User, link.user_id)
+                assert found is not None
+                return found
+            if candidate == placeholder:
+                raise
+            continue
+        break
+    assert created is not None
+    logger.info("lti user created: user_id=%s registration_id=%s", created.id, registration.id)
+    return created
 
 
 def set_enrolment(session: Session, course_id: int, user_id: int, role: str) -> bool:
