@@ -11,7 +11,6 @@ in milliseconds, and nothing is ever expanded or simplified symbolically.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -24,6 +23,7 @@ from grader.checking.evaluate import Overflow
 from grader.checking.evaluate import Undefined
 from grader.checking.evaluate import Value
 from grader.checking.evaluate import context
+from grader.checking.limits import budget_clock
 from grader.checking.sampling import PointSource
 
 logger = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ class Comparison:
         answer: compiled answer expression.
         definitions: compiled bodies of defined names (``s = sigmoid(z)``).
         points: where to evaluate.
-        deadline: ``time.perf_counter()`` value after which we give up.
+        deadline: ``budget_clock()`` value after which we give up.
     """
 
     def __init__(
@@ -106,7 +106,7 @@ class Comparison:
 
     def check_time(self) -> None:
         """Raise :class:`TimeBudgetExceeded` once the deadline has passed."""
-        if time.perf_counter() > self.deadline:
+        if budget_clock() > self.deadline:
             raise TimeBudgetExceeded
 
     def compare_at(self, point: Mapping[str, float]) -> tuple[str, Sample | None]:
@@ -193,7 +193,7 @@ class Comparison:
         """Up to ``count`` further points where both are defined, at 30 digits."""
         found: list[Sample] = []
         for _ in range(max_tries):
-            if len(found) >= count or time.perf_counter() > self.deadline:
+            if len(found) >= count or budget_clock() > self.deadline:
                 break
             point = self.points.draw()
             env = self.env(point, PRECISIONS[0])

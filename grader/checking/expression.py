@@ -7,7 +7,6 @@ is a structural comparison of the two parsed trees, which is instant.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Collection
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -35,6 +34,7 @@ from grader.checking.keys import compiled
 from grader.checking.keys import functions_key
 from grader.checking.keys import normalize_names
 from grader.checking.keys import parse_cached
+from grader.checking.limits import budget_clock
 from grader.checking.nodes import Node
 from grader.checking.render import to_latex
 from grader.checking.render import to_text
@@ -150,13 +150,15 @@ def check_expression(
         ValueError: for authoring errors in ``variables``, ``domains``,
             ``definitions`` or ``functions``.
     """
-    deadline = time.perf_counter() + time_budget
     key = build_key(
         expected,
         normalize_names(variables),
         tuple(sorted((domains or {}).items())),
         tuple(sorted((definitions or {}).items())),
     )
+    # The key is built once per process (cached, and bounded by the parser's limits);
+    # the budget is for this answer's work, so it starts after.
+    deadline = budget_clock() + time_budget
     allowed = functions_key(functions)
     if key.root is None:
         logger.error("unreadable answer key %r: %s", expected, key.error)

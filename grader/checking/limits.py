@@ -6,6 +6,8 @@ exceeding one yields an ``invalid`` verdict with a message, never a long computa
 
 from __future__ import annotations
 
+import time
+
 MAX_LENGTH = 2000
 """Characters in one answer; a long backprop expression is a few hundred."""
 
@@ -35,3 +37,14 @@ MAX_MAGNITUDE_BITS = 1_000_000
 
 MAX_FUNCTION_ARGUMENT = 100_000.0
 """|x| beyond which exp/sinh/cosh/trig arguments count as overflow at a sample point."""
+
+
+def budget_clock() -> float:
+    """The clock time budgets are measured on: CPU seconds of the calling thread.
+
+    A budget bounds the work one check may do. Wall-clock time would also count the
+    time other requests (or other processes) hold the CPU, so the same answer could be
+    decided on a quiet server and ``undetermined`` on a busy one, and a regrade could
+    change a verdict. CPU time makes verdicts reproducible under load.
+    """
+    return time.thread_time()

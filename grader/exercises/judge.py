@@ -10,11 +10,11 @@ An invalid answer costs nothing (score 0, and callers do not count the attempt).
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
 
+from grader.checking.limits import budget_clock
 from grader.exercises._checking import Verdict
 from grader.exercises._checking import check_array
 from grader.exercises._checking import check_choice
@@ -50,9 +50,9 @@ def judge(variant: Variant, part_id: str, raw_answer: str | Sequence[str]) -> Pa
         return PartResult("correct", 1.0, verdict, "correct", verdict.message or "Correct.")
     if verdict.status in ("invalid", "undetermined"):
         return PartResult(verdict.status, 0.0, verdict, verdict.status, verdict.message)
-    deadline = time.monotonic() + MISTAKES_TOTAL
+    deadline = budget_clock() + MISTAKES_TOTAL
     for mistake in part.mistakes:
-        if time.monotonic() > deadline:
+        if budget_clock() > deadline:
             logger.warning(
                 "exercise=%s part=%s: mistake matching ran out of time",
                 variant.exercise_id,
