@@ -34,13 +34,28 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": None,
     # How the web app runs background jobs it starts (regrades): "thread" beside the
     # request, "inline" inside it (tests), "off" (leave them to `grader worker`).
-    "INSTRUCTOR_JOBS": "thread",  # tokens last the session: quizzes stay open for hours
+    "INSTRUCTOR_JOBS": "thread",
+    # LTI 1.3: our public base URL for LMSs (PUBLIC_URL when empty), the tool's name,
+    # and the secret the tool's private keys are encrypted under (SECRET_KEY when empty).
+    "LTI_BASE_URL": "",
+    "LTI_TOOL_TITLE": "grader",
+    "LTI_KEY_SECRET": "",
+    # JSON API: a token bucket per token (or client address), per worker process.
+    "API_RATE_LIMIT_PER_MINUTE": 300,
+    "API_RATE_LIMIT_BURST": 60,
+    # Webhook receivers on private or loopback addresses (SSRF guard). None: allowed in
+    # development and testing only.
+    "WEBHOOK_ALLOW_PRIVATE_URLS": None,  # tokens last the session: quizzes stay open for hours
 }
 
 
-def _parse(raw: str, default: Any) -> Any:
+#: settings whose default is None but whose value, when set, is a boolean
+_OPTIONAL_BOOLEANS = {"WEBHOOK_ALLOW_PRIVATE_URLS"}
+
+
+def _parse(raw: str, default: Any, *, boolean: bool = False) -> Any:
     """Turn an environment string into the type the default has."""
-    if isinstance(default, bool):
+    if boolean or isinstance(default, bool):
         lowered = raw.strip().lower()
         if lowered in {"1", "true", "yes", "on"}:
             return True
@@ -78,11 +93,13 @@ def load_config(
         if raw is None:
             continue
         try:
-            config[key] = _parse(raw, default)
+            config[key] = _parse(raw, default, boolean=key in _OPTIONAL_BOOLEANS)
         except ConfigError as exc:
             raise ConfigError(f"GRADER_{key}: {exc}") from None
     if overrides:
         config.update(overrides)
+    if config.get("WEBHOOK_ALLOW_PRIVATE_URLS") is None:
+        config["WEBHOOK_ALLOW_PRIVATE_URLS"] = config["ENV"] in {"development", "testing"}
     if not config["DATABASE_URL"]:
         path = Path(instance_path).resolve() / "grader.sqlite3"
         config["DATABASE_URL"] = f"sqlite:///{path}"

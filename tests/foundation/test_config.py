@@ -57,3 +57,17 @@ def test_unknown_database_scheme_is_refused(tmp_path):
 def test_create_app_applies_overrides(tmp_path):
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3", "LOG_LEVEL": "WARNING"})
     assert app.config["DATABASE_URL"].endswith("x.sqlite3")
+
+
+def test_private_webhook_receivers_follow_the_environment(tmp_path):
+    assert load_config(instance_path=tmp_path, environ={})["WEBHOOK_ALLOW_PRIVATE_URLS"] is True
+    production = {"GRADER_ENV": "production", "GRADER_SECRET_KEY": "s" * 48}
+    assert (
+        load_config(instance_path=tmp_path, environ=production)["WEBHOOK_ALLOW_PRIVATE_URLS"]
+        is False
+    )
+    production["GRADER_WEBHOOK_ALLOW_PRIVATE_URLS"] = "yes"
+    assert (
+        load_config(instance_path=tmp_path, environ=production)["WEBHOOK_ALLOW_PRIVATE_URLS"]
+        is True
+    )
