@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import math
 import numbers
+from collections.abc import Collection
 from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
@@ -35,6 +36,7 @@ from grader.checking.grid import shape_message
 from grader.checking.grid import transpose
 from grader.checking.grid import value_grid
 from grader.checking.grid import wrong_entries_message
+from grader.checking.keys import functions_key
 from grader.checking.keys import parse_cached
 from grader.checking.nodes import Node
 from grader.checking.render import to_latex
@@ -62,6 +64,22 @@ class _Invalid(Exception):
         self.offset = offset
 
 
+#: significant digits every binary double carries exactly; binary noise from a few
+#: operations on decimal data (1.5 * 0.83 = 1.2449999999999999) lies beyond them
+FLOAT_DIGITS = 15
+
+
+def float_decimal(value: float) -> Decimal:
+    """A float key as the decimal it stands for: rounded to 15 significant digits.
+
+    Keys computed in binary floating point carry noise in their 16th and 17th digits;
+    read exactly, 1.5 * 0.83 would be 1.2449999999999999 and round half-up to 1.24 at
+    three significant figures instead of 1.25. Fifteen digits keep every digit a double
+    holds exactly and drop the noise.
+    """
+    return Decimal(format(float(value), f".{FLOAT_DIGITS}g"))
+
+
 def exact(value: object) -> Fraction:
     """A tolerance or key as an exact fraction: ``0.05`` is 1/20, not a binary float.
 
@@ -77,7 +95,7 @@ def exact(value: object) -> Fraction:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"{value!r} is not a finite number")
-        return Fraction(Decimal(repr(float(value))))  # float(): NumPy reprs differ
+        return Fraction(float_decimal(value))
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError(f"{value!r} is not a finite number")
@@ -132,14 +150,14 @@ def _value_of(node: Node) -> Number:
             return value
         return compile_node(node)(Env(context(_DIGITS), {}))
     except Overflow as exc:
-        raise _Invalid("Your answer is too large to work with.", exc.node.at) from None
+        raise _Invalid("Your answer is too large or too small to work with.", exc.node.at) from None
     except EvaluationError as exc:
         raise _Invalid(f"Your answer is undefined: it {exc.reason}.", exc.node.at) from None
 
 
-def _parse_number(text: str) -> tuple[Node, Number]:
+def _parse_number(text: str, functions: frozenset[str] | None = None) -> tuple[Node, Number]:
     try:
-        node = parse_cached(text, None, None)
+        node = parse_cached(text, None, functions)
     except ParseError as exc:
         raise _Invalid(exc.message, exc.offset) from None
     return node, _value_of(node)
@@ -223,6 +241,7 @@ def check_numeric(
     sigfigs: int | None = None,
     sigfigs_accuracy: int | None = None,
     strict_sigfigs: bool = False,
+    functions: Collection[str] | None = None,
 ) -> Verdict:
     """Judge a numeric answer.
 
@@ -236,6 +255,9 @@ def check_numeric(
         sigfigs_accuracy: STACK's ``m`` in ``[n, m]`` (see
             :func:`grader.checking.sigfigs.judge_sigfigs`).
         strict_sigfigs: require exactly ``sigfigs`` figures (``100`` has 1).
+        functions: the functions an answer may use (``None``: all; ``()``: none, so
+            the answer is arithmetic on numbers and ``tanh(1.9)`` cannot stand in for
+            its value).
 
     Returns:
         The verdict; a key that cannot be read gives ``undetermined`` (and is logged).
@@ -251,7 +273,7 @@ def check_numeric(
     except ValueError as exc:
         return unreadable_key(expected, exc)
     try:
-        node, value = _parse_number(answer)
+        node, value = _parse_number(answer, functions_key(functions))
     except _Invalid as exc:
         return invalid(exc.message, exc.offset)
     latex = to_latex(node)
@@ -329,6 +351,7 @@ def check_array(
     sigfigs: int | None = None,
     sigfigs_accuracy: int | None = None,
     strict_sigfigs: bool = False,
+    functions: Collection[str] | None = None,
 ) -> Verdict:
     """Judge a vector ``[a, b]`` or matrix ``[[a, b], [c, d]]`` entry by entry.
 
@@ -339,8 +362,8 @@ def check_array(
     Args:
         expected: nested lists of numbers or numeric strings (or the text of one).
         answer: the student's text.
-        mode, rtol, atol, sigfigs, sigfigs_accuracy, strict_sigfigs: as for
-            :func:`check_numeric`, applied to every entry.
+        mode, rtol, atol, sigfigs, sigfigs_accuracy, strict_sigfigs, functions: as
+            for :func:`check_numeric`, applied to every entry.
 
     Raises:
         ValueError: for bad options (a bad key gives ``undetermined``).
@@ -351,7 +374,7 @@ def check_array(
     except ValueError as exc:
         return unreadable_key(expected, exc)
     try:
-        node = parse_cached(answer, None, None)
+        node = parse_cached(answer, None, functions_key(functions))
     except ParseError as exc:
         return invalid(exc.message, exc.offset)
     grid = node_grid(node)

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from grader.checking.numeric import float_decimal
 from grader.exercises import expressions
 from grader.exercises.errors import SpecError
 from grader.exercises.families import FAMILIES
@@ -310,7 +311,7 @@ def _distinct_mistakes(
 
 def sig_text(value: float, sigfigs: int) -> str:
     """``value`` rounded half-up (in decimal) to ``sigfigs`` significant figures."""
-    d = Decimal(repr(float(value)))
+    d = float_decimal(value)
     if d == 0:
         return "0"
     quantum = Decimal(1).scaleb(d.adjusted() - sigfigs + 1)

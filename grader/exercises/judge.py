@@ -145,6 +145,8 @@ def check(part: Part, expected: Any, raw: str | Sequence[str], budget: float) ->
             time_budget=budget,
         )
     tol = _tolerances(opts)
+    # A number box asks for the value: no functions unless the part allows some.
+    tol["functions"] = tuple(opts.get("functions", ()))
     if part.type == "numeric":
         return check_numeric(float(expected), raw, **tol)
     return check_array(expected, raw, **tol)

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from grader.checking.names import FUNCTIONS
 from grader.exercises.yamlsafe import Path
 
 SCHEMA_VERSION = 1
@@ -119,6 +120,13 @@ SPEC_JSON_SCHEMA: dict[str, Any] = {
                     "type": "object",
                     "propertyNames": {"pattern": _NAME},
                     "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 2000},
+                },
+                # Numbers, vectors and matrices: the functions an answer may use. By
+                # default none, so `tanh(1.9)` cannot stand in for its value.
+                "functions": {
+                    "type": "array",
+                    "items": {"type": "string", "enum": sorted(FUNCTIONS)},
+                    "maxItems": 30,
                 },
             },
         },

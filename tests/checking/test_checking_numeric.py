@@ -56,10 +56,22 @@ def test_numeric_answers(key, answer, options, status):
     assert verdict.status == status, verdict.message
 
 
-def test_float_keys_are_read_as_their_decimals():
-    # 0.1 + 0.2 in binary is 0.30000000000000004; the key 0.3 is 3/10 exactly.
-    assert check_numeric(0.1 + 0.2, "0.30000000000000004", rtol=0, atol=0).correct
+def test_float_keys_are_read_as_the_decimal_they_stand_for():
+    # 0.1 + 0.2 in binary is 0.30000000000000004: noise past the 15th digit. The key
+    # stands for 3/10, so even with zero tolerance 0.3 is right and the noise is not.
+    assert check_numeric(0.1 + 0.2, "0.3", rtol=0, atol=0).correct
+    assert not check_numeric(0.1 + 0.2, "0.30000000000000004", rtol=0, atol=0).correct
     assert check_numeric(Fraction(3, 10), "0.3", rtol=0, atol=0).correct
+    # A key with 15 significant digits keeps all of them.
+    assert check_numeric(0.123456789012345, "0.123456789012345", rtol=0, atol=0).correct
+
+
+def test_number_boxes_can_refuse_functions():
+    verdict = check_numeric(0.956, "tanh(1.9)", functions=())
+    assert verdict.status == "invalid"
+    assert "tanh" in verdict.message
+    assert check_numeric(0.956, "9.56*10^-1", functions=()).correct
+    assert check_numeric(0.956, "tanh(1.9)").status == "correct"  # all functions by default
 
 
 @pytest.mark.parametrize(

@@ -133,3 +133,14 @@ def test_inaccurate_with_wrong_digits_mentions_both():
     verdict = check_numeric("3.1415927", "3.1", mode="sigfigs", sigfigs=3, sigfigs_accuracy=-1)
     assert verdict.diagnosis.code == "inaccurate"
     assert "3 significant figures" in verdict.message
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "right", "wrong"),
+    [(1.5, 0.83, "1.25", "1.24"), (0.35, 0.35, "0.123", "0.122"), (2.5, 0.29, "0.725", "0.724")],
+)
+def test_float_keys_round_as_the_decimal_they_stand_for(a, b, right, wrong):
+    # a * b is exactly halfway in decimal, but a hair below it in binary floating point.
+    key = a * b
+    assert check_numeric(key, right, mode="sigfigs", sigfigs=3).status == "correct"
+    assert check_numeric(key, wrong, mode="sigfigs", sigfigs=3).status == "incorrect"

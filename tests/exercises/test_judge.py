@@ -144,3 +144,20 @@ def test_multiselect_declarative() -> None:
     assert r.feedback == "Paths add."
     assert judge(v, "a", []).status == "invalid"
     assert judge(v, "a", ["A", "Q"]).status == "invalid"
+
+
+def test_a_number_box_does_not_accept_the_question_back():
+    from grader.exercises import generate
+    from grader.exercises import judge
+    from grader.exercises import load_library
+
+    spec = load_library()["relu-derivative"]
+    for seed in range(6):
+        variant = generate(spec, seed)
+        z0 = variant.params.get("z0")
+        name = variant.params.get("act")
+        if name in {"tanh", "sigmoid", "softplus"} and z0 is not None:
+            result = judge(variant, "value", f"{name}({z0})")
+            assert result.status == "invalid", result.feedback
+            return
+    pytest.fail("no seed drew a smooth activation")
