@@ -10,6 +10,7 @@ from grader.web import api
 from grader.web import auth
 from grader.web import errors
 from grader.web import health
+from grader.web import ids
 from grader.web import instructor
 from grader.web import lti
 from grader.web import preview
@@ -39,6 +40,7 @@ def init_app(app: Flask) -> None:
     """Register error handlers, security, template helpers and every blueprint."""
     errors.init_app(app)
     security.init_app(app)
+    app.url_value_preprocessor(ids.refuse_out_of_range_ids)
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(render_inline, "markdown_inline")
     app.add_template_filter(format_datetime, "datetime")

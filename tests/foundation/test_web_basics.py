@@ -48,3 +48,23 @@ def test_unexpected_errors_are_logged_500s_without_a_trace(app, client, caplog):
     assert b"kaboom" not in response.data
     assert b"Traceback" not in response.data
     assert any("unhandled error" in r.message for r in caplog.records)
+
+
+def test_ids_no_row_can_have_are_404_not_500(app, client):
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        ints = [
+            name
+            for name, conv in rule._converters.items()
+            if type(conv).__name__ == "IntegerConverter"
+        ]
+        if not ints or "GET" not in rule.methods:
+            continue
+        url = rule.rule
+        for name in ints:
+            url = url.replace(f"<int:{name}>", str(10**20))
+        response = client.get(url)
+        assert response.status_code in {401, 403, 404}, (url, response.status_code)
+        assert b"Traceback" not in response.data
+        checked += 1
+    assert checked > 10

@@ -14,7 +14,7 @@ from flask import request
 from werkzeug.exceptions import UnsupportedMediaType
 
 from grader.errors import BadRequest
-from grader.web.api.blueprint import MAX_ID
+from grader.web.ids import MAX_ID
 
 
 @dataclasses.dataclass(frozen=True)

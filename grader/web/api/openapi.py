@@ -16,9 +16,9 @@ from flask import jsonify
 from grader import __version__
 from grader.services import grade_exports
 from grader.services import webhooks as webhook_service
-from grader.web.api.blueprint import MAX_ID
 from grader.web.api.blueprint import bp
 from grader.web.api.pagination import MAX_LIMIT
+from grader.web.ids import MAX_ID
 
 JSON = "application/json"
 PROBLEM = "application/problem+json"
