@@ -10,9 +10,11 @@ term is missing or extra.
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Mapping
 from collections.abc import Sequence
 from fractions import Fraction
 from functools import partial
+from typing import Any
 
 from grader.checking.equivalence import PRECISIONS
 from grader.checking.equivalence import Comparison
@@ -126,6 +128,9 @@ class _Row:
 PROBE_POINTS = 4
 """Points at which each hypothesis is tested (all must agree)."""
 
+EXTRA_PROBES = 12
+"""Further points drawn, at most, to see every symbol on both sides of zero."""
+
 
 def diagnose(
     comparison: Comparison,
@@ -139,6 +144,7 @@ def diagnose(
     points = [sample.point for sample in samples[:PROBE_POINTS]]
     if len(points) < PROBE_POINTS:
         points += [s.point for s in comparison.more_samples(PROBE_POINTS - len(points))]
+    points += _other_side_points(comparison, points, symbols)
     candidates: dict[str, Compiled] = {}
     for name in symbols:
         candidates[f"symbol:{name}"] = compile_node(Node("name", value=name))
@@ -214,6 +220,39 @@ def diagnose(
                 "extra_term", f"The term {snippet} in your answer should not be there."
             )
     return None
+
+
+def _one_sided(points: Sequence[Mapping[str, Any]], symbols: Sequence[str]) -> set[str]:
+    """The symbols whose probed values all have the same sign."""
+    out = set()
+    for name in symbols:
+        values = [point[name] for point in points if name in point]
+        if values and not (any(v > 0 for v in values) and any(v < 0 for v in values)):
+            out.add(name)
+    return out
+
+
+def _other_side_points(
+    comparison: Comparison, points: list[Mapping[str, Any]], symbols: Sequence[str]
+) -> list[Mapping[str, Any]]:
+    """Extra probe points so each symbol is seen on both sides of zero where it can be.
+
+    Four points can all put ``x`` below zero; then ``|x|`` looks like ``-x`` and the
+    feedback would wrongly say "wrong sign". Points are added only while they put a
+    one-sided symbol on its other side (a symbol whose domain is one-sided stays so).
+    """
+    one_sided = _one_sided(points, symbols)
+    extra: list[Mapping[str, Any]] = []
+    if not one_sided:
+        return extra
+    for sample in comparison.more_samples(EXTRA_PROBES):
+        now = _one_sided([*points, *extra, sample.point], symbols)
+        if len(now) < len(one_sided):
+            extra.append(sample.point)
+            one_sided = now
+        if not one_sided:
+            break
+    return extra
 
 
 def _signed(sign: int, function: Compiled) -> Compiled:

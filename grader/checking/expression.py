@@ -223,7 +223,7 @@ class _Judge:
                 0,
             )
         if answer_grid is None:
-            return ("invalid", shape_message(expected_grid[0], (1,)), None, None, 0)
+            return ("invalid", shape_message(expected_grid[0], ()), None, None, 0)
         return self.judge_grid(expected_grid, answer_grid)
 
     def comparison(

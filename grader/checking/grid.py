@@ -57,7 +57,9 @@ def transpose(shape: Shape, entries: list[T]) -> tuple[Shape, list[T]]:
 
 
 def describe(shape: Shape) -> str:
-    """``a list of 3 entries`` or ``a 2×3 matrix``."""
+    """``a single value``, ``a list of 3 entries`` or ``a 2×3 matrix``."""
+    if not shape:
+        return "a single value"
     if len(shape) == 1:
         return f"a list of {shape[0]} entr{'y' if shape[0] == 1 else 'ies'}"
     return f"a {shape[0]}×{shape[1]} matrix"

@@ -379,7 +379,7 @@ def check_array(
         return invalid(exc.message, exc.offset)
     grid = node_grid(node)
     if grid is None:
-        return invalid(shape_message(expected_shape, (1,)), 0)
+        return invalid(shape_message(expected_shape, ()), 0)
     answer_shape, entry_nodes = grid
     values: list[Number] = []
     for entry in entry_nodes:

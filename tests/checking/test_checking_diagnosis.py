@@ -60,3 +60,12 @@ def test_missing_term_message_does_not_reveal_the_term():
     verdict = check_expression("x^2 + 17*x + 1", "x^2 + 1", variables=VARIABLES)
     assert verdict.diagnosis.code == "missing_term"
     assert "17" not in verdict.message
+
+
+@pytest.mark.parametrize("name", ["x", "y", "z", "w1", "a", "b", "h1", "t", "q", "s", "u", "v"])
+@pytest.mark.parametrize("answer", ["abs({})", "sqrt({}^2)", "|-{}|"])
+def test_absolute_value_is_never_called_a_sign_error(name, answer):
+    # |x| equals -x wherever x < 0: only points on both sides of zero tell them apart.
+    verdict = check_expression(name, answer.format(name), variables=(name,))
+    assert verdict.status == "incorrect"
+    assert verdict.diagnosis is None or verdict.diagnosis.code != "sign_flipped"

@@ -225,3 +225,10 @@ def test_numpy_keys_from_the_engine():
 def test_float_key_rounds_half_up_in_decimal():
     assert check_numeric(0.145, "0.15", mode="sigfigs", sigfigs=2).correct
     assert check_numeric(0.145, "0.14", mode="sigfigs", sigfigs=2).status == "incorrect"
+
+
+def test_a_single_number_where_a_list_is_expected_is_named_so():
+    verdict = check_array([1, 2], "1")
+    assert verdict.status == "invalid"
+    assert "a single value" in verdict.message
+    assert "a list of 2 entries" in verdict.message
