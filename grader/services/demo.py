@@ -11,6 +11,9 @@ from sqlalchemy.orm import Session
 
 from grader.models import Course
 from grader.models import Enrolment
+from grader.models import Exercise
+from grader.models import Quiz
+from grader.models import QuizItem
 from grader.models import User
 from grader.services.accounts import create_user
 from grader.services.accounts import find_user_by_email
@@ -46,6 +49,51 @@ def _ensure_enrolment(session: Session, course: Course, user: User, role: str) -
         session.add(Enrolment(course_id=course.id, user_id=user.id, role=role))
 
 
+#: the built-in exercises the demo quiz shows, when the library has been loaded
+DEMO_EXERCISES = (
+    "delta-rule-classic",
+    "chain-rule-numeric",
+    "chain-rule-symbolic",
+    "softmax-cross-entropy",
+    "concept-chain-rule",
+)
+DEMO_QUIZ_TITLE = "Backprop basics (demo)"
+
+
+def _ensure_demo_quiz(session: Session, course: Course) -> None:
+    """A published quiz over a few built-in exercises, so a new student has work to do.
+
+    Skipped when the library is not loaded yet (``grader load-exercises`` first).
+    """
+    if session.scalar(select(Quiz.id).where(Quiz.course_id == course.id).limit(1)):
+        return
+    found = {
+        exercise.slug: exercise
+        for exercise in session.scalars(select(Exercise).where(Exercise.slug.in_(DEMO_EXERCISES)))
+    }
+    exercises = [found[slug] for slug in DEMO_EXERCISES if slug in found]
+    if not exercises:
+        logger.info("demo quiz skipped: the exercise library is not loaded")
+        return
+    quiz = Quiz(
+        course_id=course.id,
+        title=DEMO_QUIZ_TITLE,
+        description="Work each problem by hand, then type your answer. "
+        "Unreadable answers cost no try.",
+        attempts_allowed=3,
+        penalty_per_retry=0.1,
+        late_policy={"mode": "none"},
+        show_solutions="after_last_try",
+        is_published=True,
+    )
+    quiz.items = [
+        QuizItem(position=index, exercise_id=exercise.id, points=1.0)
+        for index, exercise in enumerate(exercises, start=1)
+    ]
+    session.add(quiz)
+    session.flush()
+
+
 def seed_demo(session: Session) -> DemoCredentials:
     """Create (or find) the demo course, its instructor and student. Idempotent."""
     # A laptop demo: the password is printed on purpose. GRADER_DEMO_PASSWORD changes it.
@@ -61,6 +109,7 @@ def seed_demo(session: Session) -> DemoCredentials:
         session.flush()
     _ensure_enrolment(session, course, instructor, "instructor")
     _ensure_enrolment(session, course, student, "student")
+    _ensure_demo_quiz(session, course)
     session.commit()
     logger.info("demo course ready course_id=%s", course.id)
     return DemoCredentials(
