@@ -1,28 +1,45 @@
 """The ``grader`` command: a Flask CLI group.
 
-Each topic keeps its commands in its own module here and lists them in ``COMMANDS``;
-this module only collects them. Commands that need the app (database, config) use
+Each topic keeps its commands in its own module here and lists them in ``COMMANDS``.
+The group imports a module only when one of its commands runs, so ``grader
+check-expr`` starts without loading SymPy-heavy exercise code, the database models or
+the app. Commands that need the app (database, config) use
 ``flask.cli.with_appcontext``; pure ones (``check-expr``, ``generate``) do not, so they
 run without a database.
 """
 
 from __future__ import annotations
 
+import importlib
+import sys
+from typing import Any
+
 import click
 from flask.cli import FlaskGroup
 
-from grader.cli import api_cmds
-from grader.cli import checking_cmds
-from grader.cli import db_cmds
-from grader.cli import exercise_cmds
-from grader.cli import lti_cmds
-from grader.cli import ops_cmds
+#: command name -> the module whose COMMANDS holds it (tests keep this table complete)
+COMMAND_MODULES: dict[str, str] = {
+    "db": "grader.cli.db_cmds",
+    "load-exercises": "grader.cli.db_cmds",
+    "seed-demo": "grader.cli.db_cmds",
+    "serve": "grader.cli.db_cmds",
+    "check-expr": "grader.cli.checking_cmds",
+    "generate": "grader.cli.exercise_cmds",
+    "validate-exercises": "grader.cli.exercise_cmds",
+    "list-exercises": "grader.cli.exercise_cmds",
+    "create-token": "grader.cli.api_cmds",
+    "revoke-token": "grader.cli.api_cmds",
+    "list-tokens": "grader.cli.api_cmds",
+    "lti": "grader.cli.lti_cmds",
+    "worker": "grader.cli.lti_cmds",
+    "export": "grader.cli.ops_cmds",
+    "import": "grader.cli.ops_cmds",
+    "regrade": "grader.cli.ops_cmds",
+}
 
 
 def _create_app():  # type: ignore[no-untyped-def]
     """Build the app; bad configuration ends the command with one clear line."""
-    import sys
-
     from grader import create_app
     from grader.errors import ConfigError
 
@@ -33,13 +50,30 @@ def _create_app():  # type: ignore[no-untyped-def]
         sys.exit(2)
 
 
-main = FlaskGroup(
+def load_command(name: str) -> click.Command:
+    """Import the module that defines ``name`` and return that command."""
+    module = importlib.import_module(COMMAND_MODULES[name])
+    for command in module.COMMANDS:
+        if command.name == name:
+            return command  # type: ignore[no-any-return]
+    raise LookupError(f"{COMMAND_MODULES[name]} lists no command {name!r}")
+
+
+class GraderGroup(FlaskGroup):
+    """FlaskGroup whose own commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(COMMAND_MODULES))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> Any:
+        if cmd_name in COMMAND_MODULES:
+            return load_command(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+main = GraderGroup(
     name="grader",
     create_app=_create_app,
     add_version_option=False,
     help="grader: teach backpropagation by grading it.",
 )
-
-for _module in (db_cmds, checking_cmds, exercise_cmds, api_cmds, lti_cmds, ops_cmds):
-    for _command in _module.COMMANDS:
-        main.add_command(_command)
