@@ -123,6 +123,7 @@ def check_expression(
     definitions: Mapping[str, str] | None = None,
     functions: Collection[str] | None = None,
     time_budget: float = DEFAULT_TIME_BUDGET,
+    diagnose: bool = True,
 ) -> Verdict:
     """Judge a symbolic answer against the expected expression.
 
@@ -141,6 +142,8 @@ def check_expression(
             ``{"s": "sigmoid(z)"}``; substituted before comparing.
         functions: the functions an answer may use (``None``: all).
         time_budget: seconds; past it the verdict is ``undetermined``.
+        diagnose: look for why a wrong answer is wrong (sign, factor, term). Callers
+            that only need right-or-wrong (matching known mistakes) skip the cost.
 
     Returns:
         The :class:`Verdict`. An answer key that cannot be read gives ``undetermined``
@@ -170,7 +173,7 @@ def check_expression(
     latex = to_latex(root)
     found = tuple(sorted(root.names()))
     seed = (expected, answer, tuple(sorted(key.known or ())), tuple(sorted(key.domains)))
-    judge = _Judge(key, answer, deadline, seed)
+    judge = _Judge(key, answer, deadline, seed, diagnose=diagnose)
     try:
         status, message, diagnosis, entries, offset = judge.judge(key.root, root)
     except TimeBudgetExceeded:
@@ -200,11 +203,20 @@ Outcome = tuple[str, str, Diagnosis | None, tuple[str, ...] | None, int | None]
 class _Judge:
     """One check: the key, the answer text and the shared deadline and seed."""
 
-    def __init__(self, key: Key, answer_text: str, deadline: float, seed: tuple[Any, ...]) -> None:
+    def __init__(
+        self,
+        key: Key,
+        answer_text: str,
+        deadline: float,
+        seed: tuple[Any, ...],
+        *,
+        diagnose: bool = True,
+    ) -> None:
         self.key = key
         self.answer_text = answer_text
         self.deadline = deadline
         self.seed = seed
+        self.diagnose = diagnose
 
     def judge(self, expected: Node, answer: Node) -> Outcome:
         if expected.op == "eq" or answer.op == "eq":
@@ -254,6 +266,8 @@ class _Judge:
                 "Your answer is undefined for every value we tried where the correct answer "
                 "is defined.",
             )
+        if not self.diagnose:
+            return "incorrect", None
         inexact = self.inexact_decimal(expected, answer, decision)
         if inexact is not None:
             return "incorrect", inexact

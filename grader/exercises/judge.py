@@ -45,7 +45,9 @@ def judge(variant: Variant, part_id: str, raw_answer: str | Sequence[str]) -> Pa
     invalid = _precheck(part, raw_answer)
     if invalid is not None:
         return PartResult("invalid", 0.0, invalid, "invalid", invalid.message)
-    verdict = check(part, part.key, raw_answer, TIME_BUDGET)
+    # Right-or-wrong first; the diagnosis (the costly part for expressions) is worked
+    # out only when no known mistake explains the answer.
+    verdict = check(part, part.key, raw_answer, TIME_BUDGET, diagnose=False)
     if verdict.status == "correct":
         return PartResult("correct", 1.0, verdict, "correct", verdict.message or "Correct.")
     if verdict.status in ("invalid", "undetermined"):
@@ -59,7 +61,7 @@ def judge(variant: Variant, part_id: str, raw_answer: str | Sequence[str]) -> Pa
                 part_id,
             )
             break
-        mv = check(part, mistake.value, raw_answer, MISTAKE_BUDGET)
+        mv = check(part, mistake.value, raw_answer, MISTAKE_BUDGET, diagnose=False)
         if mv.status == "correct":
             logger.debug(
                 "exercise=%s part=%s mistake=%s", variant.exercise_id, part_id, mistake.code
@@ -68,6 +70,10 @@ def judge(variant: Variant, part_id: str, raw_answer: str | Sequence[str]) -> Pa
             return PartResult(
                 "incorrect", float(mistake.credit), verdict, f"mistake:{mistake.code}", feedback
             )
+    if part.type == "expression":
+        diagnosed = check(part, part.key, raw_answer, TIME_BUDGET)
+        if diagnosed.status == "incorrect":  # not "undetermined" on a busy second pass
+            verdict = diagnosed
     if verdict.diagnosis is not None:
         return PartResult(
             "incorrect",
@@ -126,8 +132,14 @@ def _selection(raw: str | Sequence[str]) -> list[str]:
     return [x.strip().upper() for x in items if x.strip()]
 
 
-def check(part: Part, expected: Any, raw: str | Sequence[str], budget: float) -> Verdict:
-    """Run the checker for the part's answer type and check options."""
+def check(
+    part: Part, expected: Any, raw: str | Sequence[str], budget: float, *, diagnose: bool = True
+) -> Verdict:
+    """Run the checker for the part's answer type and check options.
+
+    ``diagnose=False`` skips the search for why an expression is wrong (numbers and
+    arrays diagnose cheaply and always do).
+    """
     opts: Mapping[str, Any] = part.check
     if part.type == "choice":
         assert isinstance(raw, str)
@@ -143,6 +155,7 @@ def check(part: Part, expected: Any, raw: str | Sequence[str], budget: float) ->
             domains=dict(opts.get("domains", {})),
             definitions=dict(opts.get("definitions", {})),
             time_budget=budget,
+            diagnose=diagnose,
         )
     tol = _tolerances(opts)
     # A number box asks for the value: no functions unless the part allows some.

@@ -69,3 +69,12 @@ def test_absolute_value_is_never_called_a_sign_error(name, answer):
     verdict = check_expression(name, answer.format(name), variables=(name,))
     assert verdict.status == "incorrect"
     assert verdict.diagnosis is None or verdict.diagnosis.code != "sign_flipped"
+
+
+def test_diagnosis_can_be_skipped_when_only_right_or_wrong_matters():
+    full = check_expression("2*(y - t)*h", "-2*(y - t)*h")
+    quick = check_expression("2*(y - t)*h", "-2*(y - t)*h", diagnose=False)
+    assert full.status == quick.status == "incorrect"
+    assert full.diagnosis is not None
+    assert full.diagnosis.code == "sign_flipped"
+    assert quick.diagnosis is None
