@@ -17,6 +17,8 @@ from grader.checking import check_numeric
 from grader.checking import parse
 from grader.checking import preview
 
+# A hang guard on this thread's CPU time: wall-clock time also counts whatever else the
+# (shared, 2-core) machine runs meanwhile. The real figures are in bench/.
 HANG_GUARD = 1.0
 
 HOSTILE = [
@@ -75,9 +77,9 @@ HOSTILE = [
 
 
 def _timed(function, *args, **kwargs):
-    start = time.perf_counter()
+    start = time.thread_time()
     result = function(*args, **kwargs)
-    return result, time.perf_counter() - start
+    return result, time.thread_time() - start
 
 
 @pytest.mark.parametrize("text", HOSTILE, ids=[repr(t[:24]) for t in HOSTILE])

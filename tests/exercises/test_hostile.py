@@ -31,10 +31,10 @@ BASE = textwrap.dedent(
 
 def _load(derived: str = "a", answer: str = "d", hint: str = "think") -> SpecError:
     text = BASE.replace("DERIVED", derived).replace("ANSWER", answer).replace("HINT", hint)
-    start = time.perf_counter()
+    start = time.thread_time()
     with pytest.raises(SpecError) as info:
         load_spec_text(text, "hostile.yaml")
-    assert time.perf_counter() - start < 2.0
+    assert time.thread_time() - start < 2.0
     assert info.value.source == "hostile.yaml"
     return info.value
 

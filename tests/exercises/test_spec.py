@@ -115,9 +115,9 @@ def test_parameter_rules() -> None:
 def test_unsatisfiable_constraints_give_a_spec_error_not_a_hang() -> None:
     # x1 fixed to 0.5 and 1.0 is excluded: the family cannot draw a well-posed variant
     text = GOOD + "parameters:\n  t: {value: 0.0}\n  w1: {value: 0.0}\n  w2: {value: 0.0}\n"
-    start = time.perf_counter()
+    start = time.thread_time()
     err = _error(text, "stuck.yaml")
-    assert time.perf_counter() - start < 5
+    assert time.thread_time() - start < 5
     assert err.source == "stuck.yaml"
     assert "well-posed" in err.message
 

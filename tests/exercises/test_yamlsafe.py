@@ -28,10 +28,10 @@ def _bomb(levels: int = 9) -> str:
 
 
 def test_alias_bomb_is_refused_quickly() -> None:
-    start = time.perf_counter()
+    start = time.thread_time()
     with pytest.raises(SpecError, match="alias bomb") as info:
         load_yaml(_bomb(), "bomb.yaml")
-    assert time.perf_counter() - start < 1.0
+    assert time.thread_time() - start < 1.0
     assert info.value.source == "bomb.yaml"
     assert info.value.line is not None
 
