@@ -135,14 +135,17 @@ def submit(
             if existing is not None:
                 return existing
         raise
-    logger.info("stored submission_id=%s attempt_id=%s part=%s", submission.id, attempt.id, part_id)
+    # Read the id now: a failed grading flush expires the object, and touching it then
+    # would raise PendingRollbackError instead of reporting the stored answer.
+    submission_id = submission.id
+    logger.info("stored submission_id=%s attempt_id=%s part=%s", submission_id, attempt.id, part_id)
     try:
         grading.grade_submission(session, submission, now=now)
     except Exception:
         # Stored but not graded: the student's answer is safe; regrade_pending finishes it.
-        logger.exception("grading failed submission_id=%s; left pending", submission.id)
+        logger.exception("grading failed submission_id=%s; left pending", submission_id)
         session.rollback()
-        refreshed = session.get(Submission, submission.id)
+        refreshed = session.get(Submission, submission_id)
         assert refreshed is not None
         return refreshed
     return submission

@@ -14,7 +14,9 @@ from flask import Response
 from flask import jsonify
 from flask import render_template
 from flask import request
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import PendingRollbackError
 from werkzeug.exceptions import HTTPException
 
 from grader.errors import GraderError
@@ -53,6 +55,37 @@ def _render(status: int, title: str, detail: str, code: str, **extra: object) ->
     return response
 
 
+DATABASE_DOWN = (
+    "The database is not answering right now. Nothing you sent was lost if you saw "
+    "no confirmation: please try again in a moment."
+)
+
+#: PostgreSQL SQLSTATE classes and codes that mean "the database cannot serve now"
+_UNAVAILABLE_STATES = ("08", "53", "57P", "25006", "40001", "40P01")
+
+
+def unavailable_detail(exc: DBAPIError) -> str | None:
+    """What to tell the user when the database cannot serve (down, read-only, full).
+
+    None when the error is not about availability (then it is a bug and a 500).
+    """
+    state = str(getattr(exc.orig, "sqlstate", "") or "")
+    text = str(exc.orig).lower()
+    if state == "25006" or "readonly database" in text or "read-only" in text:
+        return (
+            "The database is read-only right now (maintenance). Your last answer was not "
+            "saved: please try again in a few minutes."
+        )
+    if state.startswith("53") or "disk is full" in text or "no space left" in text:
+        return (
+            "The database is out of space right now. Your last answer was not saved: please "
+            "try again in a few minutes."
+        )
+    if isinstance(exc, OperationalError) or state.startswith(_UNAVAILABLE_STATES):
+        return DATABASE_DOWN
+    return None
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers on the app."""
 
@@ -76,16 +109,27 @@ def init_app(app: Flask) -> None:
             response.headers["Allow"] = exc.get_response().headers["Allow"]
         return response
 
-    @app.errorhandler(OperationalError)
-    def _database_down(exc: OperationalError) -> Response:
-        logger.error("database error on %s %s: %s", request.method, request.path, exc.orig)
+    @app.errorhandler(PendingRollbackError)
+    def _earlier_database_failure(exc: PendingRollbackError) -> Response:
+        # An earlier statement of this request failed (the database went away mid-way)
+        # and the session was used again: the outage, not this line, is the cause.
+        logger.exception("database failed earlier in %s %s", request.method, request.path)
         response = _render(
             503,
             "Service unavailable",
-            "The database is not answering right now. Nothing you sent was lost if you saw "
-            "no confirmation: please try again in a moment.",
+            DATABASE_DOWN,
             "service_unavailable",
         )
+        response.headers["Retry-After"] = "5"
+        return response
+
+    @app.errorhandler(DBAPIError)
+    def _database_unavailable(exc: DBAPIError) -> Response:
+        detail = unavailable_detail(exc)
+        if detail is None:  # a bug (bad SQL, a broken constraint): the generic 500
+            return _unexpected(exc)
+        logger.error("database unavailable on %s %s: %s", request.method, request.path, exc.orig)
+        response = _render(503, "Service unavailable", detail, "service_unavailable")
         response.headers["Retry-After"] = "5"
         return response
 

@@ -129,13 +129,6 @@ def test_postgresql_stopped_mid_traffic(
     by_status = collections.Counter(r.status for r in results)
     print(f"outage traffic: {dict(by_status)}")
     assert None not in by_status, [r.body for r in results if r.status is None][:3]
-    # A 500 is allowed here only as the known bug below, and only until it is fixed.
-    known_bug = by_status.pop(500, 0)
-    if known_bug:
-        log = gunicorn.log_path.read_text(errors="replace")
-        assert log.count("unhandled error on POST /attempts/") == known_bug, log[-4000:]
-        assert log.count("PendingRollbackError: This Session's transaction") == known_bug
-        results = [r for r in results if r.status != 500]
     assert set(by_status) <= {200, 302, 503}, (by_status, gunicorn.log())
     assert not [r for r in results if "Traceback" in r.body]
     unavailable = [r for r in results if r.status == 503]
@@ -176,12 +169,6 @@ def test_postgresql_stopped_mid_traffic(
     assert all(counts.get(key) == 1 for key in accepted), "an accepted answer is missing"
     assert all(counts.get(key, 0) <= 1 for key in refused)
     assert ungraded == 0
-    if known_bug:
-        pytest.xfail(
-            f"{known_bug} submit(s) answered 500: grader/services/submissions.py reads "
-            "submission.id after the failed grade flush (PendingRollbackError); patch in "
-            "the ops report. Everything else held."
-        )
 
 
 def _is_up(pg_server: PostgresServer) -> bool:
@@ -266,11 +253,6 @@ def test_read_only_database_refuses_writes_and_recovers(
     assert rows[0].score is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PostgreSQL's read-only error (SQLSTATE 25006) is an InternalError, answered as a "
-    "generic 500 until grader/web/errors.py maps it to 503 (patch in the ops report)",
-)
 def test_read_only_database_answers_a_clear_503(
     gunicorn: Gunicorn, faults_db: Faulty, pg_server: PostgresServer
 ) -> None:
