@@ -96,7 +96,7 @@ def seed(session: Session, *, students: int, secret: str, out: Path) -> dict[str
                         "wrong": _wrong(part),
                     }
                 )
-        accounts.append({"email": person.email, "parts": parts})
+        accounts.append({"email": person.email, "user_id": person.id, "parts": parts})
     data = {
         "password": PASSWORD,
         "quiz_id": quiz.id,
