@@ -40,6 +40,9 @@ DEFAULTS: dict[str, Any] = {
     "LTI_BASE_URL": "",
     "LTI_TOOL_TITLE": "grader",
     "LTI_KEY_SECRET": "",
+    # Extra origins allowed to frame our pages (space-separated), beyond the registered
+    # LTI platforms: an LMS that frames from another host than its issuer.
+    "FRAME_ANCESTORS": "",
     # JSON API: a token bucket per token (or client address), per worker process.
     "API_RATE_LIMIT_PER_MINUTE": 300,
     "API_RATE_LIMIT_BURST": 60,

@@ -79,7 +79,10 @@ class _Builder:
                     f"the tag {node.tag!r} is not allowed; only strings, numbers, "
                     "booleans and null",
                 )
-            value = self._scalars.construct_object(node)
+            try:
+                value = self._scalars.construct_object(node)
+            except ValueError:  # e.g. an integer past Python's 4300-digit conversion limit
+                raise self.fail(node, path, "this number is too long to read") from None
             if isinstance(value, float) and value != value:
                 raise self.fail(node, path, ".nan is not allowed here")
             return value
@@ -133,6 +136,9 @@ def load_yaml(text: str, source: str) -> tuple[Any, dict[Path, int]]:
         raise SpecError.single(source, f"not valid YAML: {what}", line=line) from None
     except yaml.YAMLError as exc:
         raise SpecError.single(source, f"not valid YAML: {exc}") from None
+    except RecursionError:
+        # PyYAML's composer recurses per nesting level before our depth count runs.
+        raise SpecError.single(source, f"nested deeper than {MAX_DEPTH} levels") from None
     finally:
         loader.dispose()
     if node is None:

@@ -344,7 +344,7 @@ class LaunchValidator:
     def _check_header(token: str) -> str:
         try:
             header = jwt.get_unverified_header(token)
-        except DecodeError:
+        except InvalidTokenError:  # DecodeError, and a non-string kid or a bad crit header
             raise _fail("malformed_token", "the id_token is not a JWT") from None
         if header.get("alg") not in ALLOWED_ALGORITHMS:
             raise _fail("bad_algorithm", "only RS256 id_tokens are accepted")
@@ -357,7 +357,7 @@ class LaunchValidator:
     def _unverified_claims(token: str) -> dict[str, Any]:
         try:
             payload = jwt.decode(token, options={"verify_signature": False})
-        except DecodeError:
+        except InvalidTokenError:
             raise _fail("malformed_token", "the id_token payload is not JSON") from None
         if not isinstance(payload, dict):
             raise _fail("malformed_token", "the id_token payload is not an object")

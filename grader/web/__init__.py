@@ -15,6 +15,7 @@ from grader.web import instructor
 from grader.web import lti
 from grader.web import preview
 from grader.web import security
+from grader.web import security_headers
 from grader.web import student
 from grader.web.markdown import render_inline
 from grader.web.markdown import render_markdown
@@ -40,6 +41,7 @@ def init_app(app: Flask) -> None:
     """Register error handlers, security, template helpers and every blueprint."""
     errors.init_app(app)
     security.init_app(app)
+    security_headers.init_app(app)
     app.url_value_preprocessor(ids.refuse_out_of_range_ids)
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(render_inline, "markdown_inline")

@@ -14,6 +14,7 @@ from flask import Response
 from flask import jsonify
 from flask import render_template
 from flask import request
+from sqlalchemy.exc import DataError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import PendingRollbackError
@@ -126,6 +127,19 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DBAPIError)
     def _database_unavailable(exc: DBAPIError) -> Response:
         detail = unavailable_detail(exc)
+        if detail is None and isinstance(exc, DataError):
+            # The request carried a value the database refuses to store (a NUL
+            # character, a number beyond its integers): the client's error, not ours.
+            logger.warning(
+                "database refused a value on %s %s: %s", request.method, request.path, exc.orig
+            )
+            return _render(
+                400,
+                "Bad request",
+                "Something you sent cannot be stored (a NUL character, or a number out of "
+                "range). Please check what you typed.",
+                "bad_request",
+            )
         if detail is None:  # a bug (bad SQL, a broken constraint): the generic 500
             return _unexpected(exc)
         logger.error("database unavailable on %s %s: %s", request.method, request.path, exc.orig)

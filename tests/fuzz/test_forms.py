@@ -240,11 +240,6 @@ def test_random_fields_and_values(fuzzer: Fuzzer) -> None:
     fuzzer.finish()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known 500s, patches in the ops report: PostgreSQL DataError (NUL, integer out "
-    "of range) is not mapped to 400, and Flask-WTF forms read JSON bodies as form data",
-)
 @pytest.mark.parametrize(
     ("who", "method", "path", "kwargs"),
     [

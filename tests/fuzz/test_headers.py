@@ -139,11 +139,6 @@ def test_only_plain_origins_reach_the_policy(url: str | None, expected: str | No
     assert security_headers.origin(url) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="create_app does not call grader.web.security_headers.init_app yet: the lead "
-    "wires it in grader/web/__init__.py (one line, see the ops report)",
-)
 def test_create_app_limits_framing(app: Flask, client: FlaskClient, db_session: Session) -> None:
     campus = campus_mod.build(db_session, app)
     campus_mod.sign_in(client, campus.sam)

@@ -309,11 +309,6 @@ def test_the_classic_attacks(launcher: Launcher) -> None:
     assert again.status_code in (400, 401, 403)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="grader/lti/launch.py catches jwt.DecodeError only; PyJWT raises InvalidTokenError "
-    "for a non-string kid or a bad crit header, answered as a 500 (fix in the ops report)",
-)
 @pytest.mark.parametrize(
     "extra",
     [{"crit": []}, {"crit": "b64"}, {"crit": [1]}, {"kid": []}, {"kid": 7}, {"kid": None}],
