@@ -186,7 +186,10 @@ def test_every_form_with_each_junk_value(fuzzer: Fuzzer) -> None:
                 form: dict[str, Any] = {field: junk for field in FIELDS}
                 form["roster"] = (io.BytesIO(junk.encode("utf-8", "replace")), "roster.csv")
                 fuzzer.send(rule, method, user, form, as_json=False)
-                if user is not None:
+                # JSON endpoints get every value as JSON; form routes a few (a JSON body
+                # must not be read as the form).
+                reads_json = rule.rule.endswith(("/preview", "/validate"))
+                if user is not None and (reads_json or junk in JUNK[:3]):
                     fuzzer.send(rule, method, user, {f: junk for f in FIELDS}, as_json=True)
     fuzzer.finish()
 
