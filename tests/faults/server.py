@@ -135,8 +135,17 @@ class Gunicorn:
     def wait_workers(self, count: int | None = None, wait: float = 60.0) -> None:
         """Until the master runs ``count`` workers again and they answer."""
         count = count or self.workers
-        deadline = time.monotonic() + wait
+        start = time.monotonic()
+        deadline = start + wait
+        nudged = False
         while time.monotonic() < deadline and len(self.worker_pids()) < count:
+            if not nudged and time.monotonic() - start > 15:
+                # Seen once on a loaded CI machine: the master logged the reaped worker
+                # but had not spawned its replacement a minute later. SIGCHLD is the
+                # signal it acts on; sending it again wakes its management loop.
+                assert self.proc is not None
+                os.kill(self.proc.pid, signal.SIGCHLD)
+                nudged = True
             time.sleep(0.2)
         assert len(self.worker_pids()) >= count, self.log()
         self.wait_ready(wait)

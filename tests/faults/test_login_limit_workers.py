@@ -37,15 +37,8 @@ def test_wrong_passwords_hit_429_within_workers_times_the_limit(
     assert set(statuses) <= {401, 429}
     assert statuses.count(401) <= gunicorn.workers * MAX_FAILURES
     assert 429 in statuses[:bound]
-    # The right password from the same address is refused too while limited...
-    blocked = [
-        guesser.post(
-            "/auth/login",
-            data={"csrf_token": token, "email": guesser.email, "password": faults_db.password},
-            allow_redirects=False,
-        ).status_code
-        for _ in range(gunicorn.workers * 2)
-    ]
-    assert 429 in blocked
-    # ...while another student signs in normally.
+    # Another student signs in normally. (That the right password is refused too while
+    # limited is tested in-process, tests/services/test_auth.py: across workers, which
+    # worker takes the next connection, and so whether it counted the guesses, is
+    # up to the kernel.)
     Student(gunicorn.base_url, faults_db.students[3], faults_db.password).sign_in()
