@@ -7,13 +7,14 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format bench install system-deps clean help
+.PHONY: run test lint format bench loadtest install system-deps clean help
 
 help:
 	@echo "make run    - install, migrate SQLite, load exercises and a demo course, serve on http://$(HOST):$(PORT)"
 	@echo "make test   - install test requirements (chromium, postgresql) and run the whole suite"
 	@echo "make lint   - ruff check, ruff format --check, import contracts"
 	@echo "make bench  - the benchmarks asked for by the issues"
+	@echo "make loadtest - 300 simulated students + an instructor on gunicorn + PostgreSQL (USERS=, DURATION=)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +58,18 @@ test: system-deps install lint
 
 bench: install
 	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+# 300 students + 1 instructor against gunicorn (4 sync workers) on a throwaway PostgreSQL,
+# then an audit of the database (loadtest/run.py). Locust lives in its own virtualenv so
+# its pytest plugin and gevent stay out of the project's.
+LOADTEST_VENV := loadtest/.venv
+
+$(LOADTEST_VENV)/bin/locust:
+	$(PYTHON) -m venv $(LOADTEST_VENV)
+	$(LOADTEST_VENV)/bin/pip install --quiet "locust==2.47.0"
+
+loadtest: system-deps install $(LOADTEST_VENV)/bin/locust
+	$(BIN)/python -m loadtest.run --users $(or $(USERS),300) --duration $(or $(DURATION),60)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache .hypothesis
