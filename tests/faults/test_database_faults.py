@@ -110,14 +110,14 @@ def test_postgresql_stopped_mid_traffic(
     for thread in threads:
         thread.start()
     try:
-        time.sleep(2)
+        time.sleep(1.5)
         down_at = time.monotonic()
         pg_server.stop()
-        time.sleep(4)
+        time.sleep(3)
         pg_server.start()
         up_at = time.monotonic()
         # Give the workers a moment to notice, then watch a few clean seconds.
-        time.sleep(6)
+        time.sleep(5)
     finally:
         stop.set()
         for thread in threads:

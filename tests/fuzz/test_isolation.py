@@ -66,7 +66,8 @@ def test_a_student_reaches_nothing_of_another_student(
     for rule, method in campus_mod.routes(app):
         path = campus.fill(rule, "olive")
         campus_mod.sign_in(client, campus.sam, fresh=False)  # a route may sign Sam out
-        token = _token(client)  # ...and take the CSRF token with the session
+        if method != "GET":
+            token = _token(client)  # ...and take the CSRF token with the session
         response = client.open(
             path,
             method=method,
