@@ -86,7 +86,29 @@ _NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*(_([A-Za-z0-9]+|\{[A-Za-z0-9]+\}))?\Z")
 _DPS = 30  # evaluate() works at 30 digits, then rounds once to float
 
 
-class sigmoid(Function):  # noqa: N801 - printed name must be the checker's "sigmoid"
+class _PositiveSmooth(Function):
+    """Shared by sigmoid and softplus: positive on the reals, evaluated via exp."""
+
+    _latex_name = ""
+
+    def _eval_evalf(self, prec: int) -> Expr | None:
+        if not self.args[0].is_number:
+            return None
+        return self.rewrite(sympy.exp)._eval_evalf(prec)
+
+    def _eval_is_extended_real(self) -> bool | None:
+        return self.args[0].is_extended_real
+
+    def _eval_is_positive(self) -> bool | None:
+        return True if self.args[0].is_extended_real else None
+
+    def _latex(self, printer: Any, exp: Any = None) -> str:
+        arg = printer._print(self.args[0])
+        power = f"^{{{exp}}}" if exp is not None else ""
+        return f"{self._latex_name}{power}\\left({arg}\\right)"
+
+
+class sigmoid(_PositiveSmooth):  # noqa: N801 - printed name must be the checker's "sigmoid"
     """The logistic function 1/(1 + exp(-z)), kept as a named function."""
 
     nargs = 1
@@ -115,24 +137,10 @@ class sigmoid(Function):  # noqa: N801 - printed name must be the checker's "sig
     def _eval_rewrite_as_tanh(self, z: Expr, **kwargs: Any) -> Expr:
         return (1 + sympy.tanh(z / 2)) / 2
 
-    def _eval_evalf(self, prec: int) -> Expr | None:
-        if not self.args[0].is_number:
-            return None
-        return self.rewrite(sympy.exp)._eval_evalf(prec)
-
-    def _eval_is_extended_real(self) -> bool | None:
-        return self.args[0].is_extended_real
-
-    def _eval_is_positive(self) -> bool | None:
-        return True if self.args[0].is_extended_real else None
-
-    def _latex(self, printer: Any, exp: Any = None) -> str:
-        arg = printer._print(self.args[0])
-        power = f"^{{{exp}}}" if exp is not None else ""
-        return f"\\sigma{power}\\left({arg}\\right)"
+    _latex_name = "\\sigma"
 
 
-class softplus(Function):  # noqa: N801
+class softplus(_PositiveSmooth):  # noqa: N801
     """log(1 + exp(z)), whose derivative is sigmoid(z)."""
 
     nargs = 1
@@ -159,21 +167,7 @@ class softplus(Function):  # noqa: N801
 
     _eval_rewrite_as_log = _eval_rewrite_as_exp
 
-    def _eval_evalf(self, prec: int) -> Expr | None:
-        if not self.args[0].is_number:
-            return None
-        return self.rewrite(sympy.exp)._eval_evalf(prec)
-
-    def _eval_is_extended_real(self) -> bool | None:
-        return self.args[0].is_extended_real
-
-    def _eval_is_positive(self) -> bool | None:
-        return True if self.args[0].is_extended_real else None
-
-    def _latex(self, printer: Any, exp: Any = None) -> str:
-        arg = printer._print(self.args[0])
-        power = f"^{{{exp}}}" if exp is not None else ""
-        return f"\\operatorname{{softplus}}{power}\\left({arg}\\right)"
+    _latex_name = "\\operatorname{softplus}"
 
 
 class relu(Function):  # noqa: N801
