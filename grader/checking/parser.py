@@ -188,14 +188,14 @@ class _Parser:
         if self.peek().kind == "[":
             root = self.parse_list(level=1)
         else:
-            root = self.parse_expr()
+            root = self.parse_expression()
             if self.peek().kind == "=":
                 equals = self.advance()
                 if self.peek().kind == "end":
                     raise ParseError(
                         f"The equation has nothing after '=' {_at(equals.start)}.", equals.start
                     )
-                rhs = self.parse_expr()
+                rhs = self.parse_expression()
                 root = self.node("eq", (root, rhs), None, root.start, rhs.end, equals.start)
         token = self.peek()
         if token.kind != "end":
@@ -222,7 +222,7 @@ class _Parser:
                     )
                 items.append(self.parse_list(level + 1))
             else:
-                items.append(self.parse_expr())
+                items.append(self.parse_expression())
             token = self.peek()
             if token.kind == ",":
                 self.advance()
@@ -257,7 +257,7 @@ class _Parser:
             return self.node("matrix", tuple(items), None, opening.start, closing.end)
         return self.node("list", tuple(items), None, opening.start, closing.end)
 
-    def parse_expr(self) -> Node:
+    def parse_expression(self) -> Node:
         start = self.peek().start
         terms: list[Node] = []
         signs: list[int] = []
@@ -405,7 +405,7 @@ class _Parser:
         if self.peek().kind == ")":
             raise ParseError(f"Empty brackets {_at(opening.start)}.", opening.start)
         outer_abs, self.abs_depth = self.abs_depth, 0
-        inner = self.parse_expr()
+        inner = self.parse_expression()
         self.abs_depth = outer_abs
         token = self.peek()
         if token.kind != ")":
@@ -424,7 +424,7 @@ class _Parser:
         if self.peek().kind == "|":
             raise ParseError(f"Empty absolute value bars {_at(opening.start)}.", opening.start)
         self.abs_depth += 1
-        inner = self.parse_expr()
+        inner = self.parse_expression()
         self.abs_depth -= 1
         token = self.peek()
         if token.kind != "|":
@@ -554,7 +554,7 @@ class _Parser:
         outer_abs, self.abs_depth = self.abs_depth, 0
         args: list[Node] = []
         while True:
-            args.append(self.parse_expr())
+            args.append(self.parse_expression())
             following = self.peek()
             if following.kind == ",":
                 self.advance()
