@@ -85,6 +85,17 @@ def find_attempt(session: Session, user: User, quiz_item: QuizItem) -> Attempt |
     )
 
 
+def find_attempts(session: Session, user: User, items: Sequence[QuizItem]) -> dict[int, Attempt]:
+    """The user's attempts at these items in one query, keyed by quiz item id."""
+    ids = [item.id for item in items]
+    if not ids:
+        return {}
+    rows = session.scalars(
+        select(Attempt).where(Attempt.quiz_item_id.in_(ids), Attempt.user_id == user.id)
+    )
+    return {attempt.quiz_item_id: attempt for attempt in rows}
+
+
 def start_or_resume(
     session: Session,
     user: User,
@@ -452,9 +463,9 @@ def quiz_page(
 
     now = now or utcnow()
     quiz = get_quiz(session, user, quiz_id, now)
+    found = find_attempts(session, user, quiz.items)
     attempts = [
-        find_attempt(session, user, item) or _start(session, user, item, secret, now)
-        for item in quiz.items
+        found.get(item.id) or _start(session, user, item, secret, now) for item in quiz.items
     ]
     progress = progress_for_attempts(session, attempts)
     accepting = grading.accepts_answers(quiz, now)
