@@ -57,6 +57,7 @@ from grader.services.authoring import spec_of_source  # noqa: E402
 from grader.services.library import default_library_dir  # noqa: E402
 from grader.services.library import save_exercise_source  # noqa: E402
 from grader.services.library import sync_builtin_exercises  # noqa: E402
+from grader.web import security  # noqa: E402
 
 SUBMIT_P99_TARGET_MS = 50.0
 NUMERIC = "delta-rule-classic"
@@ -141,8 +142,9 @@ def make_course(bench: BenchApp, slugs: tuple[str, ...], students: int) -> tuple
 def signed_in(bench: BenchApp, user_id: int) -> Any:
     """A test client with a signed-in cookie session (its CSRF token lives in it too)."""
     client = bench.app.test_client()
+    values = security.new_sign_in(bench.app, user_id)  # a recorded sign-in, as a browser has
     with client.session_transaction() as s:
-        s["user_id"] = user_id
+        s.update(values)
     return client
 
 
@@ -406,8 +408,9 @@ def measure_page(
     app: Any, counter: BenchApp, path: str, user_id: int, runs: int
 ) -> tuple[int, list[float]]:
     client = app.test_client()
+    values = security.new_sign_in(app, user_id)
     with client.session_transaction() as s:
-        s["user_id"] = user_id
+        s.update(values)
     timings, queries = [], set()
     # One unmeasured request first: per-app caches (the frame-ancestors origins) load on
     # the first page an app serves, which is not this page's cost.

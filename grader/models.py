@@ -82,6 +82,40 @@ class User(Base):
     enrolments: Mapped[list[Enrolment]] = relationship(back_populates="user")
 
 
+class UserSession(Base):
+    """One sign-in (a browser's cookie session), so it can be ended from the server.
+
+    The cookie carries a random token; the row's id is the token's SHA-256 hex digest,
+    never the token (as API tokens are stored). Signing out deletes the row, so a copy of
+    the cookie is dead after it; deleting every row of a user signs them out everywhere.
+    A row past ``expires_at`` is refused and deleted at that user's next sign-in.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(TZDateTime(), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(TZDateTime(), index=True)
+    user_agent: Mapped[str | None] = mapped_column(String(200))  # trimmed, for a device list
+    ip: Mapped[str | None] = mapped_column(String(45))  # the address that signed in
+
+
+class LoginFailure(Base):
+    """One wrong password, for the login limit all workers share.
+
+    ``key_hash`` is the SHA-256 hex digest of the limiter's (email, client address) key,
+    so the table holds no email or address. Rows older than the limit's window are pruned.
+    """
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key_hash_created_at", "key_hash", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(TZDateTime(), default=utcnow, index=True)
+
+
 class Course(Base):
     __tablename__ = "courses"
 

@@ -134,15 +134,24 @@ def durable(pg: Any) -> None:
 
 
 def add_session_cookies(out: Path, url: str) -> None:
-    """The cookie each student got when they signed in earlier (signed with the app's key)."""
+    """The cookie each student got when they signed in earlier (signed with the app's key).
+
+    Each is a recorded sign-in (a ``user_sessions`` row), as a real earlier sign-in left.
+    """
     from grader import create_app
+    from grader.db import ENGINE_KEY
+    from grader.web import security
 
     app = create_app({"ENV": "production", "SECRET_KEY": SECRET, "DATABASE_URL": url})
     serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
     path = out / "accounts.json"
     accounts = json.loads(path.read_text(encoding="utf-8"))
-    for student in accounts["students"]:
-        student["cookie"] = serializer.dumps({"user_id": student["user_id"]})
+    try:
+        for student in accounts["students"]:
+            values = security.new_sign_in(app, student["user_id"])
+            student["cookie"] = serializer.dumps(values)
+    finally:
+        app.extensions[ENGINE_KEY].dispose()
     path.write_text(json.dumps(accounts), encoding="utf-8")
 
 

@@ -1,23 +1,39 @@
-"""Signing in with a local account, registering with a course join code, and slowing
-down password guessing.
+"""Signing in with a local account, registering with a course join code, server-side
+sign-ins that signing out ends, and slowing down password guessing.
 
-The login rate limit is kept **in the process** (:class:`LoginLimiter`, one per app):
-at most ``max_failures`` wrong passwords per (email, client IP) in a sliding window,
-then ``TooManyRequests`` with the seconds until the oldest failure leaves the window.
-It needs no table and no cleanup job. Its limits: each gunicorn worker counts on its
-own (N workers allow N times the failures) and a restart forgets; both are acceptable
-for slowing guessing against Argon2id hashes, and a shared limit would move into a
-table claimed like the jobs.
+**Sign-ins** (:class:`~grader.models.UserSession`): each sign-in is a row keyed by the
+SHA-256 of a random token that only the cookie holds (:func:`start_session`). A request
+is signed in when :func:`session_user` finds the user *and* a live row in one query;
+:func:`end_session` (sign out) and :func:`end_all_sessions` (sign out everywhere,
+:func:`deactivate_user`) delete rows, so a copied cookie stops working at once. Rows
+carry an absolute expiry (the app's session lifetime); expired rows are refused, and
+deleted at that user's next sign-in or by :func:`prune_expired_sessions`. Nothing is
+written per request.
+
+**The login limit** (:class:`DatabaseLoginLimiter`, what the web app uses): at most
+``max_failures`` wrong passwords per (email, client IP) in a sliding window, then
+``TooManyRequests`` with the seconds until the oldest failure leaves the window. The
+failures are rows in ``login_failures``, so every gunicorn worker (and every machine)
+counts the same ones and a restart forgets nothing. :class:`LoginLimiter` keeps the same
+rules in one process's memory, for scripts and tests that have no database.
 """
 
 from __future__ import annotations
 
 import collections
+import datetime as dt
+import hashlib
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
 
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from grader.errors import BadRequest
@@ -25,7 +41,10 @@ from grader.errors import Conflict
 from grader.errors import TooManyRequests
 from grader.errors import Unauthorized
 from grader.models import Enrolment
+from grader.models import LoginFailure
 from grader.models import User
+from grader.models import UserSession
+from grader.models import utcnow
 from grader.services import accounts
 from grader.services.courses import find_course_by_join_code
 
@@ -35,10 +54,51 @@ MAX_FAILURES = 5
 WINDOW_SECONDS = 15 * 60
 MAX_TRACKED_KEYS = 100_000
 WRONG_CREDENTIALS = "wrong email or password"
+#: one failure in this many also deletes every failure older than the window
+PRUNE_EVERY = 16
+#: a session token is 43 url-safe characters; anything much longer is not ours
+MAX_SESSION_TOKEN_LENGTH = 128
+USER_AGENT_LENGTH = 200
+IP_LENGTH = 45
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _retry_after(oldest: float, window: float, now: float) -> int:
+    return max(1, int(oldest + window - now) + 1)
+
+
+def _too_many(retry_after: int) -> TooManyRequests:
+    return TooManyRequests(
+        "too many failed sign-ins; wait a few minutes and try again", retry_after=retry_after
+    )
+
+
+class Limiter(Protocol):
+    """What :func:`authenticate` needs of a login limiter."""
+
+    def key(self, email: str, ip: str | None) -> str: ...
+
+    def check(self, key: str) -> None: ...
+
+    def record_failure(self, key: str) -> None: ...
+
+    def reset(self, key: str) -> None: ...
+
+
+def limiter_key(email: str, ip: str | None) -> str:
+    """The bucket: normalised email and client address."""
+    return f"{email.strip().lower()}|{ip or '-'}"
 
 
 class LoginLimiter:
-    """Failed sign-ins per key in a sliding window, thread-safe, bounded in memory."""
+    """Failed sign-ins per key in a sliding window, in this process's memory.
+
+    Thread-safe and bounded in memory, but each process counts on its own and a restart
+    forgets: the web app uses :class:`DatabaseLoginLimiter` instead.
+    """
 
     def __init__(
         self,
@@ -52,10 +112,7 @@ class LoginLimiter:
         self._failures: dict[str, collections.deque[float]] = {}
         self._lock = threading.Lock()
 
-    @staticmethod
-    def key(email: str, ip: str | None) -> str:
-        """The bucket: normalised email and client address."""
-        return f"{email.strip().lower()}|{ip or '-'}"
+    key = staticmethod(limiter_key)
 
     def _recent(self, key: str, now: float) -> collections.deque[float]:
         stamps = self._failures.get(key)
@@ -73,11 +130,7 @@ class LoginLimiter:
             now = self.clock()
             stamps = self._recent(key, now)
             if len(stamps) >= self.max_failures:
-                retry_after = max(1, int(stamps[0] + self.window - now) + 1)
-                raise TooManyRequests(
-                    "too many failed sign-ins; wait a few minutes and try again",
-                    retry_after=retry_after,
-                )
+                raise _too_many(_retry_after(stamps[0], self.window, now))
 
     def record_failure(self, key: str) -> None:
         with self._lock:
@@ -93,6 +146,92 @@ class LoginLimiter:
             self._failures.pop(key, None)
 
 
+class DatabaseLoginLimiter:
+    """:class:`LoginLimiter`'s rules over the ``login_failures`` table, shared by all workers.
+
+    Bound to one Session (the request's). Each failure is its own short committed
+    INSERT; :meth:`check` is one indexed count over (key_hash, created_at). Keys are
+    stored as SHA-256 digests, so the table holds no email or address.
+
+    The check and the record are separate statements, not one locked transaction:
+    guesses racing in at the same instant can each pass the check before any of them is
+    recorded, so a burst of concurrent requests may get one or two guesses past
+    ``max_failures`` (sequential guessing, on any number of workers, never does). That
+    is a fair price for a limiter that takes no lock and works the same on SQLite and
+    PostgreSQL; the Argon2id hash keeps each guess expensive anyway.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        max_failures: int = MAX_FAILURES,
+        window_seconds: float = WINDOW_SECONDS,
+        clock: Callable[[], dt.datetime] = utcnow,
+        prune_every: int = PRUNE_EVERY,
+    ) -> None:
+        self.session = session
+        self.max_failures = max_failures
+        self.window = dt.timedelta(seconds=window_seconds)
+        self.clock = clock
+        self.prune_every = prune_every
+
+    key = staticmethod(limiter_key)
+
+    def failures(self, key: str) -> int:
+        """How many failures ``key`` has in the window now."""
+        count, _ = self._recent(key, self.clock())
+        return count
+
+    def _recent(self, key: str, now: dt.datetime) -> tuple[int, dt.datetime | None]:
+        row = self.session.execute(
+            select(func.count(), func.min(LoginFailure.created_at)).where(
+                LoginFailure.key_hash == _sha256(key),
+                LoginFailure.created_at > now - self.window,
+            )
+        ).one()
+        return int(row[0] or 0), row[1]
+
+    def check(self, key: str) -> None:
+        """Raises TooManyRequests (with Retry-After seconds) when the key is blocked."""
+        now = self.clock()
+        count, oldest = self._recent(key, now)
+        if count >= self.max_failures and oldest is not None:
+            # Counting from the oldest failure in the window can under-state the wait when a
+            # race let extra failures in; the next try then answers with the rest of it.
+            raise _too_many(
+                _retry_after(oldest.timestamp(), self.window.total_seconds(), now.timestamp())
+            )
+
+    def record_failure(self, key: str) -> None:
+        """Store one failure and commit it at once, so every worker sees it."""
+        self.session.add(LoginFailure(key_hash=_sha256(key), created_at=self.clock()))
+        self.session.commit()
+        if self.prune_every <= 1 or secrets.randbelow(self.prune_every) == 0:
+            self.prune()
+
+    def reset(self, key: str) -> None:
+        """Forget ``key``'s failures (a successful sign-in)."""
+        self.session.execute(delete(LoginFailure).where(LoginFailure.key_hash == _sha256(key)))
+        self.session.commit()
+
+    def prune(self) -> int:
+        """Delete failures that have left the window; returns how many.
+
+        Best effort: when two workers prune at once and the database refuses one
+        (a deadlock or a busy SQLite file), that one gives up; the next prune catches up.
+        """
+        try:
+            result = self.session.execute(
+                delete(LoginFailure).where(LoginFailure.created_at <= self.clock() - self.window)
+            )
+            self.session.commit()
+        except OperationalError as exc:
+            self.session.rollback()
+            logger.warning("pruning login failures skipped: %s", type(exc.orig).__name__)
+            return 0
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
 _dummy_hash: str | None = None
 
 
@@ -105,7 +244,7 @@ def _burn_time(password: str) -> None:
 
 
 def authenticate(
-    session: Session, email: str, password: str, *, ip: str | None, limiter: LoginLimiter
+    session: Session, email: str, password: str, *, ip: str | None, limiter: Limiter
 ) -> User:
     """The active user with these credentials.
 
@@ -167,3 +306,99 @@ def active_user(session: Session, user_id: object) -> User | None:
     if user is None or not user.is_active:
         return None
     return user
+
+
+def start_session(
+    session: Session,
+    user_id: int,
+    *,
+    lifetime: dt.timedelta,
+    user_agent: str | None = None,
+    ip: str | None = None,
+    replaces: object = None,
+    now: dt.datetime | None = None,
+) -> str:
+    """Record a new sign-in of ``user_id``; returns the token for the cookie.
+
+    The token is not stored (only its SHA-256) and is not available again. The user's
+    expired sign-ins are deleted here, and so is the sign-in whose token ``replaces``
+    names (the same browser signing in again, perhaps as someone else).
+    """
+    now = now or utcnow()
+    gone = UserSession.user_id == user_id
+    gone &= UserSession.expires_at <= now
+    if isinstance(replaces, str) and len(replaces) <= MAX_SESSION_TOKEN_LENGTH:
+        gone |= UserSession.id == _sha256(replaces)
+    session.execute(delete(UserSession).where(gone))
+    token = secrets.token_urlsafe(32)
+    session.add(
+        UserSession(
+            id=_sha256(token),
+            user_id=user_id,
+            created_at=now,
+            expires_at=now + lifetime,
+            user_agent=(user_agent or "")[:USER_AGENT_LENGTH] or None,
+            ip=(ip or "")[:IP_LENGTH] or None,
+        )
+    )
+    session.commit()
+    return token
+
+
+def session_user(
+    session: Session, token: object, user_id: object, *, now: dt.datetime | None = None
+) -> User | None:
+    """The active user of a live sign-in, or None: one query, the user joined to the row.
+
+    ``token`` and ``user_id`` come from the cookie; a token of the wrong type, an ended or
+    expired sign-in, another user's sign-in or a deactivated user all give None.
+    """
+    if not isinstance(token, str) or len(token) > MAX_SESSION_TOKEN_LENGTH:
+        return None
+    if not isinstance(user_id, int) or isinstance(user_id, bool):
+        return None
+    return session.scalar(
+        select(User)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            UserSession.id == _sha256(token),
+            User.id == user_id,
+            User.is_active.is_(True),
+            UserSession.expires_at > (now or utcnow()),
+        )
+    )
+
+
+def end_session(session: Session, token: object) -> None:
+    """Sign out: delete the sign-in whose token this is (nothing when there is none)."""
+    if not isinstance(token, str) or len(token) > MAX_SESSION_TOKEN_LENGTH:
+        return
+    session.execute(delete(UserSession).where(UserSession.id == _sha256(token)))
+    session.commit()
+
+
+def end_all_sessions(session: Session, user_id: int) -> int:
+    """Sign ``user_id`` out everywhere; returns how many sign-ins ended."""
+    result = session.execute(delete(UserSession).where(UserSession.user_id == user_id))
+    session.commit()
+    ended = int(getattr(result, "rowcount", 0) or 0)
+    logger.info("signed out everywhere user_id=%s sessions=%s", user_id, ended)
+    return ended
+
+
+def deactivate_user(session: Session, user: User) -> int:
+    """Deactivate ``user`` and end every sign-in of theirs; returns how many ended.
+
+    (A deactivated user's cookie is refused even without this, since :func:`session_user`
+    checks ``is_active``; deleting the rows keeps reactivation from reviving old cookies.)
+    """
+    user.is_active = False
+    session.flush()
+    return end_all_sessions(session, user.id)
+
+
+def prune_expired_sessions(session: Session, *, now: dt.datetime | None = None) -> int:
+    """Delete every expired sign-in (of users who never signed in again); returns how many."""
+    result = session.execute(delete(UserSession).where(UserSession.expires_at <= (now or utcnow())))
+    session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -10,10 +10,16 @@
   sign-in pages, the clickjacking target, forbid it themselves.
 * ``current_user()`` is the signed-in, active user (or None); ``login_required`` sends
   anyone else to the sign-in page and back afterwards.
+* Sign-ins live in the database (``grader.services.auth``): the cookie session holds the
+  user's id and a random token whose SHA-256 names the sign-in's row. ``current_user()``
+  checks both with one query per request; ``sign_out()`` deletes the row, so a copy of
+  the cookie is dead afterwards. Code that fakes a signed-in client (tests, benches, the
+  load test) gets the cookie values from :func:`new_sign_in`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +36,7 @@ from flask import session as cookie_session
 from flask import url_for
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from grader.db import get_session
 from grader.models import User
@@ -54,16 +61,23 @@ CSP = "; ".join(
 #: endpoints the nav's "Instructor" link may point at, first found wins
 INSTRUCTOR_ENDPOINTS = ("instructor.index", "instructor.dashboard", "instructor.courses")
 LIMITER_KEY = "grader.login_limiter"
+#: the cookie session's keys: the user's id and the sign-in's token
+USER_ID_KEY = "user_id"
+SIGN_IN_KEY = "sid"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def current_user() -> User | None:
-    """The signed-in user, loaded once per request; None when signed out or deactivated."""
+    """The signed-in, active user, loaded once per request with one query; None when
+    signed out, signed out elsewhere, expired or deactivated."""
     if "current_user" not in g:
-        user_id = cookie_session.get("user_id")
+        user_id = cookie_session.get(USER_ID_KEY)
+        token = cookie_session.get(SIGN_IN_KEY)
         g.current_user = (
-            auth_service.active_user(get_session(), user_id) if user_id is not None else None
+            auth_service.session_user(get_session(), token, user_id)
+            if user_id is not None and token is not None
+            else None
         )
     user: User | None = g.current_user
     return user
@@ -102,21 +116,77 @@ def login_required(view: F) -> F:
     return wrapped  # type: ignore[return-value]
 
 
+def record_sign_in(
+    db: Session,
+    user_id: int,
+    *,
+    lifetime: dt.timedelta,
+    user_agent: str | None = None,
+    ip: str | None = None,
+    replaces: object = None,
+) -> dict[str, Any]:
+    """Record a sign-in of ``user_id``; returns the values the cookie session needs."""
+    token = auth_service.start_session(
+        db, user_id, lifetime=lifetime, user_agent=user_agent, ip=ip, replaces=replaces
+    )
+    return {USER_ID_KEY: user_id, SIGN_IN_KEY: token}
+
+
+def new_sign_in(
+    app: Flask, user_id: int, *, lifetime: dt.timedelta | None = None
+) -> dict[str, Any]:
+    """A recorded sign-in of ``user_id`` as cookie-session values, outside any request.
+
+    The supported way to fake a signed-in client (tests, benches, the load test); a
+    bare ``user_id`` in the cookie no longer signs anyone in::
+
+        with client.session_transaction() as cookie:
+            cookie.update(security.new_sign_in(client.application, user.id))
+
+    Uses the app's own session factory (the rollback session in tests) and the app's
+    session lifetime unless ``lifetime`` is given.
+    """
+    with app.app_context():
+        return record_sign_in(
+            get_session(), user_id, lifetime=lifetime or app.permanent_session_lifetime
+        )
+
+
 def sign_in(user: User) -> None:
-    """Start a fresh cookie session for ``user`` (nothing from before survives)."""
+    """Start a fresh cookie session for ``user`` (nothing from before survives).
+
+    The sign-in is recorded in the database; one this browser had before is ended.
+    """
+    previous = cookie_session.get(SIGN_IN_KEY)
     cookie_session.clear()
-    cookie_session["user_id"] = user.id
+    cookie_session.update(
+        record_sign_in(
+            get_session(),
+            user.id,
+            lifetime=current_app.permanent_session_lifetime,
+            user_agent=request.user_agent.string,
+            ip=request.remote_addr,
+            replaces=previous,
+        )
+    )
     g.current_user = user
 
 
 def sign_out() -> None:
+    """End this sign-in: its row is deleted, so a copy of the cookie is dead too."""
+    token = cookie_session.get(SIGN_IN_KEY)
     cookie_session.clear()
     g.current_user = None
+    if token is not None:
+        auth_service.end_session(get_session(), token)
 
 
-def login_limiter() -> auth_service.LoginLimiter:
-    limiter: auth_service.LoginLimiter = current_app.extensions[LIMITER_KEY]
-    return limiter
+def login_limiter() -> auth_service.DatabaseLoginLimiter:
+    """The login limit every worker shares, on this request's database session."""
+    factory: Callable[[Session], auth_service.DatabaseLoginLimiter] = current_app.extensions[
+        LIMITER_KEY
+    ]
+    return factory(get_session())
 
 
 def instructor_url() -> str | None:
@@ -148,7 +218,7 @@ def _headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
-    if cookie_session.get("user_id") is not None and response.mimetype == "text/html":
+    if cookie_session.get(USER_ID_KEY) is not None and response.mimetype == "text/html":
         # Pages for a signed-in person are theirs alone: never cache them in shared caches.
         response.headers.setdefault("Cache-Control", "no-store")
     return response
@@ -157,6 +227,7 @@ def _headers(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     """CSRF on every POST, headers on every response, the user in every template."""
     csrf.init_app(app)
-    app.extensions[LIMITER_KEY] = auth_service.LoginLimiter()
+    # A factory taking the request's Session; tests may swap in other limits or a clock.
+    app.extensions[LIMITER_KEY] = auth_service.DatabaseLoginLimiter
     app.context_processor(_nav)
     app.after_request(_headers)

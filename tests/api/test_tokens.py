@@ -20,6 +20,7 @@ from grader.errors import Unauthorized
 from grader.models import ApiToken
 from grader.models import Course
 from grader.services import tokens
+from grader.web import security
 from tests.api.conftest import issue
 from tests.support.student_world import enrol
 from tests.support.student_world import make_user
@@ -118,9 +119,11 @@ def test_missing_or_malformed_authorization_is_401(api):
 
 def test_cookies_do_not_authenticate(api, client, world):
     """A signed-in browser session is no API credential (so the API needs no CSRF)."""
+    values = security.new_sign_in(client.application, world.instructor.id)
     with client.session_transaction() as cookie:
-        cookie["user_id"] = world.instructor.id
-    assert api.get("/me").status_code == 401
+        cookie.update(values)
+    assert client.get("/").status_code == 200  # a live browser session...
+    assert api.get("/me").status_code == 401  # ...that the API does not accept
 
 
 def test_api_posts_need_no_csrf_token(app, api, client, toks, world):

@@ -29,6 +29,7 @@ from grader.migrate import upgrade
 from grader.models import Attempt
 from grader.models import Submission
 from grader.services import attempts
+from grader.web import security
 from tests.support.student_world import World
 from tests.support.student_world import make_world
 
@@ -75,8 +76,9 @@ def sqlite_app(tmp_path: Path) -> Iterator[tuple[Flask, World, dict[str, Any]]]:
 
 def _client(app: Flask, world: World) -> FlaskClient:
     client = app.test_client()
+    values = security.new_sign_in(app, world.student.id)
     with client.session_transaction() as cookie:
-        cookie["user_id"] = world.student.id
+        cookie.update(values)
     return client
 
 

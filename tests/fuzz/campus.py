@@ -30,6 +30,7 @@ from grader.services import attempts as attempt_service
 from grader.services import gradebook
 from grader.services import submissions as submission_service
 from grader.services.library import save_exercise_source
+from grader.web import security
 from tests.ops.richcourse import own_exercise_text
 from tests.support.student_world import World
 from tests.support.student_world import make_user
@@ -173,14 +174,16 @@ def build(session: Session, app: Flask) -> Campus:
 
 
 def sign_in(client: FlaskClient, user: User | None, *, fresh: bool = True) -> None:
-    """Set the cookie session's user; ``fresh=False`` keeps the CSRF token already there."""
+    """Sign ``user`` in (a recorded sign-in) or out; ``fresh=False`` keeps the CSRF token."""
+    values = None if user is None else security.new_sign_in(client.application, user.id)
     with client.session_transaction() as cookie:
         if fresh:
             cookie.clear()
-        if user is None:
-            cookie.pop("user_id", None)
+        if values is None:
+            cookie.pop(security.USER_ID_KEY, None)
+            cookie.pop(security.SIGN_IN_KEY, None)
         else:
-            cookie["user_id"] = user.id
+            cookie.update(values)
 
 
 def routes(app: Flask) -> list[tuple[Rule, str]]:

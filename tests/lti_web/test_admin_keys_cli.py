@@ -17,6 +17,7 @@ from grader.models import User
 from grader.models_lti import LtiRegistration
 from grader.models_lti import LtiToolKey
 from grader.services import lti_keys
+from grader.web import security
 from tests.lti_web.lms import Lms
 from tests.lti_web.lms import csrf
 from tests.lti_web.lms import deep_link
@@ -24,8 +25,9 @@ from tests.support.student_world import make_user
 
 
 def login_as(client, user) -> None:
+    values = security.new_sign_in(client.application, user.id)
     with client.session_transaction() as session:
-        session["user_id"] = user.id
+        session.update(values)
 
 
 def test_key_rotation_is_visible_in_jwks_and_used_for_signing(lms: Lms) -> None:

@@ -8,6 +8,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from grader.services import accounts
+from grader.web import security
 from tests.support.student_world import PASSWORD
 from tests.support.student_world import make_user
 from tests.support.student_world import make_world
@@ -116,8 +117,10 @@ def test_register_with_a_bad_code_says_so_at_the_field(client, db_session):
 def test_sign_out_is_a_post_with_csrf(client, db_session):
     user = make_user(db_session, "ann@example.com")
     db_session.commit()
+    values = security.new_sign_in(client.application, user.id)
     with client.session_transaction() as s:
-        s["user_id"] = user.id
+        s.update(values)
+    assert client.get("/").status_code == 200
     assert client.get("/auth/logout").status_code == 405
     assert client.post("/auth/logout").status_code == 400  # no CSRF token
     response = client.post("/auth/logout", data={"csrf_token": token(client, "/")})

@@ -19,6 +19,7 @@ from grader.models import Job
 from grader.models import Quiz
 from grader.models import QuizItem
 from grader.models import User
+from grader.web import security
 from tests.services.test_gradebook import SOURCE
 from tests.services.test_gradebook import Class
 from tests.services.test_gradebook import attempt
@@ -35,8 +36,9 @@ def teach(app: Flask, db_session: Session) -> Class:
 
 
 def sign_in(client: FlaskClient, user: User) -> None:
+    values = security.new_sign_in(client.application, user.id)
     with client.session_transaction() as s:
-        s["user_id"] = user.id
+        s.update(values)
 
 
 def token(client: FlaskClient) -> str:

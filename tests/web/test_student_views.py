@@ -12,13 +12,15 @@ from grader.models import Attempt
 from grader.models import Submission
 from grader.models import utcnow
 from grader.services import attempts
+from grader.web import security
 from tests.support.student_world import hours
 from tests.support.student_world import make_world
 
 
 def login_as(client, user):
+    values = security.new_sign_in(client.application, user.id)
     with client.session_transaction() as s:
-        s["user_id"] = user.id
+        s.update(values)
 
 
 def csrf(html):
