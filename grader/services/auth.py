@@ -66,6 +66,17 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _end_reads(session: Session) -> None:
+    """Commit (end) the transaction open so far, so the next one starts with its write.
+
+    On SQLite a transaction that read before another worker's commit cannot then write
+    (SQLITE_BUSY_SNAPSHOT, at once, whatever the busy timeout), while one that starts
+    with its write waits its turn; ``grader.services.webhooks`` claims rows the same way.
+    """
+    if session.in_transaction():
+        session.commit()
+
+
 def _retry_after(oldest: float, window: float, now: float) -> int:
     return max(1, int(oldest + window - now) + 1)
 
@@ -204,6 +215,7 @@ class DatabaseLoginLimiter:
 
     def record_failure(self, key: str) -> None:
         """Store one failure and commit it at once, so every worker sees it."""
+        _end_reads(self.session)
         self.session.add(LoginFailure(key_hash=_sha256(key), created_at=self.clock()))
         self.session.commit()
         if self.prune_every <= 1 or secrets.randbelow(self.prune_every) == 0:
@@ -211,6 +223,7 @@ class DatabaseLoginLimiter:
 
     def reset(self, key: str) -> None:
         """Forget ``key``'s failures (a successful sign-in)."""
+        _end_reads(self.session)
         self.session.execute(delete(LoginFailure).where(LoginFailure.key_hash == _sha256(key)))
         self.session.commit()
 
@@ -324,6 +337,7 @@ def start_session(
     expired sign-ins are deleted here, and so is the sign-in whose token ``replaces``
     names (the same browser signing in again, perhaps as someone else).
     """
+    _end_reads(session)
     now = now or utcnow()
     gone = UserSession.user_id == user_id
     gone &= UserSession.expires_at <= now
@@ -373,12 +387,14 @@ def end_session(session: Session, token: object) -> None:
     """Sign out: delete the sign-in whose token this is (nothing when there is none)."""
     if not isinstance(token, str) or len(token) > MAX_SESSION_TOKEN_LENGTH:
         return
+    _end_reads(session)
     session.execute(delete(UserSession).where(UserSession.id == _sha256(token)))
     session.commit()
 
 
 def end_all_sessions(session: Session, user_id: int) -> int:
     """Sign ``user_id`` out everywhere; returns how many sign-ins ended."""
+    _end_reads(session)
     result = session.execute(delete(UserSession).where(UserSession.user_id == user_id))
     session.commit()
     ended = int(getattr(result, "rowcount", 0) or 0)
