@@ -7,6 +7,12 @@ token we signed recently still verifies.
 
 Seam: the lead stores ``KeyRecord`` rows (``ToolKey``: kid, private PEM encrypted at rest, state)
 and passes the decrypted records here. Nothing in this module persists or logs key material.
+
+Loading a private PEM costs ~75 ms of CPU, almost all of it OpenSSL's RSA consistency check
+(the PEM parse itself is ~40 µs). The check matters for keys of unknown origin, so it runs for
+every PEM by default; ``key_record_from_pem(..., trusted=True)`` skips it for PEMs that only we
+can have written: generated here and read back through authenticated encryption (Fernet's
+HMAC, ``grader.services.lti_keys``), which rejects any byte changed since we stored it.
 """
 
 from __future__ import annotations
@@ -51,25 +57,51 @@ class KeyRecord:
     kid: str
     private_pem: bytes = field(repr=False)
     state: KeyState = KeyState.NEXT
+    loaded: rsa.RSAPrivateKey | None = field(default=None, repr=False, compare=False)
+    """The private key already loaded from ``private_pem`` (None: load it on first use)."""
 
     def private_key(self) -> rsa.RSAPrivateKey:
-        """The loaded private key (cached per PEM)."""
+        """The loaded private key (validated and cached per PEM unless ``loaded`` is set)."""
+        if self.loaded is not None:
+            return self.loaded
         return _load_private_key(self.private_pem)
 
-    def public_jwk(self) -> dict[str, str]:
-        """The public JWK as published in our JWKS (kty, n, e, kid, alg, use)."""
+    @functools.cached_property
+    def _public_jwk(self) -> dict[str, str]:
         jwk = rsa_public_jwk(self.private_key().public_key())
         return {**jwk, "kid": self.kid, "alg": "RS256", "use": "sig"}
 
+    def public_jwk(self) -> dict[str, str]:
+        """The public JWK as published in our JWKS (kty, n, e, kid, alg, use); computed once."""
+        return dict(self._public_jwk)
 
-@functools.lru_cache(maxsize=32)
-def _load_private_key(pem: bytes) -> rsa.RSAPrivateKey:
-    key = serialization.load_pem_private_key(pem, password=None)
+
+def _check_key(key: Any) -> rsa.RSAPrivateKey:
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ConfigError("bad_key", "tool keys must be RSA")
     if key.key_size < MIN_KEY_SIZE:
         raise ConfigError("bad_key", f"tool keys must have at least {MIN_KEY_SIZE} bits")
     return key
+
+
+def _load_pem(pem: bytes, *, check: bool) -> rsa.RSAPrivateKey:
+    try:
+        key = serialization.load_pem_private_key(
+            pem, password=None, unsafe_skip_rsa_key_validation=not check
+        )
+    except (ValueError, TypeError):  # not a PEM, encrypted, or an inconsistent RSA key
+        raise ConfigError("bad_key", "not a usable unencrypted RSA private key") from None
+    return _check_key(key)
+
+
+@functools.lru_cache(maxsize=32)
+def _load_private_key(pem: bytes) -> rsa.RSAPrivateKey:
+    return _load_pem(pem, check=True)
+
+
+def _load_trusted_private_key(pem: bytes) -> rsa.RSAPrivateKey:
+    # Safe only for PEMs we generated and stored authenticated: see the module docstring.
+    return _load_pem(pem, check=False)
 
 
 def _b64url_uint(value: int) -> str:
@@ -112,13 +144,24 @@ def generate_key_record(state: KeyState = KeyState.NEXT, key_size: int = MIN_KEY
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    return KeyRecord(kid=kid_for_public_key(key.public_key()), private_pem=pem, state=state)
-
-
-def key_record_from_pem(pem: bytes, state: KeyState) -> KeyRecord:
-    """Wrap an existing private PEM (e.g. decrypted from the DB), deriving its kid."""
     return KeyRecord(
-        kid=kid_for_public_key(_load_private_key(pem).public_key()), private_pem=pem, state=state
+        kid=kid_for_public_key(key.public_key()), private_pem=pem, state=state, loaded=key
+    )
+
+
+def key_record_from_pem(pem: bytes, state: KeyState, *, trusted: bool = False) -> KeyRecord:
+    """Wrap an existing private PEM, deriving its kid.
+
+    Args:
+        pem: a PKCS#8 (or PKCS#1) PEM of an RSA key of at least 2048 bits.
+        state: the key's lifecycle state.
+        trusted: skip OpenSSL's RSA consistency check (~75 ms). Only for PEMs that
+            ``generate_key_record`` made and that come back through authenticated encryption
+            (the database copy); never for a PEM someone handed us.
+    """
+    key = _load_trusted_private_key(pem) if trusted else _load_private_key(pem)
+    return KeyRecord(
+        kid=kid_for_public_key(key.public_key()), private_pem=pem, state=state, loaded=key
     )
 
 

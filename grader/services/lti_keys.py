@@ -9,14 +9,32 @@ Rotation (``grader lti rotate-keys``): the ``next`` key becomes ``active`` (the 
 the old active one ``retired`` (still published so tokens it signed still verify) and a fresh
 ``next`` key is published for the following rotation. ``prune`` deletes retired keys once a
 token lifetime has passed.
+
+Speed. ``GET /lti/jwks`` needs no sign-in and every message we sign (deep linking, service
+token requests) needs the active key, so turning rows into keys must be cheap. Each request
+still reads the rows (one query: which keys exist and in which state is always the
+database's answer, so a rotation or a rollback anywhere is seen by the next request), but
+decrypting and loading a row's key happens once per process: :data:`key_cache` maps
+(secret fingerprint, SHA-256 of the encrypted blob, state) to the immutable ``KeyRecord``
+(with its loaded key and memoised public JWK). The key covers everything a record is made
+from, so a changed row can never hit a stale entry: a new key or a re-encrypted one has
+another blob, a rotation another state, another secret another fingerprint (a wrong secret
+still fails to decrypt, every time). Entries hold no ORM objects and nothing tied to a
+session or transaction; an entry whose row was deleted or rolled back is simply never
+looked up again and ages out of the bounded LRU. Keys are loaded without OpenSSL's RSA
+consistency check (~75 ms each): Fernet's HMAC authenticates the PEM, and only
+``generate_key_record`` ever made one (see :mod:`grader.lti.keys`).
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import logging
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -88,12 +106,75 @@ def _lock_keys(session: Session) -> None:
         session.execute(delete(LtiToolKey).where(LtiToolKey.id < 0))
 
 
+CacheKey = tuple[bytes, bytes, str]
+"""(fingerprint of the secret, SHA-256 of the encrypted blob, state)."""
+
+CACHE_SIZE = 64
+"""Records kept per process: a handful of keys in three states, with room for rotations."""
+
+
+class KeyCache:
+    """A thread-safe LRU of ``KeyRecord`` values (immutable; never ORM objects)."""
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[CacheKey, KeyRecord] = OrderedDict()
+        self.misses = 0
+        """Rows decrypted and loaded so far (observability, tests and the benchmark)."""
+
+    def get(self, key: CacheKey) -> KeyRecord | None:
+        with self._lock:
+            record = self._entries.get(key)
+            if record is not None:
+                self._entries.move_to_end(key)
+            return record
+
+    def put(self, key: CacheKey, record: KeyRecord) -> None:
+        with self._lock:
+            self.misses += 1
+            self._entries[key] = record
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+
+key_cache = KeyCache()
+"""This process's decrypted keys (see the module docstring)."""
+
+
+def clear_key_cache() -> None:
+    """Forget every decrypted key of this process (the next read decrypts again)."""
+    key_cache.clear()
+
+
+def _secret_fingerprint(secret: str) -> bytes:
+    # A one-way tag, so the cache key does not hold the secret itself.
+    return hashlib.sha256(b"grader-lti-key-cache\0" + secret.encode("utf-8")).digest()
+
+
 def _records(session: Session, secret: str) -> list[KeyRecord]:
-    rows = session.scalars(select(LtiToolKey).order_by(LtiToolKey.id)).all()
-    return [
-        key_record_from_pem(decrypt_pem(secret, r.private_pem_encrypted), KeyState(r.state))
-        for r in rows
-    ]
+    rows = session.execute(
+        select(LtiToolKey.private_pem_encrypted, LtiToolKey.state).order_by(LtiToolKey.id)
+    ).all()
+    fingerprint = _secret_fingerprint(secret)
+    records = []
+    for blob, state in rows:
+        key = (fingerprint, hashlib.sha256(blob.encode("ascii")).digest(), state)
+        record = key_cache.get(key)
+        if record is None:
+            record = key_record_from_pem(decrypt_pem(secret, blob), KeyState(state), trusted=True)
+            key_cache.put(key, record)
+        records.append(record)
+    return records
 
 
 def load_keys(session: Session, secret: str) -> list[KeyRecord]:
@@ -101,14 +182,20 @@ def load_keys(session: Session, secret: str) -> list[KeyRecord]:
     return _records(session, secret)
 
 
+def _has_active(records: list[KeyRecord]) -> bool:
+    return any(r.state is KeyState.ACTIVE for r in records)
+
+
 def ensure_keys(session: Session, secret: str) -> list[KeyRecord]:
     """The stored keys, creating an active and a next key on first use (committed)."""
-    if session.scalar(select(LtiToolKey.id).where(LtiToolKey.state == "active").limit(1)):
-        return _records(session, secret)
+    records = _records(session, secret)
+    if _has_active(records):
+        return records
     _lock_keys(session)
-    if session.scalar(select(LtiToolKey.id).where(LtiToolKey.state == "active").limit(1)):
+    records = _records(session, secret)
+    if _has_active(records):
         session.commit()
-        return _records(session, secret)
+        return records
     now = utcnow()
     for state in (KeyState.ACTIVE, KeyState.NEXT):
         record = generate_key_record(state)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from grader.lti.errors import ConfigError
 from grader.lti.jwks_client import parse_jwks
@@ -11,8 +15,10 @@ from grader.lti.keys import KeyState
 from grader.lti.keys import active_key
 from grader.lti.keys import jwk_thumbprint
 from grader.lti.keys import jwks_document
+from grader.lti.keys import key_record_from_pem
 from grader.lti.keys import prune_retired
 from grader.lti.keys import rotate
+from tests.lti.fake_platform import pooled_key
 from tests.lti.tool_harness import pooled_key_record
 
 
@@ -76,3 +82,48 @@ def test_rotation_needs_a_published_next_key() -> None:
     with pytest.raises(ConfigError) as info:
         rotate([pooled_key_record(2, KeyState.ACTIVE)])
     assert info.value.code == "no_next_key"
+
+
+def _pem(key: rsa.RSAPrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def test_a_trusted_pem_loads_without_the_rsa_check_to_the_same_key() -> None:
+    pem = _pem(pooled_key(5))
+    checked = key_record_from_pem(pem, KeyState.ACTIVE)
+    trusted = key_record_from_pem(pem, KeyState.ACTIVE, trusted=True)
+    assert trusted == checked
+    assert trusted.loaded is not None
+    assert trusted.public_jwk() == checked.public_jwk()
+    token = jwt.encode({"x": 1}, trusted.private_key(), algorithm="RS256")
+    assert jwt.decode(token, checked.private_key().public_key(), algorithms=["RS256"]) == {"x": 1}
+
+
+def test_an_inconsistent_rsa_key_is_refused_unless_trusted() -> None:
+    numbers = pooled_key(6).private_numbers()
+    broken = rsa.RSAPrivateNumbers(
+        p=numbers.p,
+        q=numbers.q,
+        d=numbers.d,
+        dmp1=numbers.dmp1 ^ 2,
+        dmq1=numbers.dmq1,
+        iqmp=numbers.iqmp,
+        public_numbers=numbers.public_numbers,
+    ).private_key(unsafe_skip_rsa_key_validation=True)
+    with pytest.raises(ConfigError) as info:
+        key_record_from_pem(_pem(broken), KeyState.NEXT)
+    assert info.value.code == "bad_key"
+    with pytest.raises(ConfigError):
+        key_record_from_pem(
+            b"-----BEGIN PRIVATE KEY-----\nnot a key\n", KeyState.NEXT, trusted=True
+        )
+
+
+def test_public_jwk_is_computed_once_and_returned_as_a_copy() -> None:
+    record = pooled_key_record(2, KeyState.ACTIVE)
+    first = record.public_jwk()
+    first["kid"] = "changed"
+    assert record.public_jwk()["kid"] == record.kid
+    assert replace(record, state=KeyState.RETIRED).loaded is record.loaded
