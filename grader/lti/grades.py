@@ -2,8 +2,10 @@
 
 Timestamps carry a time zone and microseconds (Blackboard answers 400 without a zone,
 pylti1.3#14) and must strictly increase per (line item, user): platforms ignore a score whose
-timestamp is not newer than the last one they stored. ``next_timestamp`` helps the outbox keep
-that promise.
+timestamp is not newer than the last one they stored (Canvas answers 400 to an older one).
+Moodle compares whole seconds (it keeps ``strtotime(timestamp)``) and answers 409 "Refusing
+score with an earlier timestamp" to a score in the same second as the last, so
+``next_timestamp`` steps to a later second, not just a later microsecond.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ ACTIVITY_PROGRESS: Final = frozenset(
 GRADING_PROGRESS: Final = frozenset(
     {"FullyGraded", "Pending", "PendingManual", "Failed", "NotReady"}
 )
-_ONE_MICROSECOND = dt.timedelta(microseconds=1)
+_ONE_SECOND = dt.timedelta(seconds=1)
 
 
 def format_timestamp(moment: dt.datetime) -> str:
@@ -35,11 +37,15 @@ def format_timestamp(moment: dt.datetime) -> str:
 
 
 def next_timestamp(now: dt.datetime, last_sent: dt.datetime | None) -> dt.datetime:
-    """``now``, or one microsecond after ``last_sent`` if the clock did not move past it."""
+    """``now`` if it is in a later whole second than ``last_sent``, else the next whole second.
+
+    Strictly increasing as AGS asks, and in whole seconds so that Moodle, which compares
+    seconds, never refuses a newer score with 409.
+    """
     if now.tzinfo is None:
         raise ValueError("score timestamps need a time zone")
-    if last_sent is not None and now <= last_sent:
-        return last_sent + _ONE_MICROSECOND
+    if last_sent is not None and math.floor(now.timestamp()) <= math.floor(last_sent.timestamp()):
+        return last_sent.replace(microsecond=0) + _ONE_SECOND
     return now
 
 

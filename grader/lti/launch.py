@@ -3,8 +3,8 @@
 Order (LTI.md §1 "Launch"): platform error → state cookie and stored state (consumed once) →
 header (RS256 only, kid required) → issuer bound to the login's registration → signature
 against the platform JWKS → exp/iat with leeway → aud/azp → nonce (consumed once, equal to the
-login's) → known deployment → version → message type → required claims → roles (a deep-linking
-request needs a course instructor).
+login's) → known deployment, the one the login named if it named one → version → message type
+→ required claims → roles (a deep-linking request needs a course instructor).
 
 Seam: the lead's ``POST /lti/launch`` passes ``request.form`` and ``request.cookies`` to
 ``LaunchValidator.validate``; on ``LaunchData`` it maps users/courses/links, rotates the session
@@ -300,6 +300,9 @@ class LaunchValidator:
             raise _fail(
                 "unknown_deployment", "this deployment is not approved for the registration"
             )
+        # LTI Core 1.3 §4.1.2: a login's lti_deployment_id MUST be the launch's deployment_id.
+        if state_record.deployment_id is not None and state_record.deployment_id != deployment_id:
+            raise _fail("deployment_mismatch", "the launch names another deployment than its login")
         if payload.get(c.CLAIM_VERSION) != c.LTI_VERSION:
             raise _fail("bad_version", "only LTI 1.3.0 is supported")
         message_type = payload.get(c.CLAIM_MESSAGE_TYPE)

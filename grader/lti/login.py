@@ -151,8 +151,15 @@ class LoginHandler:
         self._ttl = ttl_seconds
         self._clock = clock
 
-    def resolve(self, issuer: str, client_id: str | None) -> Registration:
-        """The registration for (issuer, client_id); issuer alone only when it is unique."""
+    def resolve(
+        self, issuer: str, client_id: str | None, deployment_id: str | None = None
+    ) -> Registration:
+        """The registration for (issuer, client_id).
+
+        Without a client_id (optional in the initiation, LTI Core 1.3 §4.1.3), the issuer must
+        have a single registration, or ``lti_deployment_id`` must be approved for exactly one
+        of its registrations.
+        """
         if client_id is not None:
             found = self._registrations.find(issuer, client_id)
             if found is not None:
@@ -165,6 +172,10 @@ class LoginHandler:
         candidates = list(self._registrations.find_by_issuer(issuer))
         if not candidates:
             raise LoginError("unknown_issuer", "this platform is not registered")
+        if len(candidates) > 1 and deployment_id is not None:
+            deployed = [r for r in candidates if r.has_deployment(deployment_id)]
+            if len(deployed) == 1:
+                return deployed[0]
         if len(candidates) > 1:
             raise LoginError(
                 "ambiguous_issuer", "several registrations share this issuer; client_id is required"
@@ -188,7 +199,7 @@ class LoginHandler:
         assert login_hint is not None
         assert target_link_uri is not None
 
-        registration = self.resolve(issuer, client_id)
+        registration = self.resolve(issuer, client_id, deployment_id)
         if not self._tool.is_own_url(target_link_uri):
             raise LoginError("bad_target_link_uri", "target_link_uri is not on this tool's origin")
 

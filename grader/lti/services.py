@@ -138,9 +138,13 @@ def classify_response(response: requests.Response, now: float, what: str) -> Ser
             retry_after=parse_retry_after(response.headers.get("Retry-After"), now),
             detail=detail,
         )
-    code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 422: "rejected"}.get(
-        status, "bad_request"
-    )
+    code = {
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        409: "not_newer",  # Moodle: "Refusing score with an earlier timestamp"
+        422: "rejected",
+    }.get(status, "bad_request")
     return PermanentServiceError(code, f"{what}: HTTP {status}", status=status, detail=detail)
 
 

@@ -25,7 +25,11 @@ Sending (:func:`send_pending`, run by ``grader worker``):
    (Canvas' 422 "User not found in course or is not a student") → ``failed`` with the
    platform's message kept for the instructor's status page. A worker killed between the
    POST and the commit re-sends after the lease with the *same* timestamp, which platforms
-   ignore as not newer: a change is never applied twice.
+   ignore as not newer: a change is never applied twice. Moodle answers such a re-send with
+   409 "Refusing score with an earlier timestamp"; after an attempt that ended without an
+   answer (a timeout, a crash) that 409 means our first POST landed, so the row is ``sent``.
+   A 409 to a first POST means the LMS holds a newer grade (changed in the LMS): ``failed``,
+   with Moodle's words, for the instructor to resend if they want ours.
 """
 
 from __future__ import annotations
@@ -484,6 +488,16 @@ def ensure_line_item(
     return found.id
 
 
+def _landed_before(row: LtiScore, error: ServiceError) -> bool:
+    """A 409 "not newer" to a re-send of this very score whose last try got no answer.
+
+    Our timestamps grow by whole seconds per student and link, so only this row's own
+    earlier POST can hold its second unless the grade was changed in the LMS; an earlier
+    try that ended with an HTTP status was not stored, so then it was the LMS.
+    """
+    return error.status == 409 and row.attempts > 1 and row.error_status is None
+
+
 def _send_one(
     session: Session, clients: ServiceClients, score_id: int, now: dt.datetime, report: OutboxReport
 ) -> None:
@@ -528,6 +542,9 @@ def _send_one(
         error = PermanentServiceError("bad_score", str(exc))
     row = session.get(LtiScore, score_id, populate_existing=True)
     assert row is not None
+    if error is not None and _landed_before(row, error):
+        logger.info("lti score already delivered (409 on a re-send): score_id=%s", row.id)
+        error = None
     if error is None:
         row.status = "sent"
         row.sent_at = utcnow()

@@ -13,7 +13,8 @@ Reusable from web-level tests: start it (``with FakePlatform("canvas") as platfo
 the tool's launch URL. Assertions read ``platform.scores``, ``platform.gradebook()``,
 ``platform.line_items``, ``platform.deep_link_returns`` and ``platform.token_requests``.
 Tamper hooks: ``make_id_token(..., overrides=..., remove=..., alg=..., key=..., kid=...)``,
-``rotate_keys()``, ``fail_scores(n)``, ``fail_scores_for(seconds)``, ``expire_tokens()``.
+``rotate_keys()``, ``fail_scores(n)``, ``fail_scores_for(seconds)``, ``expire_tokens()``,
+``grade_in_lms(...)``.
 """
 
 from __future__ import annotations
@@ -91,6 +92,9 @@ class Profile:
     dl_requires_kid: bool  # D2L
     caps_scores: bool  # D2L caps scoreGiven at scoreMaximum unless "Can Exceed"
     test_student: bool  # Canvas' Test Student
+    # Moodle stores strtotime(timestamp) (whole seconds) and answers 409 "Refusing score with an
+    # earlier timestamp" unless the new score is in a later second (gradebookservices scores.php).
+    whole_second_scores: bool = False
 
 
 PROFILES: dict[str, Profile] = {
@@ -127,6 +131,7 @@ PROFILES: dict[str, Profile] = {
         dl_requires_kid=False,
         caps_scores=False,
         test_student=False,
+        whole_second_scores=True,
     ),
     "blackboard": Profile(
         name="blackboard",
@@ -873,6 +878,11 @@ class FakePlatform:
             self._fail_status = status
             self._fail_retry_after = retry_after
 
+    def grade_in_lms(self, lineitem_num: int, user_id: str, when: dt.datetime) -> None:
+        """An instructor changes the grade in the LMS gradebook at ``when`` (no score stored)."""
+        with self._lock:
+            self._last_score_ts[(lineitem_num, user_id)] = when
+
     def expire_tokens(self) -> None:
         """Invalidate every issued access token (services answer 401 until a new one is fetched)."""
         with self._lock:
@@ -1240,6 +1250,17 @@ class FakePlatform:
         key = (record.num, str(user_id))
         with self._lock:
             last = self._last_score_ts.get(key)
+            if (
+                self.profile.whole_second_scores
+                and last is not None
+                and int(timestamp.timestamp()) <= int(last.timestamp())
+            ):
+                message = (
+                    f"Refusing score with an earlier timestamp for item {record.num} "
+                    f"and user {user_id}"
+                )
+                self.score_attempts.append(ScoreAttempt(409, user_id, data, message))
+                return _text(409, message)
             if last is not None and timestamp <= last:
                 # AGS: the platform must not update from an older (or equal) timestamp.
                 self.score_attempts.append(ScoreAttempt(200, user_id, data, "ignored: not newer"))

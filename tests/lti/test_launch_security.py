@@ -307,6 +307,24 @@ def test_blackboard_deployment_of_another_institution(
     assert _refused(tool, attempt) == "unknown_deployment"
 
 
+def test_the_launch_must_name_the_deployment_its_login_named(
+    platform_factory: Callable[..., FakePlatform], tool: ToolHarness
+) -> None:
+    """LTI Core 1.3 §4.1.2: ``lti_deployment_id`` at login MUST be the launch's deployment_id,
+    even when both deployments are approved."""
+    platform = platform_factory("blackboard")
+    registration = tool.connect(platform)
+    platform.add_deployment(registration.client_id, "second-campus")
+    tool.registrations.add(platform.registration(registration.client_id))
+    attempt = tool.attempt(platform, registration.client_id)
+    assert attempt.redirect.registration.has_deployment("second-campus")
+    token = _token(platform, attempt, registration.client_id, deployment_id="second-campus")
+    assert _refused(tool, _with_token(attempt, token)) == "deployment_mismatch"
+
+    launched = tool.launch(platform, registration.client_id, deployment_id="second-campus")
+    assert launched.deployment_id == "second-campus"
+
+
 def test_rotated_platform_key_is_picked_up_by_one_refetch(
     platform: FakePlatform, tool: ToolHarness, client_id: str
 ) -> None:

@@ -141,3 +141,23 @@ def test_missing_iss(handler: LoginHandler) -> None:
     with pytest.raises(LoginError) as info:
         handler.initiate({"login_hint": "x", "target_link_uri": TOOL.launch_url})
     assert info.value.code == "missing_param"
+
+
+def test_without_client_id_the_deployment_picks_among_an_issuers_registrations(
+    states: MemoryStateStore,
+) -> None:
+    """client_id is optional at initiation; lti_deployment_id can still name one registration."""
+    first, second = _registration("10001"), _registration("10002")
+    store = InMemoryRegistrationStore(
+        [first, Registration(**{**second.__dict__, "deployment_ids": frozenset({"d2"})})]
+    )
+    handler = LoginHandler(
+        tool=TOOL, registrations=store, states=states, nonces=MemoryNonceStore(), clock=lambda: 1.0
+    )
+    params = {k: v for k, v in _params().items() if k != "client_id"}
+    assert handler.initiate({**params, "lti_deployment_id": "d2"}).registration.client_id == "10002"
+    assert handler.initiate({**params, "lti_deployment_id": "d1"}).registration.client_id == "10001"
+    for deployment in ({"lti_deployment_id": "d9"}, {}):
+        with pytest.raises(LoginError) as info:
+            handler.initiate({**params, **deployment})
+        assert info.value.code == "ambiguous_issuer"

@@ -58,14 +58,18 @@ def test_timestamps_have_zone_and_microseconds() -> None:
         format_timestamp(dt.datetime(2026, 1, 2))
 
 
-def test_next_timestamp_strictly_increases() -> None:
+def test_next_timestamp_increases_by_whole_seconds() -> None:
+    """Strictly later, and in a later second: Moodle compares whole seconds (409 otherwise)."""
     t = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    second = dt.timedelta(seconds=1)
     assert next_timestamp(t, None) == t
-    assert next_timestamp(t, t) == t + dt.timedelta(microseconds=1)
-    assert next_timestamp(t, t + dt.timedelta(seconds=5)) == t + dt.timedelta(
-        seconds=5, microseconds=1
-    )
-    assert next_timestamp(t + dt.timedelta(seconds=1), t) == t + dt.timedelta(seconds=1)
+    assert next_timestamp(t, t) == t + second
+    assert next_timestamp(t + dt.timedelta(milliseconds=999), t) == t + second
+    assert next_timestamp(t, t + 5 * second + dt.timedelta(milliseconds=300)) == t + 6 * second
+    later = t + second + dt.timedelta(microseconds=5)
+    assert next_timestamp(later, t + dt.timedelta(milliseconds=900)) == later
+    paris = dt.timezone(dt.timedelta(hours=1))
+    assert next_timestamp(t, t.astimezone(paris)) == t + second
 
 
 def test_service_urls_keep_the_query() -> None:

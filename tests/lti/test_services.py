@@ -203,6 +203,28 @@ def test_older_timestamps_are_ignored_so_the_outbox_must_increase_them(
     assert [s.body["scoreGiven"] for s in platform.scores] == [1.0, 3.0]
 
 
+def test_moodle_compares_whole_seconds_so_each_new_score_is_a_second_later(
+    platform_factory: Callable[..., FakePlatform], tool: ToolHarness
+) -> None:
+    """Moodle keeps strtotime(timestamp) and answers 409 to a score in the same second."""
+    platform = platform_factory("moodle")
+    registration, lineitem = _graded_link(platform, tool)
+    ags = AgsClient(tool.service(registration))
+    first = dt.datetime(2026, 3, 1, 12, 0, 0, 200_000, tzinfo=dt.UTC)
+    ags.post_score(lineitem, _score("stu-1", 1.0, first))
+    with pytest.raises(PermanentServiceError) as info:  # what a sub-second step would get
+        ags.post_score(lineitem, _score("stu-1", 2.0, first + dt.timedelta(milliseconds=500)))
+    assert info.value.status == 409
+    assert info.value.code == "not_newer"
+
+    second = next_timestamp(first + dt.timedelta(milliseconds=600), first)
+    assert second == dt.datetime(2026, 3, 1, 12, 0, 1, tzinfo=dt.UTC)
+    ags.post_score(lineitem, _score("stu-1", 3.0, second))
+    third = next_timestamp(second, second)
+    ags.post_score(lineitem, _score("stu-1", 4.0, third))
+    assert [s.body["scoreGiven"] for s in platform.scores] == [1.0, 3.0, 4.0]
+
+
 def test_blackboard_refuses_timestamps_without_zone(
     platform_factory: Callable[..., FakePlatform], tool: ToolHarness
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import select
@@ -165,3 +166,60 @@ def test_backoff_grows_and_is_capped() -> None:
     waits = [lti_outbox.backoff(n).total_seconds() for n in (1, 2, 3, 10, 40)]
     assert waits[:3] == [10, 20, 40]
     assert waits[-1] == 3600
+
+
+@pytest.fixture
+def moodle(lms_factory: Callable[..., Lms]) -> Lms:
+    """A Moodle-profile platform: whole-second score timestamps, 409 when not newer."""
+    return lms_factory("moodle")
+
+
+def test_moodle_gets_two_changes_made_within_one_second(moodle: Lms) -> None:
+    client_id = moodle.connect()
+    quiz, link = moodle.linked_quiz(client_id)
+    student = moodle.student(client_id, "stu-1", link)
+    answer_part(student, moodle.db, quiz.id, "w1")
+    assert moodle.send_scores().sent == 1
+    answer_part(student, moodle.db, quiz.id, "y")
+    first, second = rows(moodle)
+    assert first.timestamp is not None
+    second.changed_at = first.timestamp + dt.timedelta(milliseconds=1)  # the same second
+    moodle.db.commit()
+
+    assert moodle.send_scores().sent == 1
+    assert [a.status for a in moodle.platform.score_attempts] == [200, 200]
+    sent = [dt.datetime.fromisoformat(s.body["timestamp"]) for s in moodle.platform.scores]
+    assert int(sent[1].timestamp()) > int(sent[0].timestamp())
+
+
+def test_moodle_409_to_a_resend_after_a_lost_answer_counts_as_delivered(moodle: Lms) -> None:
+    client_id = moodle.connect()
+    quiz, link = moodle.linked_quiz(client_id)
+    answer_part(moodle.student(client_id, "stu-1", link), moodle.db, quiz.id, "w1")
+    assert moodle.send_scores().sent == 1
+    (row,) = rows(moodle)
+    # The worker died after Moodle stored the score but before our commit: the lease ran out.
+    row.status, row.sent_at, row.next_attempt_at = "pending", None, utcnow()
+    moodle.db.commit()
+
+    report = moodle.send_scores(now=utcnow() + dt.timedelta(minutes=5))
+    assert (report.sent, report.failed) == (1, 0)
+    assert moodle.platform.score_attempts[-1].status == 409  # the same timestamp again
+    (row,) = rows(moodle)
+    assert (row.status, row.last_error) == ("sent", None)
+    assert accepted(moodle) == {"stu-1": 1}
+
+
+def test_moodle_409_to_a_first_post_is_a_grade_changed_in_moodle(moodle: Lms) -> None:
+    client_id = moodle.connect()
+    quiz, link = moodle.linked_quiz(client_id)
+    assert link.lineitem_num is not None
+    moodle.platform.grade_in_lms(link.lineitem_num, "stu-1", utcnow() + dt.timedelta(hours=1))
+    answer_part(moodle.student(client_id, "stu-1", link), moodle.db, quiz.id, "w1")
+
+    report = moodle.send_scores()
+    assert (report.sent, report.failed) == (0, 1)
+    (row,) = rows(moodle)
+    assert row.status == "failed"
+    assert row.error_status == 409
+    assert row.last_error.startswith("HTTP 409: Refusing score with an earlier timestamp")
