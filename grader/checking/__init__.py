@@ -5,6 +5,8 @@ from a whitelist, with limits on length, nesting, size and exponents checked bef
 arithmetic. Symbolic answers are decided by evaluating both sides with mpmath at seeded
 random points on the declared domains (30 digits, re-checked at 60 and 120 when they
 differ), within a time budget that ends in ``undetermined`` rather than a guess.
+Equations and single inequalities are compared as relations
+(:mod:`grader.checking.relations`).
 
 Public API::
 

@@ -141,7 +141,7 @@ def diagnose(
     samples: list[Sample],
 ) -> Diagnosis | None:
     """The most specific hypothesis that explains every probed point, if any."""
-    points = [sample.point for sample in samples[:PROBE_POINTS]]
+    points: list[Mapping[str, Any]] = [sample.point for sample in samples[:PROBE_POINTS]]
     if len(points) < PROBE_POINTS:
         points += [s.point for s in comparison.more_samples(PROBE_POINTS - len(points))]
     points += _other_side_points(comparison, points, symbols)

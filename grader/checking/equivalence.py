@@ -6,6 +6,12 @@ if they differ there, they are re-evaluated at 60 (and 120) digits: a real diffe
 stays put as the precision grows, a rounding artefact of cancellation shrinks. So
 ``(x-a)^6000`` against ``(x-a)^5999*(x-a)`` or heavy cancellation is decided right,
 in milliseconds, and nothing is ever expanded or simplified symbolically.
+
+The first agreeing point is always confirmed at 60 digits, so a difference too small
+for 30 digits to see (``x`` against ``x + 10^-40``) is still found; below about 10^-55
+relative, two answers count as equal. When fewer than three points agree halfway
+through, the rest are drawn over a wider range (for keys defined only far out, and
+answers defined on a small part of the key's domain).
 """
 
 from __future__ import annotations
@@ -109,9 +115,14 @@ class Comparison:
         if budget_clock() > self.deadline:
             raise TimeBudgetExceeded
 
-    def compare_at(self, point: Mapping[str, float]) -> tuple[str, Sample | None]:
+    def compare_at(
+        self, point: Mapping[str, float], confirm: bool = False
+    ) -> tuple[str, Sample | None]:
         """Compare at one point: ``equal``, ``different``, ``unreliable``, ``skip``
-        (expected undefined or overflow) or ``answer_undefined``."""
+        (expected undefined or overflow) or ``answer_undefined``.
+
+        With ``confirm``, agreement at 30 digits is checked again at 60.
+        """
         previous: Value = None
         previous_dps = 0
         sample: Sample | None = None
@@ -132,7 +143,10 @@ class Comparison:
             difference = answer - expected
             scale = max(abs(answer), abs(expected))
             if not difference or abs(difference) <= _power_of_ten(ctx, 5 - dps) * scale:
-                return "equal", sample
+                if not (confirm and dps == PRECISIONS[0]):
+                    return "equal", sample
+                previous, previous_dps = difference, dps
+                continue
             if previous is not None:
                 earlier = ctx.mpf(previous)
                 shrink = _power_of_ten(ctx, 5 - (dps - previous_dps))
@@ -155,15 +169,13 @@ class Comparison:
         samples: list[Sample] = []
         answer_undefined = 0
         unreliable = 0
-        skipped = 0
         for attempt in range(tries):
             self.check_time()
-            if attempt == tries // 2 and skipped == attempt:
-                # The key was undefined everywhere so far (sqrt(x - 100)): look further out.
+            if attempt == tries // 2 and len(samples) < minimum:
+                # The key was undefined almost everywhere so far (sqrt(x - 100)), or the
+                # answer was (sqrt(x - 3)*sqrt(x - 5)): look further out.
                 self.points.wide = True
-            outcome, sample = self.compare_at(self.points.draw())
-            if outcome == "skip":
-                skipped += 1
+            outcome, sample = self.compare_at(self.points.draw(), confirm=not samples)
             if outcome == "different":
                 assert sample is not None
                 return Decision("different", "differs", [sample, *samples], answer_undefined)

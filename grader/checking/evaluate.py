@@ -96,6 +96,10 @@ def _checked(node: Node, value: Value) -> Value:
     return value
 
 
+checked = _checked
+"""The same guard for callers outside this module that build values from parts."""
+
+
 def _guard_argument(node: Node, x: Value) -> None:
     if abs(x) > MAX_FUNCTION_ARGUMENT:
         raise Overflow(node, "has too large an argument")
@@ -153,6 +157,31 @@ def _fn_cot(node: Node, ctx: MPContext, x: Value) -> Value:
     if not sin:
         raise Undefined(node, "divides by zero")
     return ctx.cos(x) / sin
+
+
+def _fn_coth(node: Node, ctx: MPContext, x: Value) -> Value:
+    _guard_argument(node, x)
+    sinh = ctx.sinh(x)
+    if not sinh:
+        raise Undefined(node, "divides by zero")
+    return ctx.cosh(x) / sinh
+
+
+def _fn_log_base(base: int) -> Callable[[Node, MPContext, Value], Value]:
+    def apply(node: Node, ctx: MPContext, x: Value) -> Value:
+        if x <= 0:
+            raise Undefined(node, "takes the log of a number that is not positive")
+        return ctx.log(x, base)
+
+    return apply
+
+
+def _fn_sign(node: Node, ctx: MPContext, x: Value) -> Value:
+    if x > 0:
+        return ctx.one
+    if x < 0:
+        return -ctx.one
+    return ctx.zero
 
 
 def _fn_asin(node: Node, ctx: MPContext, x: Value) -> Value:
@@ -227,6 +256,12 @@ UNARY: dict[str, Callable[[Node, MPContext, Value], Value]] = {
     "sinh": _fn_guarded("sinh"),
     "cosh": _fn_guarded("cosh"),
     "tanh": _fn_plain("tanh"),
+    "sech": _fn_reciprocal("cosh"),
+    "csch": _fn_reciprocal("sinh"),
+    "coth": _fn_coth,
+    "log10": _fn_log_base(10),
+    "log2": _fn_log_base(2),
+    "sign": _fn_sign,
     "asinh": _fn_plain("asinh"),
     "acosh": _fn_acosh,
     "atanh": _fn_atanh,

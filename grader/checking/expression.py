@@ -14,16 +14,11 @@ from typing import Any
 
 from grader.checking.diagnose import close
 from grader.checking.diagnose import diagnose
-from grader.checking.equivalence import PRECISIONS
 from grader.checking.equivalence import Comparison
 from grader.checking.equivalence import Decision
 from grader.checking.equivalence import TimeBudgetExceeded
 from grader.checking.errors import ParseError
 from grader.checking.evaluate import Compiled
-from grader.checking.evaluate import Env
-from grader.checking.evaluate import Overflow
-from grader.checking.evaluate import Undefined
-from grader.checking.evaluate import Value
 from grader.checking.grid import node_grid
 from grader.checking.grid import shape_message
 from grader.checking.grid import transpose
@@ -36,6 +31,8 @@ from grader.checking.keys import normalize_names
 from grader.checking.keys import parse_cached
 from grader.checking.limits import budget_clock
 from grader.checking.nodes import Node
+from grader.checking.relations import Outcome
+from grader.checking.relations import judge_relation
 from grader.checking.render import to_latex
 from grader.checking.render import to_text
 from grader.checking.sampling import PointSource
@@ -129,7 +126,8 @@ def check_expression(
 
     Two expressions are equivalent when they agree wherever both are defined on the
     declared domains (real numbers unless said otherwise). Lists and matrices are
-    compared entry by entry; equations ``lhs = rhs`` up to a nonzero constant factor.
+    compared entry by entry; equations and inequalities as described in
+    :mod:`grader.checking.relations`.
 
     Args:
         expected: the answer key, in the same language as answers.
@@ -197,9 +195,6 @@ def check_expression(
     )
 
 
-Outcome = tuple[str, str, Diagnosis | None, tuple[str, ...] | None, int | None]
-
-
 class _Judge:
     """One check: the key, the answer text and the shared deadline and seed."""
 
@@ -219,8 +214,8 @@ class _Judge:
         self.diagnose = diagnose
 
     def judge(self, expected: Node, answer: Node) -> Outcome:
-        if expected.op == "eq" or answer.op == "eq":
-            return self.judge_equation(expected, answer)
+        if expected.op in ("eq", "rel") or answer.op in ("eq", "rel"):
+            return judge_relation(self, expected, answer)
         expected_grid = node_grid(expected)
         answer_grid = node_grid(answer)
         if expected_grid is None and answer_grid is None:
@@ -333,61 +328,6 @@ class _Judge:
             if self.compare(e, a, 1000 + index)[0] != "correct":
                 return None
         return Diagnosis("transposed", "Your matrix is the transpose of the correct one.")
-
-    def judge_equation(self, expected: Node, answer: Node) -> Outcome:
-        if expected.op != "eq":
-            return ("invalid", "Give an expression, not an equation.", None, None, answer.at)
-        if answer.op != "eq":
-            return (
-                "invalid",
-                "Your answer should be an equation, like y = 2*x + 1.",
-                None,
-                None,
-                0,
-            )
-        left, right = compiled(expected.args[0]), compiled(expected.args[1])
-        answer_left, answer_right = compiled(answer.args[0]), compiled(answer.args[1])
-
-        def difference(env: Env) -> Value:
-            return left(env) - right(env)
-
-        def answer_difference(env: Env) -> Value:
-            return answer_left(env) - answer_right(env)
-
-        probe, variables = self.comparison(difference, answer_difference, (expected, answer), 0)
-        factor = None
-        for _ in range(20):
-            probe.check_time()
-            env = probe.env(probe.points.draw(), PRECISIONS[-1])
-            try:
-                e, a = difference(env), answer_difference(env)
-            except (Undefined, Overflow):
-                continue
-            if e:
-                factor = a / e
-                break
-        if factor is None:
-            return "undetermined", UNDETERMINED, None, None, None
-        if not factor:
-            return (
-                "incorrect",
-                "Your equation is not equivalent to the correct one.",
-                None,
-                None,
-                None,
-            )
-        scale = factor
-
-        def scaled(env: Env) -> Value:
-            return answer_difference(env) / env.ctx.mpf(scale)
-
-        comparison, _ = self.comparison(difference, scaled, (expected, answer), 1)
-        decision = comparison.decide(has_variables=bool(variables))
-        if decision.outcome == "equal":
-            return "correct", CORRECT, None, None, None
-        if decision.outcome == "undetermined":
-            return "undetermined", UNDETERMINED, None, None, None
-        return "incorrect", "Your equation is not equivalent to the correct one.", None, None, None
 
 
 def _message(status: str, diagnosis: Diagnosis | None) -> str:

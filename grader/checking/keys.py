@@ -133,7 +133,7 @@ def build_key(
             definition_nodes[name] = parse_cached(body, known, None)
         except ParseError as exc:
             raise ValueError(f"definition of {name!r} cannot be read: {exc.message}") from None
-        if definition_nodes[name].op in ("list", "matrix", "eq"):
+        if definition_nodes[name].op in ("list", "matrix", "eq", "rel"):
             raise ValueError(f"definition of {name!r} must be a scalar expression")
     _check_acyclic(definition_nodes)
     try:

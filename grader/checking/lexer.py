@@ -1,8 +1,10 @@
 """Tokenizer: text to tokens, each with its 0-based offset in the original string.
 
 Unicode is handled character by character (no NFKC, which would turn ``x²`` into
-``x2``): ``×``/``·`` multiply, ``−`` is minus, superscript digits are powers, Greek
-letters are names, and look-alike letters (Cyrillic ``х``) are rejected with a message.
+``x2``): ``×``/``·`` multiply, ``−`` is minus, ``≤``/``≥`` compare, superscript digits
+are powers, Greek letters are names, full-width digits and signs (``（``, ``＋``, typed with
+East Asian input methods) are their ASCII selves, and look-alike letters (Cyrillic ``х``,
+full-width ``ｘ``) are rejected with a message.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from grader.checking.names import canonical_name
 MINUS_SIGNS = frozenset("-−–‒﹣－")
 TIMES_SIGNS = frozenset("*×·⋅∙")
 DIVIDE_SIGNS = frozenset("/÷∕")
-SPACES = frozenset(" \t\n\r\u00a0\u2009\u202f\u2002\u2003")
+SPACES = frozenset(" \t\n\r\u00a0\u2009\u202f\u2002\u2003\u3000")
+RELATIONS = {"<": "<", ">": ">", "≤": "<=", "≥": ">=", "⩽": "<=", "⩾": ">="}
+"""Comparison signs as typed (``<=`` and ``>=`` are read as two characters)."""
 SUPERSCRIPTS = {
     "⁰": "0",
     "¹": "1",
@@ -47,6 +51,13 @@ _NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _SUBSCRIPT = re.compile(r"_(?:\{([A-Za-z0-9]+)\}|([0-9]+)|([A-Za-z][A-Za-z0-9]*))")
 _GREEK_TAIL = re.compile(r"[0-9]*")
 
+_FULLWIDTH = {
+    code: code - 0xFEE0
+    for code in range(0xFF01, 0xFF5F)
+    if not (0xFF21 <= code <= 0xFF3A or 0xFF41 <= code <= 0xFF5A)
+}
+"""Full-width ASCII signs and digits, mapped one character to one (offsets stay)."""
+
 _HINTS = {
     "√": "Type sqrt(...) for a square root.",
     "∞": "Infinity is not a valid answer.",
@@ -55,11 +66,10 @@ _HINTS = {
     "}": "Use round brackets ( ) for grouping.",
     "_": "An underscore can only start a subscript after a name, like w_1.",
     ";": "Give a single answer; ';' is not allowed.",
-    "<": "Inequalities are not supported here.",
-    ">": "Inequalities are not supported here.",
-    "≤": "Inequalities are not supported here.",
-    "≥": "Inequalities are not supported here.",
+    "≠": "'Not equal' is not supported; write an equation or an inequality.",
     "!": "Factorials are not supported.",
+    "%": "Write a percentage as a number: 5% is 0.05.",
+    "±": "Give one value, not a ± pair.",
     "'": "Quotes and primes are not allowed.",
     '"': "Quotes are not allowed.",
 }
@@ -70,12 +80,13 @@ class Token(NamedTuple):
 
     Attributes:
         kind: ``num``, ``name``, ``op`` (``+ - * / ^``), ``sup`` (superscript power),
-            ``(``, ``)``, ``[``, ``]``, ``,``, ``|``, ``=`` or ``end``.
+            ``rel`` (``< <= > >=``), ``(``, ``)``, ``[``, ``]``, ``,``, ``|``, ``=`` or
+            ``end``.
         text: the characters as typed.
         start: 0-based offset of the first character.
         end: offset just past the last character.
-        value: the exact value of a number, the canonical name, the operator, or the
-            integer of a superscript.
+        value: the exact value of a number, the canonical name, the operator (a
+            relation in ASCII, ``≤`` is ``<=``), or the integer of a superscript.
     """
 
     kind: str
@@ -153,6 +164,7 @@ def tokenize(text: str) -> list[Token]:
     Raises:
         ParseError: for any character that is not part of the language.
     """
+    text = text.translate(_FULLWIDTH)
     screen(text)
     tokens: list[Token] = []
     i = 0
@@ -217,6 +229,29 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token("op", ch, i, i + 1, "/"))
         elif ch == "^":
             tokens.append(Token("op", ch, i, i + 1, "^"))
+        elif ch in RELATIONS:
+            relation = RELATIONS[ch]
+            following = text[i + 1] if i + 1 < n else ""
+            if ch in "<>" and following == "=":
+                tokens.append(Token("rel", text[i : i + 2], i, i + 2, relation + "="))
+                i += 2
+                continue
+            if ch == "<" and following == ">":
+                raise ParseError(
+                    f"'<>' at character {i + 1} is not supported: 'not equal' cannot be an answer.",
+                    i,
+                )
+            tokens.append(Token("rel", ch, i, i + 1, relation))
+        elif ch == "=" and i + 1 < n and text[i + 1] in "<>=":
+            following = text[i + 1]
+            if following == "=":
+                raise ParseError(f"Use a single '=' (character {i + 1}), not '=='.", i)
+            raise ParseError(f"Write {following}= instead of ={following} (character {i + 1}).", i)
+        elif ch == "!" and text.startswith("!=", i):
+            raise ParseError(
+                f"'!=' at character {i + 1} is not supported: 'not equal' cannot be an answer.",
+                i,
+            )
         elif ch in "()[],|=":
             tokens.append(Token(ch, ch, i, i + 1, ch))
         else:

@@ -31,12 +31,18 @@ _FUNCTIONS = (
     FunctionSpec("sec", 1, 1, r"\sec"),
     FunctionSpec("csc", 1, 1, r"\csc"),
     FunctionSpec("cot", 1, 1, r"\cot"),
+    FunctionSpec("log10", 1, 1, r"\log_{10}"),
+    FunctionSpec("log2", 1, 1, r"\log_{2}"),
+    FunctionSpec("sign", 1, 1, r"\operatorname{sign}"),
     FunctionSpec("asin", 1, 1, r"\arcsin"),
     FunctionSpec("acos", 1, 1, r"\arccos"),
     FunctionSpec("atan", 1, 1, r"\arctan"),
     FunctionSpec("sinh", 1, 1, r"\sinh"),
     FunctionSpec("cosh", 1, 1, r"\cosh"),
     FunctionSpec("tanh", 1, 1, r"\tanh"),
+    FunctionSpec("sech", 1, 1, r"\operatorname{sech}"),
+    FunctionSpec("csch", 1, 1, r"\operatorname{csch}"),
+    FunctionSpec("coth", 1, 1, r"\coth"),
     FunctionSpec("asinh", 1, 1, r"\operatorname{arsinh}"),
     FunctionSpec("acosh", 1, 1, r"\operatorname{arcosh}"),
     FunctionSpec("atanh", 1, 1, r"\operatorname{artanh}"),
@@ -62,8 +68,12 @@ FUNCTION_ALIASES: dict[str, str] = {
     "arccosh": "acosh",
     "arctanh": "atanh",
     "ReLU": "relu",
+    "cosec": "csc",
+    "cosech": "csch",
+    "sgn": "sign",
 }
-"""Other spellings accepted for a function (``ln`` is the natural log, like ``log``)."""
+"""Other spellings accepted for a function (``ln`` is the natural log, like ``log``;
+``cosec`` is STACK's spelling of ``csc``)."""
 
 CONSTANTS = frozenset({"e", "pi"})
 """``e`` and ``pi``; a declared variable of the same name takes precedence."""

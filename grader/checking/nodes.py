@@ -20,7 +20,8 @@ class Node:
     name), ``const`` (``e`` or ``pi``), ``neg``, ``add`` (value: a sign per term),
     ``mul`` (value: ``*``, ``/`` or ``imp`` per factor; the first is ``*``), ``pow``
     (value: ``^`` or ``sup``), ``call`` (value: canonical function name), ``group``
-    (brackets as typed), ``list``, ``matrix`` or ``eq``.
+    (brackets as typed), ``list``, ``matrix``, ``eq`` or ``rel`` (an inequality; value:
+    ``<``, ``<=``, ``>`` or ``>=``).
 
     ``start``/``end`` delimit the source text; ``at`` is the offset to blame in a
     message (the operator of a power, the name of a function).

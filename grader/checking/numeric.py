@@ -134,7 +134,7 @@ def unreadable_key(expected: object, error: Exception) -> Verdict:
 
 
 def _value_of(node: Node) -> Number:
-    if node.op in ("list", "matrix", "eq"):
+    if node.op in ("list", "matrix", "eq", "rel"):
         raise _Invalid("Your answer should be a single number.", node.start)
     names = [n for n in node.walk() if n.op == "name"]
     if names:

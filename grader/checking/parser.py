@@ -2,7 +2,7 @@
 
 Grammar (lowest precedence first)::
 
-    answer  := list | expr ['=' expr]
+    answer  := list | expr [('=' | relation) expr]     relation: < <= > >= (≤ ≥)
     expr    := ['+'|'-'] term (('+'|'-') term)*
     term    := factor (('*'|'/') factor | implicit)*
     factor  := ['+'|'-'] power
@@ -13,8 +13,13 @@ Grammar (lowest precedence first)::
 Implicit multiplication, the one rule: two factors written next to each other multiply
 (``2x``, ``2(x+1)``, ``(a+b)(c+d)``, ``x y``), unless the second one is a number
 (``x2`` is a name, ``x 2`` is an error). An unknown multi-letter name is split only
-into a unique sequence of declared names (``w1x1`` is ``w1*x1``); a declared variable
-followed by ``(`` multiplies, it is never a function call. ``σ(`` is the sigmoid.
+into a unique sequence of declared names (``w1x1`` is ``w1*x1``). As a base it reads
+like those names written apart, so a power binds to the last of them (``w1x1^2`` is
+``w1*x1^2``, as ``w1 x1^2`` is); as an exponent it stays whole (``e^-wx`` is
+``e^(-w*x)``). A declared variable followed by ``(`` multiplies, it is never a function
+call. ``σ(`` is the sigmoid.
+
+An answer holds at most one ``=`` or comparison: ``a < b < c`` is refused with a message.
 """
 
 from __future__ import annotations
@@ -48,6 +53,10 @@ _CONFUSIONS = {"In": "ln", "lg": "log"}
 _NOT_NUMBERS = frozenset({"nan", "inf", "infty", "infinity", "oo"})
 """Reserved even when any name is allowed: junk gets a specific message (PrairieLearn)."""
 """Misspellings too far from the function for a similarity match (STACK's "In")."""
+
+
+_SPLIT = "split"
+"""``text`` of the product node made by splitting one typed name (``w1x1``)."""
 
 
 def _at(offset: int) -> str:
@@ -162,6 +171,18 @@ class _Parser:
             )
         if token.kind == "=":
             return ParseError(f"Unexpected '=' {where}.", token.start)
+        if token.kind == "rel":
+            return ParseError(
+                f"The comparison '{token.text}' {where} can only join the two sides of the "
+                "whole answer.",
+                token.start,
+            )
+        if token.kind == "[" and prev is not None and prev.kind == "name":
+            return ParseError(
+                f"Square brackets are for lists {where}; for a subscript write "
+                f"{prev.text}_2, not {prev.text}[2].",
+                token.start,
+            )
         if token.kind == "[":
             return ParseError(
                 f"A list [ ... ] can only be the whole answer, not part of an expression "
@@ -189,19 +210,28 @@ class _Parser:
             root = self.parse_list(level=1)
         else:
             root = self.parse_expression()
-            if self.peek().kind == "=":
-                equals = self.advance()
+            if self.peek().kind in ("=", "rel"):
+                sign = self.advance()
                 if self.peek().kind == "end":
+                    what = "equation" if sign.kind == "=" else "inequality"
                     raise ParseError(
-                        f"The equation has nothing after '=' {_at(equals.start)}.", equals.start
+                        f"The {what} has nothing after '{sign.text}' {_at(sign.start)}.",
+                        sign.start,
                     )
                 rhs = self.parse_expression()
-                root = self.node("eq", (root, rhs), None, root.start, rhs.end, equals.start)
+                if sign.kind == "=":
+                    root = self.node("eq", (root, rhs), None, root.start, rhs.end, sign.start)
+                else:
+                    root = self.node(
+                        "rel", (root, rhs), sign.value, root.start, rhs.end, sign.start, sign.text
+                    )
         token = self.peek()
         if token.kind != "end":
-            if token.kind == "=":
+            if token.kind in ("=", "rel") and root.op in ("eq", "rel"):
                 raise ParseError(
-                    f"Only one '=' is allowed in an answer ({_at(token.start)}).", token.start
+                    f"Only one '=' or comparison is allowed in an answer ({_at(token.start)}); "
+                    "chains like 1 < x < 3 are not supported.",
+                    token.start,
                 )
             raise self.unexpected(token)
         return root
@@ -370,10 +400,7 @@ class _Parser:
             direction, sign_at = signs[j - 1]
             if direction < 0:
                 result = self.node("neg", (result,), None, sign_at, result.end)
-            base = bases[j - 1]
-            result = self.node(
-                "pow", (base, result), "^", base.start, result.end, carets[j - 1].start
-            )
+            result = self.power(bases[j - 1], result, "^", carets[j - 1].start)
         return result
 
     def parse_postfix(self) -> Node:
@@ -383,8 +410,18 @@ class _Parser:
             exponent = self.node(
                 "num", (), Fraction(int(str(sup.value))), sup.start, sup.end, text=sup.text
             )
-            atom = self.node("pow", (atom, exponent), "sup", atom.start, sup.end, sup.start)
+            atom = self.power(atom, exponent, "sup", sup.start)
         return atom
+
+    def power(self, base: Node, exponent: Node, how: str, at: int) -> Node:
+        """``base ^ exponent``; on a split name (``xy``) the power binds to its last name."""
+        if base.op == "mul" and base.text == _SPLIT:
+            *head, last = base.args
+            raised = self.node("pow", (last, exponent), how, last.start, exponent.end, at)
+            return self.node(
+                "mul", (*head, raised), base.value, base.start, exponent.end, text=_SPLIT
+            )
+        return self.node("pow", (base, exponent), how, base.start, exponent.end, at)
 
     def parse_atom(self) -> Node:
         token = self.peek()
@@ -505,14 +542,18 @@ class _Parser:
             factors.append(self.node("name", (), part, offset, offset + length, text=part))
             offset += length
         how = tuple(["*"] + ["imp"] * (len(parts) - 1))
-        return self.node("mul", tuple(factors), how, token.start, token.end)
+        return self.node("mul", tuple(factors), how, token.start, token.end, text=_SPLIT)
 
     def unknown_message(self, token: Token, following: Token) -> str:
         name = str(token.value)
         known = self.known or frozenset()
         where = _at(token.start)
         if following.kind == "(":
-            close = _CONFUSIONS.get(name) or suggest(name, _FUNCTION_WORDS)
+            close = (
+                _CONFUSIONS.get(name)
+                or suggest(name, _FUNCTION_WORDS)
+                or _one_letter_off(name, _FUNCTION_WORDS)
+            )
             if close is not None:
                 return f"Unknown function '{token.text}' {where}. Did you mean {close}?"
             message = (
@@ -583,6 +624,18 @@ class _Parser:
         )
 
 
+def _one_letter_off(name: str, words: frozenset[str]) -> str | None:
+    """The one function name that differs from ``name`` in a single letter (``sim``)."""
+    if len(name) < 3:
+        return None
+    found = [
+        word
+        for word in words
+        if len(word) == len(name) and sum(a != b for a, b in zip(word, name, strict=True)) == 1
+    ]
+    return found[0] if len(found) == 1 else None
+
+
 def parse_tree(
     text: str,
     known: frozenset[str] | None = None,
@@ -614,7 +667,7 @@ def _validate_constants(root: Node) -> None:
     stack = [root]
     while stack:
         node = stack.pop()
-        if node.op in ("list", "matrix", "eq"):
+        if node.op in ("list", "matrix", "eq", "rel"):
             stack.extend(node.args)
             continue
         if not node.has_names:

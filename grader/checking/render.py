@@ -79,7 +79,12 @@ def to_latex(node: Node) -> str:
         return r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"
     if op == "eq":
         return to_latex(node.args[0]) + " = " + to_latex(node.args[1])
+    if op == "rel":
+        return to_latex(node.args[0]) + f" {_LATEX_RELATIONS[node.value]} " + to_latex(node.args[1])
     raise ValueError(f"cannot render a {op} node")
+
+
+_LATEX_RELATIONS = {"<": "<", "<=": r"\leq", ">": ">", ">=": r"\geq"}
 
 
 def _latex_factor(node: Node) -> str:
@@ -186,4 +191,6 @@ def to_text(node: Node) -> str:
         return "[" + ", ".join(to_text(row) for row in node.args) + "]"
     if op == "eq":
         return to_text(node.args[0]) + " = " + to_text(node.args[1])
+    if op == "rel":
+        return to_text(node.args[0]) + f" {node.value} " + to_text(node.args[1])
     raise ValueError(f"cannot render a {op} node")

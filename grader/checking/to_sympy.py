@@ -38,6 +38,12 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "sinh": sympy.sinh,
     "cosh": sympy.cosh,
     "tanh": sympy.tanh,
+    "sech": sympy.sech,
+    "csch": sympy.csch,
+    "coth": sympy.coth,
+    "log10": lambda x: sympy.log(x, 10),
+    "log2": lambda x: sympy.log(x, 2),
+    "sign": sympy.sign,
     "asinh": sympy.asinh,
     "acosh": sympy.acosh,
     "atanh": sympy.atanh,
@@ -50,8 +56,16 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 
 
+_RELATIONS: dict[str, Callable[..., Any]] = {
+    "<": sympy.StrictLessThan,
+    "<=": sympy.LessThan,
+    ">": sympy.StrictGreaterThan,
+    ">=": sympy.GreaterThan,
+}
+
+
 def to_sympy(node: Node, symbols: Mapping[str, sympy.Symbol] | None = None) -> Any:
-    """A SymPy expression (or list, Matrix or Eq) for ``node``.
+    """A SymPy expression (or list, Matrix, Eq or inequality) for ``node``.
 
     Args:
         node: a tree from :func:`grader.checking.parser.parse_tree`.
@@ -100,6 +114,9 @@ def to_sympy(node: Node, symbols: Mapping[str, sympy.Symbol] | None = None) -> A
             return sympy.Matrix([[build(entry) for entry in row.args] for row in node.args])
         if op == "eq":
             return sympy.Eq(build(node.args[0]), build(node.args[1]), evaluate=False)
+        if op == "rel":
+            relation = _RELATIONS[str(node.value)]
+            return relation(build(node.args[0]), build(node.args[1]), evaluate=False)
         raise ValueError(f"cannot convert a {op} node")
 
     return build(node)

@@ -19,8 +19,9 @@ class Diagnosis:
 
     Codes used: ``sign_flipped``, ``constant_factor``, ``missing_term``, ``extra_term``,
     ``transposed``, ``order_of_magnitude``, ``inexact_decimal``, ``domain_differs``,
-    ``wrong_digits``, ``inaccurate``, ``very_inaccurate``, ``missing_choice``,
-    ``extra_choice``. Exercises decide what partial credit each earns.
+    ``wrong_digits``, ``inaccurate``, ``very_inaccurate``, ``inequality_backwards``,
+    ``inequality_strictness``, ``missing_choice``, ``extra_choice``. Exercises decide
+    what partial credit each earns.
     """
 
     code: str

@@ -286,3 +286,69 @@ def test_keys_defined_only_far_out_are_still_decided():
     assert check_expression("sqrt(x - 100)", "(x - 100)^(1/2)", variables=("x",)).correct
     assert check_expression("log(-x - 50)", "log(-(x + 50))", variables=("x",)).correct
     assert check_expression("sqrt(x - 100)", "sqrt(x - 99)", variables=("x",)).status == "incorrect"
+
+
+def test_differences_below_thirty_digits_are_still_seen():
+    # The first agreeing point is confirmed at 60 digits: 10^-40 is invisible at 30.
+    assert check_expression("x", "x + 10^(-40)", variables=("x",)).status == "incorrect"
+    assert check_expression("exp(x)", "exp(x)*(1 + 1e-45)", variables=("x",)).status == (
+        "incorrect"
+    )
+    # The documented limit: below about 10^-55 relative, two answers count as equal.
+    assert check_expression("x", "x + 10^(-70)", variables=("x",)).correct
+
+
+def test_answers_defined_on_a_small_part_of_the_keys_domain_are_decided():
+    # Most points put x below 3, where the answer is undefined; wider points decide it.
+    verdict = check_expression("sqrt((x-3)*(x-5))", "sqrt(x-3)*sqrt(x-5)", variables=("x",))
+    assert verdict.correct
+    assert verdict.diagnosis is not None
+    assert verdict.diagnosis.code == "domain_differs"
+
+
+@pytest.mark.parametrize(
+    ("expected", "answer", "status"),
+    [
+        ("x = x", "y = y", "correct"),  # identities match identities
+        ("x = x", "y = 1", "incorrect"),
+        ("2 = 3", "1 = 4", "correct"),  # and contradictions contradictions
+        ("y = x/(2*x - 1)", "1/x + 1/y = 2", "correct"),  # numerators up to a factor
+        ("y = 1/x", "x*y = 1", "correct"),
+        ("x = 2", "(x - 2)^2 = 0", "incorrect"),  # multiplicity counts, as in STACK
+        ("x = y", "x^2 = y^2", "incorrect"),
+        ("sin(x)^2 + cos(x)^2 = 1", "x = x", "correct"),
+    ],
+)
+def test_equations_beyond_a_constant_factor(expected, answer, status):
+    verdict = check_expression(expected, answer, variables=("x", "y"))
+    assert verdict.status == status, verdict.message
+
+
+@pytest.mark.parametrize(
+    ("expected", "answer", "status", "code"),
+    [
+        ("x > 1", "1 < x", "correct", None),
+        ("x > 1", "2*x - 2 > 0", "correct", None),
+        ("x > 1", "x < 1", "incorrect", "inequality_backwards"),
+        ("x > 1", "x >= 1", "incorrect", "inequality_strictness"),
+        ("x > 1", "x > 1.000001", "incorrect", None),  # the boundary is bisected
+        ("z > 0", "sigmoid(z) > 1/2", "correct", None),
+        ("z > 0", "relu(z) > 0", "correct", None),
+        ("x^2 < 4", "abs(x) < 2", "correct", None),
+        ("x^2 < 4", "x < 2", "incorrect", None),
+        ("1/x > 1", "x < 1", "incorrect", None),
+        ("x > 0", "sqrt(x) > 0", "correct", None),  # undefined is outside the set
+    ],
+)
+def test_single_inequalities_compare_solution_sets(expected, answer, status, code):
+    verdict = check_expression(expected, answer, variables=("x", "z"))
+    assert verdict.status == status, verdict.message
+    assert (verdict.diagnosis.code if verdict.diagnosis else None) == code
+
+
+def test_relations_and_expressions_do_not_mix():
+    assert check_expression("x > 1", "x = 1", variables=("x",)).status == "invalid"
+    assert check_expression("x = 1", "x > 1", variables=("x",)).status == "invalid"
+    assert check_expression("x", "x > 1", variables=("x",)).status == "invalid"
+    assert check_expression("x > 1", "x", variables=("x",)).status == "invalid"
+    assert "list" in check_expression("[1, 2]", "x > 1", variables=("x",)).message
