@@ -166,10 +166,11 @@ class DatabaseLoginLimiter:
 
     The check and the record are separate statements, not one locked transaction:
     guesses racing in at the same instant can each pass the check before any of them is
-    recorded, so a burst of concurrent requests may get one or two guesses past
-    ``max_failures`` (sequential guessing, on any number of workers, never does). That
-    is a fair price for a limiter that takes no lock and works the same on SQLite and
-    PostgreSQL; the Argon2id hash keeps each guess expensive anyway.
+    recorded, so a burst of concurrent requests may get a guess or two past
+    ``max_failures``: at most one per other request in flight, so with W sync workers at
+    most ``max_failures + W - 1`` (sequential guessing, on any number of workers, gets
+    exactly ``max_failures``). That is a fair price for a limiter that takes no lock and
+    works the same on SQLite and PostgreSQL; the Argon2id hash keeps each guess costly.
     """
 
     def __init__(

@@ -148,7 +148,9 @@ def new_sign_in(
     """
     with app.app_context():
         return record_sign_in(
-            get_session(), user_id, lifetime=lifetime or app.permanent_session_lifetime
+            get_session(),
+            user_id,
+            lifetime=app.permanent_session_lifetime if lifetime is None else lifetime,
         )
 
 
