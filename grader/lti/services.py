@@ -56,6 +56,8 @@ ASSERTION_LIFETIME_SECONDS = 300
 TOKEN_EXPIRY_MARGIN_SECONDS = 60
 MAX_PAGES = 200
 _RETRYABLE_STATUSES = frozenset({408, 425, 429})
+_UNBINDABLE_LINK_STATUSES = frozenset({400, 404, 422})
+"""Answers to a line item POST whose ``resourceLinkId`` the platform will not accept."""
 
 
 @dataclass(frozen=True)
@@ -264,8 +266,13 @@ class ServiceClient:
         content_type: str | None = None,
         body: Any = None,
         params: Mapping[str, str] | None = None,
+        want_data: bool = True,
     ) -> ServiceResponse:
-        """One authenticated call; a 401 drops the cached token and retries once."""
+        """One authenticated call; a 401 drops the cached token and retries once.
+
+        ``want_data=False``: any 2xx is success whatever its body (a score POST's answer
+        carries nothing we use, and some platforms answer it with an empty or non-JSON body).
+        """
         scope_set = frozenset(scopes)
         for attempt in (1, 2):
             headers = {"Authorization": f"Bearer {self.access_token(scope_set)}"}
@@ -277,7 +284,13 @@ class ServiceClient:
                 data = json.dumps(body).encode()
             try:
                 return self._send(
-                    method, url, f"{method} service call", data=data, headers=headers, params=params
+                    method,
+                    url,
+                    f"{method} service call",
+                    data=data,
+                    headers=headers,
+                    params=params,
+                    want_data=want_data,
                 )
             except PermanentServiceError as exc:
                 if exc.status == 401 and attempt == 1:
@@ -295,6 +308,7 @@ class ServiceClient:
         data: Any = None,
         headers: Mapping[str, str],
         params: Mapping[str, str] | None = None,
+        want_data: bool = True,
     ) -> ServiceResponse:
         try:
             check_http_url(url)
@@ -318,7 +332,7 @@ class ServiceClient:
                 next_link = response.links.get("next", {}).get("url")
                 return ServiceResponse(
                     status=response.status_code,
-                    data=json.loads(raw) if raw.strip() else None,
+                    data=json.loads(raw) if want_data and raw.strip() else None,
                     next_url=urljoin(response.url, next_link) if next_link else None,
                     headers=dict(response.headers),
                 )
@@ -449,6 +463,10 @@ class AgsClient:
 
         Never duplicates within one caller; across workers, serialise per (context, resource)
         in the DB (e.g. a unique ``LineItemLink`` row) and store the returned ``id``.
+
+        A platform may refuse to bind a column to the launch's resource link: Canvas answers
+        404 for the id of a module launch (the course's id, canvas-lms#1944). The column is
+        then found or created without ``resourceLinkId``; the caller stores its URL anyway.
         """
         existing = self.find_line_item(
             lineitems_url,
@@ -459,7 +477,22 @@ class AgsClient:
         if existing is not None:
             return existing
         logger.info("creating a line item (resource_id=%s)", spec.resource_id)
-        return self.create_line_item(lineitems_url, spec, resource_link_id=resource_link_id)
+        try:
+            return self.create_line_item(lineitems_url, spec, resource_link_id=resource_link_id)
+        except PermanentServiceError as exc:
+            if resource_link_id is None or exc.status not in _UNBINDABLE_LINK_STATUSES:
+                raise
+        logger.info("the platform refused the resource link id; the column will be unbound")
+        unbound = [
+            item
+            for item in self.list_line_items(
+                lineitems_url, resource_id=spec.resource_id, tag=spec.tag
+            )
+            if not item.resource_link_id
+        ]
+        if unbound:
+            return unbound[0]
+        return self.create_line_item(lineitems_url, spec)
 
     def post_score(self, lineitem_url: str, score: Score) -> None:
         """POST one score to ``<lineitem>/scores`` (query string kept, Moodle)."""
@@ -469,6 +502,7 @@ class AgsClient:
             scopes=[c.SCOPE_SCORE],
             content_type=c.MEDIA_SCORE,
             body=score.to_json(),
+            want_data=False,
         )
 
     def get_results(self, lineitem_url: str, *, user_id: str | None = None) -> list[dict[str, Any]]:

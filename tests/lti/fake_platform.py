@@ -14,7 +14,7 @@ the tool's launch URL. Assertions read ``platform.scores``, ``platform.gradebook
 ``platform.line_items``, ``platform.deep_link_returns`` and ``platform.token_requests``.
 Tamper hooks: ``make_id_token(..., overrides=..., remove=..., alg=..., key=..., kid=...)``,
 ``rotate_keys()``, ``fail_scores(n)``, ``fail_scores_for(seconds)``, ``expire_tokens()``,
-``grade_in_lms(...)``.
+``grade_in_lms(...)``, ``reply_to_scores_with(...)``.
 """
 
 from __future__ import annotations
@@ -401,6 +401,7 @@ class FakePlatform:
         self._pending: dict[str, _PendingLaunch] = {}
         self._dl_requests: dict[str, _DlRequest] = {}
         self._last_score_ts: dict[tuple[int, str], dt.datetime] = {}
+        self._score_reply: tuple[str, bytes] | None = None
         self._fail_scores_left = 0
         self._fail_scores_until = 0.0
         self._fail_status = 503
@@ -878,6 +879,11 @@ class FakePlatform:
             self._fail_status = status
             self._fail_retry_after = retry_after
 
+    def reply_to_scores_with(self, content_type: str, body: bytes) -> None:
+        """Answer accepted score POSTs with 200 and this body instead of the profile's answer."""
+        with self._lock:
+            self._score_reply = (content_type, body)
+
     def grade_in_lms(self, lineitem_num: int, user_id: str, when: dt.datetime) -> None:
         """An instructor changes the grade in the LMS gradebook at ``when`` (no score stored)."""
         with self._lock:
@@ -1204,6 +1210,13 @@ class FakePlatform:
             return _text(400, "scoreMaximum must be > 0")
         if not isinstance(data.get("label"), str) or not data["label"]:
             return _text(400, "label is required")
+        link_id = data.get("resourceLinkId")
+        if link_id is not None and not (
+            link_id in self.resource_links and self.resource_links[link_id].context_id == context_id
+        ):
+            # AGS: a resourceLinkId that is no resource link of this context is a 404. Canvas
+            # says so for the id of a module launch, which is the course's id (canvas-lms#1944).
+            return _json(404, {"errors": [{"message": "The specified resource does not exist."}]})
         record = self._create_line_item(context_id, data)
         return _json(201, self._line_item_json(record), c.MEDIA_LINEITEM)
 
@@ -1276,6 +1289,9 @@ class FakePlatform:
                 )
             )
             self.score_attempts.append(ScoreAttempt(200, user_id, data))
+        if self._score_reply is not None:
+            content_type, reply = self._score_reply
+            return _Response(200, reply, {"Content-Type": content_type})
         if self.profile.name == "canvas":
             return _json(200, {"resultUrl": f"{self.line_item_url(record.num)}/results/{user_id}"})
         return _Response(204)

@@ -145,6 +145,29 @@ def test_line_item_found_or_created_never_duplicated(
     assert ags.get_line_item(first.id).label == "Quiz 4"
 
 
+def test_a_column_canvas_will_not_bind_to_a_module_launch_is_made_unbound_once(
+    platform: FakePlatform, tool: ToolHarness
+) -> None:
+    """Canvas gives a module launch the course's id as resource link id and answers 404 to a
+    line item POST naming it (canvas-lms#1944): create the column without it, and only once."""
+    registration = tool.connect(platform)
+    launch = tool.launch(platform, registration.client_id, resource_link_id="course-1")
+    assert launch.resource_link is not None
+    assert launch.resource_link.id == "course-1"
+    lineitems = launch.ags.lineitems if launch.ags is not None else ""
+    assert lineitems
+    ags = AgsClient(tool.service(registration))
+    spec = LineItemSpec(score_maximum=4, label="Quiz 4", resource_id="quiz-4", tag="grader")
+
+    first = ags.find_or_create_line_item(lineitems, spec, resource_link_id="course-1")
+    again = ags.find_or_create_line_item(lineitems, spec, resource_link_id="course-1")
+
+    assert first.id == again.id
+    assert first.resource_link_id is None
+    assert [i["resourceId"] for i in platform.line_items_for()] == ["quiz-4"]
+    assert any("specified resource does not exist" in body for _, body in platform.rejections)
+
+
 def test_roster_paging(any_platform: FakePlatform, tool: ToolHarness) -> None:
     registration = tool.connect(any_platform)
     launch = tool.launch(any_platform, registration.client_id, user="teacher-1")

@@ -225,6 +225,19 @@ def test_moodle_compares_whole_seconds_so_each_new_score_is_a_second_later(
     assert [s.body["scoreGiven"] for s in platform.scores] == [1.0, 3.0, 4.0]
 
 
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [("text/html", b"<p>Grade saved</p>"), ("application/json", b""), ("text/plain", b"OK")],
+)
+def test_a_stored_score_is_a_success_whatever_the_answer_body_says(
+    platform: FakePlatform, tool: ToolHarness, content_type: str, body: bytes
+) -> None:
+    registration, lineitem = _graded_link(platform, tool)
+    platform.reply_to_scores_with(content_type, body)
+    AgsClient(tool.service(registration)).post_score(lineitem, _score())
+    assert len(platform.scores) == 1
+
+
 def test_blackboard_refuses_timestamps_without_zone(
     platform_factory: Callable[..., FakePlatform], tool: ToolHarness
 ) -> None:

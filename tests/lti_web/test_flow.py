@@ -122,6 +122,29 @@ def test_instructor_chooses_the_quiz_on_first_launch_and_the_worker_creates_one_
     assert {s.user_id for s in lms.platform.scores} == {"stu-1", "stu-2"}
 
 
+def test_a_canvas_module_launch_gets_an_unbound_column_and_its_scores(lms) -> None:
+    """Canvas launches a module item with the course's id as resource link id and refuses
+    that id on a new line item (canvas-lms#1944): the scores must still arrive."""
+    client_id = lms.connect()
+    teacher = lms.browser()
+    opened = lms.launch(teacher, client_id, user="teacher-1", resource_link_id="course-1")
+    assert opened.status_code == 302
+    page_url = opened.headers["Location"]
+    quiz = lms.add_quiz(lms.course_of())
+    page = teacher.get(page_url).get_data(as_text=True)
+    teacher.post(page_url, data={"quiz_id": str(quiz.id), "csrf_token": csrf(page)})
+    student = lms.browser()
+    landed = lms.launch(student, client_id, user="stu-1", resource_link_id="course-1")
+    assert landed.headers["Location"] == f"/quizzes/{quiz.id}"
+    answer_part(student, lms.db, quiz.id, "w1")
+
+    assert lms.send_scores().sent == 1
+    (column,) = lms.platform.line_items_for()
+    assert "resourceLinkId" not in column
+    assert column["resourceId"] == f"quiz-{quiz.id}"
+    assert [s.user_id for s in lms.platform.scores] == ["stu-1"]
+
+
 def test_learner_before_the_course_is_set_up(lms) -> None:
     client_id = lms.connect()
     student = lms.browser()
