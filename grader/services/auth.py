@@ -21,6 +21,7 @@ rules in one process's memory, for scripts and tests that have no database.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -31,6 +32,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from sqlalchemy import delete
+from sqlalchemy import exists
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
@@ -46,6 +48,7 @@ from grader.models import User
 from grader.models import UserSession
 from grader.models import utcnow
 from grader.services import accounts
+from grader.services import permissions
 from grader.services.courses import find_course_by_join_code
 
 logger = logging.getLogger(__name__)
@@ -360,20 +363,33 @@ def start_session(
     return token
 
 
+@dataclasses.dataclass(frozen=True)
+class LiveSignIn:
+    """Who a request's cookie signs in, and whether the nav shows them the staff pages."""
+
+    user: User
+    is_staff_anywhere: bool
+
+
 def session_user(
     session: Session, token: object, user_id: object, *, now: dt.datetime | None = None
-) -> User | None:
+) -> LiveSignIn | None:
     """The active user of a live sign-in, or None: one query, the user joined to the row.
 
     ``token`` and ``user_id`` come from the cookie; a token of the wrong type, an ended or
-    expired sign-in, another user's sign-in or a deactivated user all give None.
+    expired sign-in, another user's sign-in or a deactivated user all give None. The same
+    query tells whether the user teaches anywhere (the nav's instructor link), since every
+    page asks and a second query per request is measurable under load.
     """
     if not isinstance(token, str) or len(token) > MAX_SESSION_TOKEN_LENGTH:
         return None
     if not isinstance(user_id, int) or isinstance(user_id, bool):
         return None
-    return session.scalar(
-        select(User)
+    teaches = exists().where(
+        Enrolment.user_id == User.id, Enrolment.role.in_(permissions.STAFF_ROLES)
+    )
+    row = session.execute(
+        select(User, teaches)
         .join(UserSession, UserSession.user_id == User.id)
         .where(
             UserSession.id == _sha256(token),
@@ -381,7 +397,11 @@ def session_user(
             User.is_active.is_(True),
             UserSession.expires_at > (now or utcnow()),
         )
-    )
+    ).first()
+    if row is None:
+        return None
+    user, teaching = row
+    return LiveSignIn(user, bool(teaching) or user.role in ("admin", "instructor"))
 
 
 def end_session(session: Session, token: object) -> None:

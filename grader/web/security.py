@@ -74,11 +74,14 @@ def current_user() -> User | None:
     if "current_user" not in g:
         user_id = cookie_session.get(USER_ID_KEY)
         token = cookie_session.get(SIGN_IN_KEY)
-        g.current_user = (
+        live = (
             auth_service.session_user(get_session(), token, user_id)
             if user_id is not None and token is not None
             else None
         )
+        g.current_user = live.user if live is not None else None
+        if live is not None:
+            g.is_staff = live.is_staff_anywhere
     user: User | None = g.current_user
     return user
 
