@@ -126,13 +126,28 @@ def _after_flush(session: Session, _context: Any) -> None:
     if not changes:
         return
     conn = session.connection()
-    attempt_rows = conn.execute(
-        select(Attempt.id, Attempt.user_id, QuizItem.quiz_id)
+    # One query from the changed attempts to the LTI links of their quizzes and the LTI
+    # identities of their students: without LTI (most submits) it finds nothing and that
+    # is all this costs inside the submit's transaction.
+    links = conn.execute(
+        select(
+            Attempt.id, LtiResourceLink.id, LtiResourceLink.quiz_id, LtiUser.user_id, LtiUser.sub
+        )
         .join(QuizItem, QuizItem.id == Attempt.quiz_item_id)
-        .where(Attempt.id.in_({a for a, _, _ in changes}))
+        .join(LtiResourceLink, LtiResourceLink.quiz_id == QuizItem.quiz_id)
+        .join(LtiContext, LtiContext.id == LtiResourceLink.lti_context_id)
+        .join(LtiDeployment, LtiDeployment.id == LtiContext.lti_deployment_id)
+        .join(
+            LtiUser,
+            (LtiUser.registration_id == LtiDeployment.registration_id)
+            & (LtiUser.user_id == Attempt.user_id),
+        )
+        .where(Attempt.id.in_({a for a, _, _ in changes}), LtiUser.is_test_user.is_(False))
     ).all()
-    owner = {row[0]: (row[1], row[2]) for row in attempt_rows}
+    if not links:
+        return
     # (user, quiz) → the latest change in this flush
+    owner = {attempt_id: (user_id, quiz_id) for attempt_id, _, quiz_id, user_id, _ in links}
     latest: dict[tuple[int, int], tuple[str, dt.datetime]] = {}
     for attempt_id, reason, changed_at in changes:
         key = owner.get(attempt_id)
@@ -140,21 +155,9 @@ def _after_flush(session: Session, _context: Any) -> None:
             continue
         if key not in latest or changed_at > latest[key][1]:
             latest[key] = (reason, changed_at)
-    if not latest:
-        return
-    links = conn.execute(
-        select(LtiResourceLink.id, LtiResourceLink.quiz_id, LtiUser.user_id, LtiUser.sub)
-        .join(LtiContext, LtiContext.id == LtiResourceLink.lti_context_id)
-        .join(LtiDeployment, LtiDeployment.id == LtiContext.lti_deployment_id)
-        .join(LtiUser, LtiUser.registration_id == LtiDeployment.registration_id)
-        .where(
-            LtiResourceLink.quiz_id.in_({q for _, q in latest}),
-            LtiUser.user_id.in_({u for u, _ in latest}),
-            LtiUser.is_test_user.is_(False),
-        )
-    ).all()
+    unique_links = {(link_id, quiz_id, user_id, sub) for _, link_id, quiz_id, user_id, sub in links}
     rows = []
-    for link_id, quiz_id, user_id, sub in links:
+    for link_id, quiz_id, user_id, sub in sorted(unique_links):
         found = latest.get((user_id, quiz_id)) if quiz_id is not None else None
         if found is None:
             continue
