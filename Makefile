@@ -59,7 +59,7 @@ test: system-deps install lint
 bench: install
 	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
-# 300 students + 1 instructor against gunicorn (4 sync workers) on a throwaway PostgreSQL,
+# 300 students + 1 instructor against gunicorn (cores + 1 sync workers) on a throwaway PostgreSQL,
 # then an audit of the database (loadtest/run.py). Locust lives in its own virtualenv so
 # its pytest plugin and gevent stay out of the project's.
 LOADTEST_VENV := loadtest/.venv

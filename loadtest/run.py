@@ -14,7 +14,7 @@ Everything listens on 127.0.0.1 and is stopped in ``finally`` blocks; each subpr
 timeout. Exit status 0 when there were no errors and nothing was lost; 1 otherwise (the
 latency target is reported, not enforced: it depends on the machine).
 
-    .venv/bin/python -m loadtest.run [--users 300] [--duration 60] [--workers 4]
+    .venv/bin/python -m loadtest.run [--users 300] [--duration 60] [--workers N] [--threads N]
 """
 
 from __future__ import annotations
@@ -64,7 +64,12 @@ def main(argv: list[str] | None = None) -> int:
         help="one student in N signs in through the form; the others have a session already",
     )
     parser.add_argument("--duration", type=int, default=60, help="measured seconds")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=(os.cpu_count() or 2) + 1,
+        help="gunicorn worker processes (default: CPU cores + 1, as the README deploys it)",
+    )
     parser.add_argument(
         "--threads",
         type=int,
