@@ -29,6 +29,8 @@ from sqlalchemy.orm import Session
 
 from grader.db import SESSIONMAKER_KEY
 from grader.errors import GraderError
+from grader.models import utcnow
+from grader.services import auth as auth_service
 from grader.services import lti as lti_service
 from grader.services import lti_keys
 from grader.services import lti_outbox
@@ -162,6 +164,10 @@ def rotate_keys(prune_after_hours: float | None) -> None:
 # --------------------------------------------------------------------------- worker
 
 
+#: seconds between deleting expired sign-ins and old failed-login rows
+HOUSEKEEPING_EVERY = 600.0
+
+
 def _optional(module: str, name: str) -> Callable[..., Any] | None:
     """Another area's worker hook, when that area offers it."""
     try:
@@ -179,10 +185,13 @@ def work_once(
     config: Any,
     now: dt.datetime | None = None,
     max_jobs: int = 5,
+    housekeeping: bool = True,
 ) -> dict[str, int]:
     """One pass over every kind of due work; returns how many items each step handled.
 
-    A step that fails is logged and skipped: the others still run.
+    ``housekeeping`` also deletes expired sign-ins and old failed-login rows (the worker
+    does it every few minutes, not on every pass). A step that fails is logged and
+    skipped: the others still run.
     """
     done: dict[str, int] = {}
 
@@ -217,6 +226,10 @@ def work_once(
         if allow is None:
             allow = config.get("ENV") in ("development", "testing")
         step("webhooks", lambda: _handled(deliver(session, allow_private=bool(allow))))
+    if housekeeping:
+        step("expired_sign_ins", lambda: auth_service.prune_expired_sessions(session, now=now))
+        limiter = auth_service.DatabaseLoginLimiter(session, clock=lambda: now or utcnow())
+        step("old_login_failures", limiter.prune)
     return done
 
 
@@ -251,11 +264,17 @@ def worker(once: bool, interval: float) -> None:
         signal.signal(signal.SIGTERM, stop)
     clients = lti_outbox.ServiceClients(lti_keys.key_secret(current_app.config))
     factory = current_app.extensions[SESSIONMAKER_KEY]
+    last_housekeeping = -HOUSEKEEPING_EVERY
     try:
         while True:
             session: Session = factory()
+            housekeeping = time.monotonic() - last_housekeeping >= HOUSEKEEPING_EVERY
+            if housekeeping:
+                last_housekeeping = time.monotonic()
             try:
-                done = work_once(session, clients, config=current_app.config)
+                done = work_once(
+                    session, clients, config=current_app.config, housekeeping=housekeeping
+                )
             finally:
                 session.close()
             busy = any(done.values())
