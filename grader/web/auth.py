@@ -95,3 +95,15 @@ def logout() -> Response:
     security.sign_out()
     flash("You are signed out.", "success")
     return redirect(url_for("auth.login"))  # type: ignore[return-value]
+
+
+@bp.post("/logout-everywhere")
+@security.login_required
+def logout_everywhere() -> Response:
+    """End every sign-in of this account (a shared or lost computer), this one included."""
+    ended = security.sign_out_everywhere()
+    flash(
+        f"You are signed out everywhere ({ended} sign-in{'s' if ended != 1 else ''} ended).",
+        "success",
+    )
+    return redirect(url_for("auth.login"))  # type: ignore[return-value]

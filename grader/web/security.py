@@ -186,6 +186,16 @@ def sign_out() -> None:
         auth_service.end_session(get_session(), token)
 
 
+def sign_out_everywhere() -> int:
+    """End every sign-in of the current user; returns how many ended."""
+    user = current_user()
+    cookie_session.clear()
+    g.current_user = None
+    if user is None:
+        return 0
+    return auth_service.end_all_sessions(get_session(), user.id)
+
+
 def login_limiter() -> auth_service.DatabaseLoginLimiter:
     """The login limit every worker shares, on this request's database session."""
     factory: Callable[[Session], auth_service.DatabaseLoginLimiter] = current_app.extensions[

@@ -172,6 +172,26 @@ def test_signing_out_everywhere_ends_every_sign_in(
     assert signed_in(devices[0])
 
 
+def test_the_dashboard_button_signs_out_everywhere(
+    app: Flask, db_session: Session, ann: User
+) -> None:
+    laptop, phone = app.test_client(), app.test_client()
+    sign_in(laptop, "ann@example.com")
+    sign_in(phone, "ann@example.com")
+    page = laptop.get("/").get_data(as_text=True)
+    assert 'action="/auth/logout-everywhere"' in page
+    response = laptop.post("/auth/logout-everywhere", data={"csrf_token": csrf(laptop, "/")})
+    assert response.status_code == 302
+    assert "/auth/login" in response.headers["Location"]
+    assert "2 sign-ins ended" in laptop.get("/auth/login").get_data(as_text=True)
+    assert not signed_in(laptop)
+    assert not signed_in(phone)
+    assert rows(db_session, ann.id) == []
+    # Signed out, the button does nothing: a visitor is sent to sign in.
+    again = laptop.post("/auth/logout-everywhere", data={"csrf_token": csrf(laptop)})
+    assert again.status_code == 302 and "/auth/login" in again.headers["Location"]
+
+
 def test_an_expired_sign_in_is_refused_and_pruned_at_the_next(
     client: FlaskClient, db_session: Session, ann: User
 ) -> None:
