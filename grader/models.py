@@ -104,8 +104,9 @@ class UserSession(Base):
 class LoginFailure(Base):
     """One wrong password, for the login limit all workers share.
 
-    ``key_hash`` is the SHA-256 hex digest of the limiter's (email, client address) key,
-    so the table holds no email or address. Rows older than the limit's window are pruned.
+    ``key_hash`` is the SHA-256 hex digest of the limiter's (email, client address) key:
+    neither is stored in the clear, though someone with the table could confirm a guessed
+    pair. Rows older than the limit's window (15 minutes) are pruned.
     """
 
     __tablename__ = "login_failures"

@@ -325,6 +325,10 @@ def active_user(session: Session, user_id: object) -> User | None:
     return user
 
 
+#: live sign-ins kept per user (browsers, devices, LMS launches); the oldest end first
+MAX_SIGN_INS_PER_USER = 20
+
+
 def start_session(
     session: Session,
     user_id: int,
@@ -339,7 +343,9 @@ def start_session(
 
     The token is not stored (only its SHA-256) and is not available again. The user's
     expired sign-ins are deleted here, and so is the sign-in whose token ``replaces``
-    names (the same browser signing in again, perhaps as someone else).
+    names (the same browser signing in again, perhaps as someone else). Beyond
+    ``MAX_SIGN_INS_PER_USER`` live sign-ins the oldest end: LMS launches arrive without
+    our cookie (a cross-site POST), so they cannot name the sign-in they replace.
     """
     _end_reads(session)
     now = now or utcnow()
@@ -357,6 +363,18 @@ def start_session(
             expires_at=now + lifetime,
             user_agent=(user_agent or "")[:USER_AGENT_LENGTH] or None,
             ip=(ip or "")[:IP_LENGTH] or None,
+        )
+    )
+    session.flush()
+    newest = (
+        select(UserSession.id)
+        .where(UserSession.user_id == user_id)
+        .order_by(UserSession.created_at.desc(), UserSession.id)
+        .limit(MAX_SIGN_INS_PER_USER)
+    )
+    session.execute(
+        delete(UserSession).where(
+            UserSession.user_id == user_id, UserSession.id.not_in(newest.scalar_subquery())
         )
     )
     session.commit()
@@ -436,6 +454,7 @@ def deactivate_user(session: Session, user: User) -> int:
 
 def prune_expired_sessions(session: Session, *, now: dt.datetime | None = None) -> int:
     """Delete every expired sign-in (of users who never signed in again); returns how many."""
+    _end_reads(session)
     result = session.execute(delete(UserSession).where(UserSession.expires_at <= (now or utcnow())))
     session.commit()
     return int(getattr(result, "rowcount", 0) or 0)

@@ -164,6 +164,7 @@ def sign_in(user: User) -> None:
     """
     previous = cookie_session.get(SIGN_IN_KEY)
     cookie_session.clear()
+    g.pop("is_staff", None)
     cookie_session.update(
         record_sign_in(
             get_session(),
@@ -178,22 +179,25 @@ def sign_in(user: User) -> None:
 
 
 def sign_out() -> None:
-    """End this sign-in: its row is deleted, so a copy of the cookie is dead too."""
+    """End this sign-in: its row is deleted, so a copy of the cookie is dead too.
+
+    The row goes first: if the database refuses, the error page says so and the browser
+    stays signed in (to try again) rather than looking signed out with its copy alive.
+    """
     token = cookie_session.get(SIGN_IN_KEY)
-    cookie_session.clear()
-    g.current_user = None
     if token is not None:
         auth_service.end_session(get_session(), token)
+    cookie_session.clear()
+    g.current_user = None
 
 
 def sign_out_everywhere() -> int:
     """End every sign-in of the current user; returns how many ended."""
     user = current_user()
+    ended = auth_service.end_all_sessions(get_session(), user.id) if user is not None else 0
     cookie_session.clear()
     g.current_user = None
-    if user is None:
-        return 0
-    return auth_service.end_all_sessions(get_session(), user.id)
+    return ended
 
 
 def login_limiter() -> auth_service.DatabaseLoginLimiter:

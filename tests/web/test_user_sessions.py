@@ -189,7 +189,8 @@ def test_the_dashboard_button_signs_out_everywhere(
     assert rows(db_session, ann.id) == []
     # Signed out, the button does nothing: a visitor is sent to sign in.
     again = laptop.post("/auth/logout-everywhere", data={"csrf_token": csrf(laptop)})
-    assert again.status_code == 302 and "/auth/login" in again.headers["Location"]
+    assert again.status_code == 302
+    assert "/auth/login" in again.headers["Location"]
 
 
 def test_an_expired_sign_in_is_refused_and_pruned_at_the_next(
@@ -347,3 +348,39 @@ def test_signing_out_twice_or_signed_out_is_harmless(
     sign_out(client)
     count = db_session.scalar(select(func.count()).select_from(UserSession))
     assert count == 0
+
+
+def test_only_the_newest_sign_ins_of_a_user_stay_live(db_session: Session, ann: User) -> None:
+    """LMS launches cannot name the sign-in they replace, so rows are capped per user."""
+    start = utcnow()
+    tokens = [
+        auth.start_session(
+            db_session,
+            ann.id,
+            lifetime=dt.timedelta(days=1),
+            now=start + dt.timedelta(seconds=n),
+        )
+        for n in range(auth.MAX_SIGN_INS_PER_USER + 3)
+    ]
+    kept = {row.id for row in rows(db_session, ann.id)}
+    assert len(kept) == auth.MAX_SIGN_INS_PER_USER
+    newest = {hashlib.sha256(t.encode()).hexdigest() for t in tokens[3:]}
+    assert kept == newest
+
+
+def test_a_sign_out_the_database_refuses_leaves_the_browser_signed_in(
+    client: FlaskClient, ann: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not a browser that looks signed out while a copy of its cookie still works."""
+    sign_in(client, "ann@example.com")
+    token = csrf(client, "/")
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the database refused the delete")
+
+    monkeypatch.setattr(auth, "end_session", refuse)
+    client.application.config["PROPAGATE_EXCEPTIONS"] = False
+    response = client.post("/auth/logout", data={"csrf_token": token})
+    assert response.status_code == 500
+    monkeypatch.undo()
+    assert signed_in(client)
