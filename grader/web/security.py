@@ -221,6 +221,9 @@ def _nav() -> dict[str, Any]:
         user = current_user()
         show_instructor = False
         if user is not None:
+            # The nav shows the name: after a failed flush (an error page) the user row is
+            # expired and reloading it raises here, not halfway through the template.
+            _ = user.name
             if "is_staff" not in g:
                 g.is_staff = course_service.is_staff_anywhere(get_session(), user)
             show_instructor = bool(g.is_staff)
