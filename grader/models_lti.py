@@ -225,6 +225,9 @@ class LtiScore(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     error_status: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(TZDateTime(), default=utcnow)
+    # ``sent``: when the platform accepted it. ``pending``: a POST of this row went out and its
+    # answer never came (it may have been applied), so a later 409 "not newer" is our own
+    # score (see ``grader.services.lti_outbox``). None otherwise.
     sent_at: Mapped[dt.datetime | None] = mapped_column(TZDateTime())
 
 

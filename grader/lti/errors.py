@@ -37,6 +37,10 @@ class DeepLinkingError(LtiError):
     """A deep-linking response cannot be built for the platform's settings."""
 
 
+ANSWER_LOST = "answer_lost"
+"""``ServiceError.code`` when the whole request went out and no answer came back."""
+
+
 class ServiceError(LtiError):
     """An AGS, NRPS or token call failed.
 
@@ -63,6 +67,16 @@ class ServiceError(LtiError):
         self.status = status
         self.retry_after = retry_after
         self.detail = detail
+
+    @property
+    def answer_lost(self) -> bool:
+        """The call's request was written to the socket whole, then no HTTP answer came (a read
+        timeout, a connection reset or closed after sending): the platform may have applied it.
+
+        False when the request never went out whole (connection refused, DNS, TLS, connect
+        timeout, a token request failing before the call) and when the platform answered.
+        """
+        return self.code == ANSWER_LOST
 
 
 class RetryableServiceError(ServiceError):

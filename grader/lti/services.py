@@ -3,7 +3,10 @@
 Errors are typed for the lead's outbox: ``RetryableServiceError`` (429, 5xx, timeouts,
 connection errors; ``retry_after`` from the header) versus ``PermanentServiceError`` (other 4xx,
 malformed answers; ``detail`` holds the platform's message, e.g. Canvas' 422 "User not found in
-course or is not a student", for per-student error display).
+course or is not a student", for per-student error display). A transport error says whether the
+call's request had gone out whole (``answer_lost``: it may have been applied) or not
+(``connection_error``: refused, DNS, TLS, connect timeout, broken while sending); the client
+knows because it hands the body to the transport itself (``_OutgoingBody``).
 
 Seam: build one ``ServiceClient(registration, active_key(records), token_cache=...)`` per
 registration; the default token cache is in memory (per process), keyed by issuer, client_id
@@ -12,6 +15,7 @@ and the sorted scopes (pylti1p3next keyed by issuer only, which mixes Canvas ten
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import threading
@@ -37,6 +41,7 @@ from grader.lti._http import BodyTooLargeError
 from grader.lti._http import check_http_url
 from grader.lti._http import parse_retry_after
 from grader.lti._http import read_capped
+from grader.lti.errors import ANSWER_LOST
 from grader.lti.errors import PermanentServiceError
 from grader.lti.errors import RetryableServiceError
 from grader.lti.errors import ServiceError
@@ -150,6 +155,31 @@ def classify_response(response: requests.Response, now: float, what: str) -> Ser
     return PermanentServiceError(code, f"{what}: HTTP {status}", status=status, detail=detail)
 
 
+class _OutgoingBody:
+    """A request body that notes when the transport has written all of it to the socket.
+
+    urllib3 (and http.client) connect, send the headers, then read a file-like body block by
+    block and ``sendall`` each block; the read that finds the end of the body comes only after
+    every block was written. So ``sent`` is True only once the whole request went out: a
+    transport error after that may leave the request applied with its answer lost, one
+    before it (connection refused, DNS, TLS handshake, connect timeout) cannot.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        self._buffer = io.BytesIO(data)
+        self._length = len(data)
+        self.sent = False
+
+    def __len__(self) -> int:  # requests sends it as Content-Length (no chunked encoding)
+        return self._length
+
+    def read(self, size: int = -1) -> bytes:
+        block = self._buffer.read(size)
+        if not block:
+            self.sent = True
+        return block
+
+
 class ServiceClient:
     """Authenticated HTTP to one registration's services.
 
@@ -234,6 +264,8 @@ class ServiceClient:
             "scope": " ".join(sorted(scopes)),
         }
         what = "token request"
+        # The form is not an ``_OutgoingBody``: a token request that loses its answer is a
+        # ``connection_error``, never the ``answer_lost`` of the call it was fetched for.
         data = self._send(
             "POST",
             self.registration.token_url,
@@ -315,11 +347,12 @@ class ServiceClient:
         except ValueError:
             raise PermanentServiceError("bad_url", f"{what}: not an http(s) URL") from None
         all_headers = {"User-Agent": self._user_agent, **headers}
+        outgoing = _OutgoingBody(data) if isinstance(data, bytes) and data else None
         try:
             with self._session.request(
                 method,
                 url,
-                data=data,
+                data=outgoing if outgoing is not None else data,
                 headers=all_headers,
                 params=params,
                 timeout=self._timeout,
@@ -336,12 +369,19 @@ class ServiceClient:
                     next_url=urljoin(response.url, next_link) if next_link else None,
                     headers=dict(response.headers),
                 )
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise RetryableServiceError(
-                "connection_error", f"{what}: {type(exc).__name__}"
-            ) from None
         except requests.RequestException as exc:
-            raise RetryableServiceError("http_error", f"{what}: {type(exc).__name__}") from None
+            if outgoing is not None and outgoing.sent:
+                # Written whole, then no (complete) answer: a read timeout, a reset or closed
+                # connection. The platform may have applied it.
+                raise RetryableServiceError(
+                    ANSWER_LOST, f"{what}: {type(exc).__name__} after the request went out"
+                ) from None
+            code = (
+                "connection_error"
+                if isinstance(exc, requests.ConnectionError | requests.Timeout)
+                else "http_error"
+            )
+            raise RetryableServiceError(code, f"{what}: {type(exc).__name__}") from None
         except (BodyTooLargeError, ValueError) as exc:
             raise PermanentServiceError("bad_response", f"{what}: {type(exc).__name__}") from None
 

@@ -25,11 +25,20 @@ Sending (:func:`send_pending`, run by ``grader worker``):
    (Canvas' 422 "User not found in course or is not a student") → ``failed`` with the
    platform's message kept for the instructor's status page. A worker killed between the
    POST and the commit re-sends after the lease with the *same* timestamp, which platforms
-   ignore as not newer: a change is never applied twice. Moodle answers such a re-send with
-   409 "Refusing score with an earlier timestamp"; after an attempt that ended without an
-   answer (a timeout, a crash) that 409 means our first POST landed, so the row is ``sent``.
-   A 409 to a first POST means the LMS holds a newer grade (changed in the LMS): ``failed``,
-   with Moodle's words, for the instructor to resend if they want ours.
+   ignore as not newer: a change is never applied twice.
+
+   Moodle answers such a re-send with 409 "Refusing score with an earlier timestamp". That
+   409 counts as delivered only if an earlier POST of *this row* may have reached the score
+   endpoint: our timestamps step by whole seconds per student and link, so no other row of
+   ours can hold its second (a resend or a newer row gets a later one). The row records it in
+   ``sent_at``, which on a ``pending`` row means "a POST went out and its answer never came":
+   it is committed right before the POST (after the line item and the token, so a worker
+   killed after posting leaves it behind), kept when the client reports ``answer_lost`` (the
+   request was written whole, then a read timeout or a dropped connection), and put back as
+   it was when the POST never went out whole (connection refused, DNS, TLS, the token
+   endpoint down) or the platform answered. A crash before the POST never sets it. Any other
+   409 means the LMS holds a grade at least as new (changed in the LMS): ``failed``, with
+   Moodle's words, for the instructor to resend if they want ours.
 """
 
 from __future__ import annotations
@@ -491,14 +500,17 @@ def ensure_line_item(
     return found.id
 
 
-def _landed_before(row: LtiScore, error: ServiceError) -> bool:
-    """A 409 "not newer" to a re-send of this very score whose last try got no answer.
+def _landed_before(posted_before: dt.datetime | None, error: ServiceError) -> bool:
+    """A 409 "not newer" to a re-send of a score whose earlier POST may have been applied.
 
-    Our timestamps grow by whole seconds per student and link, so only this row's own
-    earlier POST can hold its second unless the grade was changed in the LMS; an earlier
-    try that ended with an HTTP status was not stored, so then it was the LMS.
+    ``posted_before`` is the row's ``sent_at`` before this try: set only when an earlier POST
+    of this row was written whole and its answer was lost (or its worker died after writing
+    the marker). Our timestamps grow by whole seconds per student and link, so only that POST
+    can hold this second unless the grade was changed in the LMS. A try that never sent its
+    POST (connection refused, token endpoint down, a crash before the POST) or that got an
+    HTTP answer leaves nothing, so a 409 after it is the LMS's grade: ``failed``, visible.
     """
-    return error.status == 409 and row.attempts > 1 and row.error_status is None
+    return error.status == 409 and posted_before is not None
 
 
 def _send_one(
@@ -512,6 +524,8 @@ def _send_one(
     deployment = session.get(LtiDeployment, context.lti_deployment_id) if context else None
     registration = session.get(LtiRegistration, deployment.registration_id) if deployment else None
     quiz = session.get(Quiz, link.quiz_id) if link is not None and link.quiz_id else None
+    posted_before = row.sent_at  # an earlier POST of this row that may have landed
+    posting = False
     error: ServiceError | None = None
     try:
         if link is None or quiz is None or registration is None:
@@ -530,6 +544,13 @@ def _send_one(
             grading_progress="FullyGraded",
             submitted_at=row.submitted_at,
         )
+        client.access_token([c.SCOPE_SCORE])  # a token failure is not a POST: before the marker
+        if posted_before is None:
+            # The marker, only now that nothing but the POST is left: a worker killed from
+            # here on may have posted. Every answer (or error) below settles it again.
+            row.sent_at = utcnow()
+            session.commit()
+        posting = True
         AgsClient(client).post_score(url, score)
     except LineItemBusy:
         row = session.get(LtiScore, score_id, populate_existing=True)
@@ -545,7 +566,7 @@ def _send_one(
         error = PermanentServiceError("bad_score", str(exc))
     row = session.get(LtiScore, score_id, populate_existing=True)
     assert row is not None
-    if error is not None and _landed_before(row, error):
+    if error is not None and _landed_before(posted_before, error):
         logger.info("lti score already delivered (409 on a re-send): score_id=%s", row.id)
         error = None
     if error is None:
@@ -562,6 +583,8 @@ def _send_one(
         row.next_attempt_at = now + wait
         row.last_error = _error_text(error)
         row.error_status = error.status
+        if not (posting and error.answer_lost):  # this try's POST did not land
+            row.sent_at = posted_before
         report.retried += 1
         logger.info(
             "lti score will be retried: score_id=%s attempts=%s (%s)",
@@ -571,6 +594,7 @@ def _send_one(
         )
     else:
         row.status = "failed"
+        row.sent_at = None
         row.last_error = _error_text(error)
         row.error_status = error.status
         report.failed += 1

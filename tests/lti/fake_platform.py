@@ -14,7 +14,8 @@ the tool's launch URL. Assertions read ``platform.scores``, ``platform.gradebook
 ``platform.line_items``, ``platform.deep_link_returns`` and ``platform.token_requests``.
 Tamper hooks: ``make_id_token(..., overrides=..., remove=..., alg=..., key=..., kid=...)``,
 ``rotate_keys()``, ``fail_scores(n)``, ``fail_scores_for(seconds)``, ``expire_tokens()``,
-``grade_in_lms(...)``, ``reply_to_scores_with(...)``.
+``grade_in_lms(...)``, ``reply_to_scores_with(...)``, ``lose_score_answers(n, stall=...)``,
+``stall_tokens(n, seconds)``; ``closed_port_url(path)`` is a URL where nothing listens.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import itertools
 import json
 import re
 import secrets
+import socket
 import threading
 import time
 from collections.abc import Iterable
@@ -340,6 +342,16 @@ class _Response:
     status: int
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds to wait before answering (past the client's read timeout)
+    drop: bool = False  # close the connection without answering
+
+
+def closed_port_url(path: str = "/") -> str:
+    """An http URL on 127.0.0.1 where nothing listens: connecting is refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}{path}"
 
 
 def _json(status: int, data: Any, media: str = "application/json", **headers: str) -> _Response:
@@ -402,6 +414,10 @@ class FakePlatform:
         self._dl_requests: dict[str, _DlRequest] = {}
         self._last_score_ts: dict[tuple[int, str], dt.datetime] = {}
         self._score_reply: tuple[str, bytes] | None = None
+        self._lose_answers_left = 0
+        self._lose_answers_stall: float | None = None
+        self._stall_tokens_left = 0
+        self._stall_tokens_seconds = 0.0
         self._fail_scores_left = 0
         self._fail_scores_until = 0.0
         self._fail_status = 503
@@ -884,6 +900,19 @@ class FakePlatform:
         with self._lock:
             self._score_reply = (content_type, body)
 
+    def lose_score_answers(self, n: int, *, stall: float | None = None) -> None:
+        """Apply the next ``n`` score POSTs, then lose the answer: close the connection without
+        a word, or with ``stall`` answer only after that many seconds (a read timeout)."""
+        with self._lock:
+            self._lose_answers_left = n
+            self._lose_answers_stall = stall
+
+    def stall_tokens(self, n: int, seconds: float) -> None:
+        """Answer the next ``n`` token requests only after ``seconds`` (a hanging endpoint)."""
+        with self._lock:
+            self._stall_tokens_left = n
+            self._stall_tokens_seconds = seconds
+
     def grade_in_lms(self, lineitem_num: int, user_id: str, when: dt.datetime) -> None:
         """An instructor changes the grade in the LMS gradebook at ``when`` (no score stored)."""
         with self._lock:
@@ -1095,6 +1124,17 @@ class FakePlatform:
         )
 
     def _token(self, headers: Mapping[str, str], body: bytes) -> _Response:
+        with self._lock:
+            stall = self._stall_tokens_seconds if self._stall_tokens_left > 0 else 0.0
+            self._stall_tokens_left = max(0, self._stall_tokens_left - 1)
+        try:
+            response = self._issue_token(headers, body)
+        except _PlatformError as exc:
+            response = exc.response
+        response.delay = stall
+        return response
+
+    def _issue_token(self, headers: Mapping[str, str], body: bytes) -> _Response:
         if _media(headers.get("Content-Type")) != "application/x-www-form-urlencoded":
             return _json(400, {"error": "invalid_request", "error_description": "form encoding"})
         form = dict(parse_qsl(body.decode()))
@@ -1289,6 +1329,11 @@ class FakePlatform:
                 )
             )
             self.score_attempts.append(ScoreAttempt(200, user_id, data))
+            lose = self._lose_answers_left > 0
+            self._lose_answers_left = max(0, self._lose_answers_left - 1)
+        if lose:  # stored; the answer is what gets lost
+            stall = self._lose_answers_stall
+            return _Response(204, delay=stall) if stall is not None else _Response(0, drop=True)
         if self._score_reply is not None:
             content_type, reply = self._score_reply
             return _Response(200, reply, {"Content-Type": content_type})
@@ -1452,13 +1497,21 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         headers = CaseInsensitiveDict(dict(self.headers.items()))
         response = self.platform.handle(self.command, self.path, headers, body)
-        self.send_response(response.status)
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
-        if response.body:
-            self.wfile.write(response.body)
+        if response.drop:
+            self.close_connection = True
+            return
+        if response.delay:
+            time.sleep(response.delay)
+        try:
+            self.send_response(response.status)
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            if response.body:
+                self.wfile.write(response.body)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting
+            self.close_connection = True
 
     do_GET = _serve
     do_POST = _serve

@@ -20,6 +20,7 @@ from grader.lti.registration import BRIGHTSPACE_TOKEN_AUDIENCE
 from grader.lti.registration import Registration
 from grader.lti.services import AgsClient
 from tests.lti.fake_platform import FakePlatform
+from tests.lti.fake_platform import closed_port_url
 from tests.lti.tool_harness import ToolHarness
 
 
@@ -294,6 +295,52 @@ def test_connection_errors_are_retryable(platform: FakePlatform, tool: ToolHarne
         tool.service(dead).access_token([c.SCOPE_SCORE])
     assert info.value.code == "connection_error"
     assert info.value.status is None
+
+
+def test_a_score_post_that_could_not_connect_was_not_sent(
+    platform: FakePlatform, tool: ToolHarness
+) -> None:
+    registration, _ = _graded_link(platform, tool)
+    service = tool.service(registration)
+    service.access_token([c.SCOPE_SCORE])
+    with pytest.raises(RetryableServiceError) as info:  # connection refused
+        AgsClient(service).post_score(closed_port_url("/c/course-1/lineitems/1"), _score())
+    assert (info.value.code, info.value.answer_lost, info.value.status) == (
+        "connection_error",
+        False,
+        None,
+    )
+    assert platform.score_attempts == []
+
+
+@pytest.mark.parametrize("stall", [None, 1.5], ids=["connection-closed", "read-timeout"])
+def test_a_score_post_whose_answer_is_lost_may_have_been_applied(
+    platform: FakePlatform, tool: ToolHarness, stall: float | None
+) -> None:
+    """Written whole, then a dropped connection or a read timeout: ``answer_lost``."""
+    registration, lineitem = _graded_link(platform, tool)
+    ags = AgsClient(tool.service(registration, timeout=(2.0, 0.5)))
+    platform.lose_score_answers(1, stall=stall)
+    with pytest.raises(RetryableServiceError) as info:
+        ags.post_score(lineitem, _score())
+    assert (info.value.code, info.value.answer_lost, info.value.status) == (
+        "answer_lost",
+        True,
+        None,
+    )
+    assert ("ReadTimeout" if stall else "ConnectionError") in info.value.message
+    assert len(platform.scores) == 1  # it was applied
+
+
+def test_a_token_request_that_loses_its_answer_is_not_the_calls_lost_answer(
+    platform: FakePlatform, tool: ToolHarness
+) -> None:
+    registration, lineitem = _graded_link(platform, tool)
+    platform.stall_tokens(1, 1.5)
+    with pytest.raises(RetryableServiceError) as info:
+        AgsClient(tool.service(registration, timeout=(2.0, 0.5))).post_score(lineitem, _score())
+    assert (info.value.code, info.value.answer_lost) == ("connection_error", False)
+    assert platform.score_attempts == []
 
 
 def test_scope_not_granted_is_permanent(platform: FakePlatform, tool: ToolHarness) -> None:

@@ -195,8 +195,14 @@ class Lms:
         assert response.headers["Location"].startswith("/quizzes/")
         return browser
 
-    def send_scores(self, **kwargs: Any) -> lti_outbox.OutboxReport:
-        clients = lti_outbox.ServiceClients(self.secret)
+    def send_scores(
+        self, *, timeout: tuple[float, float] | None = None, **kwargs: Any
+    ) -> lti_outbox.OutboxReport:
+        """One ``send_pending`` run with fresh clients (a new token); ``timeout``: (connect,
+        read) seconds of the service calls."""
+        clients = lti_outbox.ServiceClients(
+            self.secret, **({"timeout": timeout} if timeout is not None else {})
+        )
         try:
             return lti_outbox.send_pending(self.db, clients, **kwargs)
         finally:

@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable
+from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
 
 from grader.cli import lti_cmds
+from grader.lti import AgsClient
+from grader.lti import Score
 from grader.models import Attempt
 from grader.models import GradeOverride
 from grader.models import User
 from grader.models import utcnow
+from grader.models_lti import LtiLineItem
+from grader.models_lti import LtiRegistration
 from grader.models_lti import LtiScore
 from grader.services import attempts as attempt_service
 from grader.services import gradebook
 from grader.services import lti_outbox
+from tests.lti.fake_platform import ResourceLinkRecord
+from tests.lti.fake_platform import closed_port_url
 from tests.lti_web.lms import Lms
 from tests.lti_web.lms import answer_part
 from tests.lti_web.lms import csrf
@@ -192,22 +201,183 @@ def test_moodle_gets_two_changes_made_within_one_second(moodle: Lms) -> None:
     assert int(sent[1].timestamp()) > int(sent[0].timestamp())
 
 
-def test_moodle_409_to_a_resend_after_a_lost_answer_counts_as_delivered(moodle: Lms) -> None:
+class WorkerKilled(BaseException):
+    """The worker process dies here (nothing after it runs, not even ``except Exception``)."""
+
+
+def _later_in_moodle(moodle: Lms, link: ResourceLinkRecord) -> None:
+    """The instructor changes the student's grade in Moodle's gradebook (a newer timestamp)."""
+    assert link.lineitem_num is not None
+    moodle.platform.grade_in_lms(link.lineitem_num, "stu-1", utcnow() + dt.timedelta(hours=1))
+
+
+def _moodle_student_scored(moodle: Lms) -> ResourceLinkRecord:
     client_id = moodle.connect()
     quiz, link = moodle.linked_quiz(client_id)
     answer_part(moodle.student(client_id, "stu-1", link), moodle.db, quiz.id, "w1")
-    assert moodle.send_scores().sent == 1
-    (row,) = rows(moodle)
-    # The worker died after Moodle stored the score but before our commit: the lease ran out.
-    row.status, row.sent_at, row.next_attempt_at = "pending", None, utcnow()
-    moodle.db.commit()
+    return link
 
-    report = moodle.send_scores(now=utcnow() + dt.timedelta(minutes=5))
+
+def _retried_without_answer(moodle: Lms, report: lti_outbox.OutboxReport) -> LtiScore:
+    assert (report.sent, report.retried, report.failed) == (0, 1, 0)
+    (row,) = rows(moodle)
+    assert (row.status, row.error_status) == ("pending", None)
+    return row
+
+
+@contextlib.contextmanager
+def _score_endpoint_refusing(moodle: Lms) -> Iterator[None]:
+    """Connections to the line item's host are refused (the token endpoint still answers)."""
+    (item,) = moodle.db.scalars(select(LtiLineItem))
+    real = item.url
+    assert real is not None
+    parts = urlsplit(real)
+    item.url = closed_port_url(f"{parts.path}?{parts.query}")
+    moodle.db.commit()
+    try:
+        yield
+    finally:
+        item.url = real
+        moodle.db.commit()
+
+
+@contextlib.contextmanager
+def _token_endpoint_refusing(moodle: Lms) -> Iterator[None]:
+    (registration,) = moodle.db.scalars(select(LtiRegistration))
+    real = registration.token_url
+    registration.token_url = closed_port_url("/token")
+    moodle.db.commit()
+    try:
+        yield
+    finally:
+        registration.token_url = real
+        moodle.db.commit()
+
+
+LATER = dt.timedelta(minutes=5)  # past the lease and the first backoffs
+QUICK = (2.0, 0.5)  # (connect, read) seconds: the stalled answers below come after 1.5 s
+
+
+def test_moodle_409_to_a_resend_after_a_read_timeout_counts_as_delivered(moodle: Lms) -> None:
+    """(b) The POST was written and stored by Moodle; its answer timed out."""
+    _moodle_student_scored(moodle)
+    moodle.platform.lose_score_answers(1, stall=1.5)
+    row = _retried_without_answer(moodle, moodle.send_scores(timeout=QUICK))
+    assert row.last_error == "POST service call: ReadTimeout after the request went out"
+    assert row.sent_at is not None  # a POST of this row may have landed
+    assert accepted(moodle) == {"stu-1": 1}
+
+    report = moodle.send_scores(now=utcnow() + LATER)
+    assert (report.sent, report.failed) == (1, 0)
+    assert [a.status for a in moodle.platform.score_attempts] == [200, 409]  # same timestamp
+    (row,) = rows(moodle)
+    assert (row.status, row.last_error, row.error_status) == ("sent", None, None)
+    assert accepted(moodle) == {"stu-1": 1}
+
+
+def test_moodle_409_after_a_lost_answer_then_a_refused_connection_counts_as_delivered(
+    moodle: Lms,
+) -> None:
+    """A later try that never went out does not forget the earlier one that may have landed."""
+    _moodle_student_scored(moodle)
+    moodle.platform.lose_score_answers(1)  # stored, then the connection closes unanswered
+    row = _retried_without_answer(moodle, moodle.send_scores())
+    assert row.last_error == "POST service call: ConnectionError after the request went out"
+    with _score_endpoint_refusing(moodle):
+        _retried_without_answer(moodle, moodle.send_scores(now=utcnow() + LATER))
+
+    report = moodle.send_scores(now=utcnow() + 3 * LATER)
+    assert (report.sent, report.failed) == (1, 0)
+    assert [a.status for a in moodle.platform.score_attempts] == [200, 409]
+    assert accepted(moodle) == {"stu-1": 1}
+
+
+def test_moodle_409_to_a_resend_after_a_worker_killed_after_the_post_is_delivered(
+    moodle: Lms, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Moodle stored the score, the worker died before committing: the lease runs out."""
+    _moodle_student_scored(moodle)
+    post = AgsClient.post_score
+
+    def post_then_die(self: AgsClient, lineitem_url: str, score: Score) -> None:
+        post(self, lineitem_url, score)
+        raise WorkerKilled()
+
+    monkeypatch.setattr(AgsClient, "post_score", post_then_die)
+    with pytest.raises(WorkerKilled):
+        moodle.send_scores()
+    moodle.db.rollback()
+    monkeypatch.undo()
+    assert accepted(moodle) == {"stu-1": 1}
+
+    report = moodle.send_scores(now=utcnow() + LATER)
     assert (report.sent, report.failed) == (1, 0)
     assert moodle.platform.score_attempts[-1].status == 409  # the same timestamp again
     (row,) = rows(moodle)
     assert (row.status, row.last_error) == ("sent", None)
     assert accepted(moodle) == {"stu-1": 1}
+
+
+def _failed_as_changed_in_moodle(moodle: Lms, report: lti_outbox.OutboxReport) -> None:
+    assert (report.sent, report.failed) == (0, 1)
+    (row,) = rows(moodle)
+    assert (row.status, row.error_status, row.sent_at) == ("failed", 409, None)
+    assert (row.last_error or "").startswith("HTTP 409: Refusing score with an earlier timestamp")
+    assert accepted(moodle) == {}
+
+
+def test_moodle_409_after_a_refused_connection_is_a_grade_changed_in_moodle(
+    moodle: Lms,
+) -> None:
+    """(a) The first POST never went out (connection refused): the 409 is Moodle's grade."""
+    link = _moodle_student_scored(moodle)
+    with _score_endpoint_refusing(moodle):
+        row = _retried_without_answer(moodle, moodle.send_scores())
+    assert row.last_error == "POST service call: ConnectionError"
+    assert row.sent_at is None
+    assert moodle.platform.score_attempts == []
+    _later_in_moodle(moodle, link)
+
+    _failed_as_changed_in_moodle(moodle, moodle.send_scores(now=utcnow() + LATER))
+
+
+@pytest.mark.parametrize("outage", ["refused", "read-timeout"])
+def test_moodle_409_after_the_token_endpoint_failed_is_a_grade_changed_in_moodle(
+    moodle: Lms, outage: str
+) -> None:
+    """(c) No token, so no score POST: the 409 after it is Moodle's grade. A token request
+    whose answer is lost is not a score POST whose answer is lost."""
+    link = _moodle_student_scored(moodle)
+    if outage == "refused":
+        with _token_endpoint_refusing(moodle):
+            row = _retried_without_answer(moodle, moodle.send_scores())
+    else:
+        moodle.platform.stall_tokens(1, 1.5)
+        row = _retried_without_answer(moodle, moodle.send_scores(timeout=QUICK))
+    assert (row.last_error or "").startswith("token request: ")
+    assert row.sent_at is None
+    _later_in_moodle(moodle, link)
+
+    _failed_as_changed_in_moodle(moodle, moodle.send_scores(now=utcnow() + LATER))
+
+
+def test_moodle_409_after_a_crash_before_the_post_is_a_grade_changed_in_moodle(
+    moodle: Lms, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The row was claimed, then its try crashed before any POST (the lease brings it back)."""
+    link = _moodle_student_scored(moodle)
+
+    def crash(*args: object, **kwargs: object) -> str:
+        raise RuntimeError("a bug before the POST")
+
+    monkeypatch.setattr(lti_outbox, "ensure_line_item", crash)
+    assert moodle.send_scores().attempted == 0  # logged, rolled back, left to the lease
+    monkeypatch.undo()
+    (row,) = rows(moodle)
+    assert (row.status, row.attempts, row.sent_at) == ("pending", 1, None)
+    _later_in_moodle(moodle, link)
+
+    _failed_as_changed_in_moodle(moodle, moodle.send_scores(now=utcnow() + LATER))
 
 
 def test_moodle_409_to_a_first_post_is_a_grade_changed_in_moodle(moodle: Lms) -> None:
