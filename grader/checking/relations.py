@@ -9,15 +9,35 @@ with their multiplicities, so ``(x - 2)^2 = 0`` is not ``x = 2`` and ``x^2 = y^2
 not ``x = y``. An identity (``x = x``) matches only an identity; two contradictions
 (``2 = 3``, ``1 = 4``) match each other.
 
-**Inequalities** ``l < r`` (``<=``, ``>``, ``>=``) are compared by their solution sets.
-Both are put in the form ``g > 0`` (or ``g >= 0``) and evaluated at seeded random points,
-half of them spread over 10^-3..10^4 in size; a point where a side is undefined is outside
-the set. The two must agree at every point, and wherever the key's ``g`` changes sign
-between two points, the boundary found there by bisection must be a boundary of the answer
-too (so ``x > 1.01`` is not ``x > 1``). Strictness must match (``x > 1`` is not
-``x >= 1``), as in STACK. An answer that is the key turned round gets the
-``inequality_backwards`` diagnosis. Limitations: one relation per answer (no and/or),
-boundaries beyond about 10^4 in size can go unseen, and sets that differ only at
+**Inequalities** ``l < r`` (``<=``, ``>``, ``>=``) are compared by their solution sets,
+each put in the form ``g > 0`` (or ``g >= 0``). A point where a side is undefined is
+outside the set; where ``g`` is zero to within the rounding of 30 digits it is evaluated
+again at 120, and zero there puts the point in the set exactly when the relation is
+non-strict (so ``relu(z) >= 0`` holds for every ``z``). What is checked:
+
+* The two agree at 48 seeded points, half of them spread over 10^-3..10^4 in size. If
+  they disagree at every point, the answer gets the ``inequality_backwards`` diagnosis.
+* Boundaries: wherever the key's truth changes between two neighbouring points (in order
+  along the line with one variable, in the order drawn with more), at up to 3 places,
+  the place where it changes is located to 10^-12 by bracketing on truth values (at a
+  zero of ``g``, a pole, the edge of the domain or a jump alike), and the answer's
+  truth must equal the key's at 10^-9 * max(1, |b|) on either side of that boundary
+  ``b`` (its largest variable), a difference confirmed at 120 digits: the answer's
+  boundary must be within that distance of the key's. So ``x > 1.00000001`` is not
+  ``x > 1``, ``log(x - 2) > -2`` is not ``x > 2``, and ``1/(x - 2) > 0`` is.
+* Boundary points: at each boundary found, the boundary point must be in both sets or
+  in neither (``x >= 1`` is not ``x > 1``, ``1/(x - 2) >= 0`` is ``x > 2``), else the
+  ``inequality_strictness`` diagnosis. With one variable, a boundary within 10^-15 of a
+  number of at most 20 binary places (``0``, ``2``, ``-1.5``) is evaluated there;
+  otherwise ``g`` tending to zero at the boundary puts it in the set unless the relation
+  is strict, a pole puts it outside, and anything else (a jump, or the edge of the
+  domain, off such a number or with more variables) is not compared. Strictness alone
+  is never compared: without a boundary (``sigmoid(z) > 0`` and ``sigmoid(z) >= 0``,
+  both every ``z``) the sets are the same.
+
+Limitations: one relation per answer (no and/or); boundaries beyond about 10^4 in size,
+or closer together than the points, can go unseen; boundaries closer than 10^-9 * max(1,
+|b|) count as the same (``x > 10^-10`` is ``x > 0``); and sets that differ only at
 isolated points where ``g`` touches zero without changing sign (``x^2 > 0`` against
 ``x^2 + (x - 1)^2 > 0``) count as the same.
 """
@@ -42,6 +62,7 @@ from grader.checking.evaluate import Undefined
 from grader.checking.evaluate import Value
 from grader.checking.evaluate import checked
 from grader.checking.evaluate import compile_node
+from grader.checking.evaluate import context
 from grader.checking.evaluate import exact_value
 from grader.checking.evaluate import power
 from grader.checking.grid import describe
@@ -68,10 +89,32 @@ RELATION_POINTS = 48
 """Points at which two inequalities are compared (half of them spread wide)."""
 
 BOUNDARY_PAIRS = 3
-"""Sign changes of the key at which the answer's boundary is checked, at most."""
+"""Boundaries of the key at which the answer's is checked, at most."""
 
-BISECTIONS = 64
-"""Halvings of a segment to locate a boundary (about 19 digits)."""
+LOCATE_STEPS = 100
+"""Halvings a boundary may need to be located, at most (55 on a segment 2*10^4 long; on
+one over about 10^18 long, the boundary is not checked)."""
+
+LOCATE_TOLERANCE = 1e-12
+"""A boundary is located to this (absolute, in each variable)."""
+
+BOUNDARY_TOLERANCE = 1e-9
+"""Two boundaries are the same when no variable differs between them by more than this
+times the boundary's size (its largest variable, and at least 1)."""
+
+SNAP_BITS = 20
+"""Binary places of an exact boundary point tried with one variable (``2``, ``0.375``)."""
+
+SNAP_TOLERANCE = 1e-15
+"""How far (relative) from a located boundary its exact point may be."""
+
+APPROACH_BITS = 24
+"""``g`` is compared at 2^24 times the width of a boundary's bracket and at the bracket,
+to see how it behaves there."""
+
+APPROACH_ZERO = 2e-2
+"""``|g|`` shrinking by this factor from there to the bracket means ``g`` tends to zero
+(a root of order up to 4); growing by its inverse means a pole."""
 
 Signed = Callable[[Env], tuple[Value, Value]]
 """A closure giving a value and the size of the parts that cancel in it."""
@@ -146,9 +189,18 @@ def _numerator(equation: Node) -> Signed:
     return numerator
 
 
+_ROUNDING: dict[int, Value] = {}
+
+
 def _is_zero(value: Value, scale: Value, env: Env) -> bool:
     """Zero up to the rounding of the precision in use, relative to what cancelled."""
-    return not value or abs(value) <= scale * env.ctx.mpf(10) ** (10 - env.ctx.dps)
+    if not value:
+        return True
+    ctx = env.ctx
+    rounding = _ROUNDING.get(ctx.prec)
+    if rounding is None:
+        rounding = _ROUNDING[ctx.prec] = ctx.mpf(10) ** (10 - ctx.dps)
+    return bool(abs(value) <= scale * rounding)
 
 
 def _proportional(
@@ -288,55 +340,101 @@ def _fraction(node: Node) -> Ratio:
 # -- inequalities ----------------------------------------------------------------------
 
 
+Relation = tuple[Signed, bool]
+"""``g`` and whether the relation is strict: ``g > 0`` or ``g >= 0``."""
+
+
+class _Place:
+    """A point, with its evaluation environment at each precision built when first
+    needed (the key and the answer share them)."""
+
+    __slots__ = ("definitions", "envs", "values")
+
+    def __init__(self, comparison: Comparison, values: Callable[[Any], dict[str, Value]]) -> None:
+        self.definitions = comparison.definitions
+        self.values = values
+        self.envs: dict[int, Env] = {}
+
+    @classmethod
+    def sampled(cls, comparison: Comparison, point: Mapping[str, Any]) -> _Place:
+        return cls(comparison, lambda ctx: {name: ctx.mpf(x) for name, x in point.items()})
+
+    def env(self, dps: int) -> Env:
+        env = self.envs.get(dps)
+        if env is None:
+            ctx = context(dps)
+            env = self.envs[dps] = Env(ctx, self.values(ctx), self.definitions)
+        return env
+
+
 def judge_inequality(probe: Probe, expected: Node, answer: Node) -> Outcome:
-    """Same solution set (sampled, boundaries bisected) and the same strictness."""
-    key, key_strict = _normal_form(expected)
-    given, given_strict = _normal_form(answer)
+    """Same solution set (sampled, boundaries bisected) and the same boundary points."""
+    key = _normal_form(expected)
+    given = _normal_form(answer)
 
     def key_value(env: Env) -> Value:
-        return key(env)[0]
+        return key[0](env)[0]
 
     def given_value(env: Env) -> Value:
-        return given(env)[0]
+        return given[0](env)[0]
 
     comparison, variables = probe.comparison(key_value, given_value, (expected, answer), 0)
     tries = RELATION_POINTS if variables else 1
     agree = disagree = 0
-    seen: list[tuple[Mapping[str, Any], Value, Value]] = []  # point, key g, answer g
+    seen: list[tuple[Mapping[str, float], bool]] = []  # both truths known; the key's
     for attempt in range(tries):
         comparison.check_time()
         comparison.points.wide = attempt % 2 == 1
         point = comparison.points.draw()
-        env = comparison.env(point, PRECISIONS[0])
-        k = _truth(key, key_strict, env)
-        a = _truth(given, given_strict, env)
+        place = _Place.sampled(comparison, point)
+        k = _truth(key, place)
+        a = _truth(given, place)
         if k is None or a is None:
             continue
-        if k[0] == a[0]:
+        if k == a:
             agree += 1
         else:
             disagree += 1
-        if k[1] is not None and a[1] is not None:
-            seen.append((point, k[1], a[1]))
+        seen.append((point, k))
     if disagree:
         diagnosis = BACKWARDS if not agree else None
         message = diagnosis.message if diagnosis else NOT_EQUIVALENT_INEQUALITY
         return "incorrect", message, diagnosis, None, None
     if agree < (3 if variables else 1):
         return "undetermined", UNDETERMINED, None, None, None
-    if not _same_boundaries(comparison, key, given, seen):
+    if len(variables) == 1:
+        # Neighbours on the line: each flip of the key is a different boundary.
+        (name,) = variables
+        seen.sort(key=lambda entry: entry[0][name])
+    boundaries = _boundaries(comparison, key, given, seen)
+    if boundaries is None:
         return "incorrect", NOT_EQUIVALENT_INEQUALITY, None, None, None
-    if key_strict != given_strict:
-        wanted = "strict (< or >)" if key_strict else "non-strict (<= or >=)"
-        diagnosis = Diagnosis(
-            "inequality_strictness",
-            f"Your inequality describes the right boundary, but it should be {wanted}.",
-        )
-        return "incorrect", diagnosis.message, diagnosis, None, None
+    for key_member, given_member in boundaries:
+        if key_member is None or given_member is None or key_member == given_member:
+            continue
+        message, diagnosis = _boundary_point_message(key, given, key_member)
+        return "incorrect", message, diagnosis, None, None
     return "correct", CORRECT, None, None, None
 
 
-def _normal_form(relation: Node) -> tuple[Signed, bool]:
+def _boundary_point_message(
+    key: Relation, given: Relation, key_member: bool
+) -> tuple[str, Diagnosis]:
+    """The message when the boundary is right but its own points are not (in or out)."""
+    key_strict, given_strict = key[1], given[1]
+    if key_strict != given_strict and given_strict == key_member:
+        wanted = "strict (< or >)" if key_strict else "non-strict (<= or >=)"
+        message = f"Your inequality describes the right boundary, but it should be {wanted}."
+    else:
+        should = "should" if key_member else "should not"
+        message = (
+            "Your inequality describes the right boundary, but the boundary itself "
+            f"{should} satisfy it."
+        )
+    return message, Diagnosis("inequality_strictness", message)
+
+
+def _normal_form(relation: Node) -> Relation:
     """``g`` with the relation meaning ``g > 0`` (strict) or ``g >= 0``."""
     sign = str(relation.value)
     left, right = compile_node(relation.args[0]), compile_node(relation.args[1])
@@ -350,82 +448,271 @@ def _normal_form(relation: Node) -> tuple[Signed, bool]:
     return g, not sign.endswith("=")
 
 
-def _truth(g: Signed, strict: bool, env: Env) -> tuple[bool, Value] | None:
-    """Whether the point is in the set, and ``g`` there (None where undefined).
+def _truth(relation: Relation, place: _Place, dps: int = PRECISIONS[0]) -> bool | None:
+    """Whether the point is in the set: ``False`` where ``g`` is undefined, ``None`` where
+    a value is too large to use (see :func:`_evaluate`)."""
+    return _evaluate(relation, place, dps)[0]
 
-    ``None`` overall when the point is too close to the boundary to tell, or too large.
+
+def _evaluate(
+    relation: Relation, place: _Place, dps: int = PRECISIONS[0]
+) -> tuple[bool | None, Value]:
+    """Whether the point is in the set, and ``g`` there (``None`` where undefined).
+
+    Where ``g`` is zero to within the rounding of ``dps`` digits it is evaluated again at
+    120; zero there is zero, and the point is in the set unless the relation is strict.
     """
-    try:
-        value, scale = g(env)
-    except Undefined:
-        return False, None
-    except Overflow:
-        return None
-    if _is_zero(value, scale, env):
-        return None
-    return value > 0, value
-
-
-def _same_boundaries(
-    comparison: Comparison,
-    key: Signed,
-    given: Signed,
-    seen: list[tuple[Mapping[str, Any], Value, Value]],
-) -> bool:
-    """Wherever the key's ``g`` changes sign between two points, so does the answer's
-    ``g``, at the same place (checked at a few such places, found by bisection)."""
-    checked_pairs = 0
-    for (p, kp, ap), (q, kq, aq) in pairwise(seen):
-        if (kp > 0) == (kq > 0):
-            continue
-        comparison.check_time()
-        found = _bisect(comparison, key, p, q, kp)
-        if found is None:
-            continue
+    g, strict = relation
+    for digits in sorted({dps, PRECISIONS[-1]}):
+        env = place.env(digits)
         try:
-            value, _ = given(found)
-        except (Undefined, Overflow):
-            continue
-        if abs(value) > (abs(ap) + abs(aq)) * found.ctx.mpf(10) ** -9:
-            return False
-        checked_pairs += 1
-        if checked_pairs >= BOUNDARY_PAIRS:
-            break
-    return True
+            value, scale = g(env)
+        except Undefined:
+            return False, None
+        except Overflow:
+            return None, None
+        if not _is_zero(value, scale, env):
+            return bool(value > 0), value
+    return not strict, 0
 
 
-def _bisect(
+Bracket = tuple[Value, Value]
+"""``(low, high)``: fractions of the way from one point to the next, at 120 digits."""
+
+Membership = tuple[bool | None, bool | None]
+"""Whether a boundary point is in the key's set, and in the answer's (None: unknown)."""
+
+
+class _Segment:
+    """The points ``p + t (q - p)`` for ``0 <= t <= 1``, between two sampled points."""
+
+    def __init__(self, comparison: Comparison, p: Mapping[str, float], q: Mapping[str, float]):
+        self.comparison = comparison
+        self.ctx = context(PRECISIONS[-1])
+        ctx = self.ctx
+        self.start = {name: ctx.mpf(value) for name, value in p.items()}
+        self.step = {name: ctx.mpf(q[name]) - self.start[name] for name in self.start}
+        self.longest = max((abs(step) for step in self.step.values()), default=ctx.zero)
+        self.parts: dict[int, list[tuple[str, Value, Value]]] = {}
+
+    def at(self, t: Value) -> dict[str, Value]:
+        """The point at ``t``, at 120 digits."""
+        return {name: self.start[name] + t * self.step[name] for name in self.start}
+
+    def place(self, t: Value) -> _Place:
+        """The point at ``t``, computed in each precision it is evaluated at."""
+
+        def values(ctx: Any) -> dict[str, Value]:
+            parts = self.parts.get(ctx.prec)
+            if parts is None:
+                parts = self.parts[ctx.prec] = [
+                    (name, ctx.mpf(self.start[name]), ctx.mpf(self.step[name]))
+                    for name in self.start
+                ]
+            fraction = ctx.mpf(t)
+            return {name: start + fraction * step for name, start, step in parts}
+
+        return _Place(self.comparison, values)
+
+    def size(self, t: Value) -> Value:
+        """The largest magnitude of a variable at ``t``, and at least 1."""
+        return max([self.ctx.one, *(abs(value) for value in self.at(t).values())])
+
+
+def _boundaries(
     comparison: Comparison,
-    g: Signed,
-    p: Mapping[str, Any],
-    q: Mapping[str, Any],
-    g_at_p: Value,
-) -> Env | None:
-    """The point between ``p`` and ``q`` where ``g`` changes sign, if it is a zero of ``g``
-    (not a pole or a gap in its domain)."""
-    ctx = comparison.env({}, PRECISIONS[0]).ctx
-    start = {name: ctx.mpf(value) for name, value in p.items()}
-    step = {name: ctx.mpf(q[name]) - start[name] for name in start}
-    low, high = ctx.zero, ctx.one
-    positive_at_low = g_at_p > 0
-    size = abs(g_at_p)
-    env = comparison.env(p, PRECISIONS[0])
-    value = g_at_p
-    for _ in range(BISECTIONS):
+    key: Relation,
+    given: Relation,
+    seen: list[tuple[Mapping[str, float], bool]],
+) -> list[Membership] | None:
+    """Wherever the key's truth flips between two neighbouring points, the answer's
+    flips at the same place (each located on its own truth; see
+    :data:`BOUNDARY_TOLERANCE`). ``None`` when a boundary differs; otherwise whether each
+    boundary point found belongs to each set."""
+    found: list[Membership] = []
+    for (p, kp), (q, kq) in pairwise(seen):
+        if kp == kq:
+            continue
+        if len(found) >= BOUNDARY_PAIRS:
+            break
+        segment = _Segment(comparison, p, q)
+        brackets = _same_boundary(comparison, key, given, segment)
+        if brackets is None:
+            continue
+        if brackets is False:
+            return None
+        key_bracket, given_bracket = brackets
+        found.append(
+            (
+                _member(comparison, key, segment, key_bracket),
+                _member(comparison, given, segment, given_bracket),
+            )
+        )
+    return found
+
+
+def _same_boundary(
+    comparison: Comparison, key: Relation, given: Relation, segment: _Segment
+) -> tuple[Bracket, Bracket] | Literal[False] | None:
+    """The key's boundary on the segment and the answer's, when the answer's is within
+    :data:`BOUNDARY_TOLERANCE` of the key's; ``False`` when it is not, ``None`` when a
+    value on the way is too large to tell.
+
+    The answer's truth is compared with the key's just outside that tolerance on both
+    sides of the key's boundary (so it flips in between), then its boundary is located
+    there. Where the two differ, they differ again at more digits or it was rounding.
+    """
+    ctx = segment.ctx
+    for dps in PRECISIONS:
+        key_bracket = _locate(comparison, key, segment, dps, ctx.zero, ctx.one)
+        if key_bracket is None:
+            return None
+        low, high = key_bracket
+        slack = BOUNDARY_TOLERANCE * segment.size(low) / segment.longest
+        ends = (max(ctx.zero, low - slack), min(ctx.one, high + slack))
+        places = [segment.place(t) for t in ends]
+        key_truths = [_truth(key, place, dps) for place in places]
+        given_truths = [_truth(given, place, dps) for place in places]
+        if None in key_truths or None in given_truths or key_truths[0] == key_truths[1]:
+            return None
+        if key_truths == given_truths:
+            given_bracket = _locate(comparison, given, segment, dps, *ends)
+            return None if given_bracket is None else (key_bracket, given_bracket)
+        for place, k, a in zip(places, key_truths, given_truths, strict=True):
+            if k != a and _truth(key, place, PRECISIONS[-1]) != _truth(
+                given, place, PRECISIONS[-1]
+            ):
+                return False
+    return False
+
+
+def _locate(
+    comparison: Comparison,
+    relation: Relation,
+    segment: _Segment,
+    dps: int,
+    low: Value,
+    high: Value,
+) -> Bracket | None:
+    """Where between ``low`` and ``high`` on the segment the truth of ``relation`` flips
+    (at a zero of ``g``, a pole, or the edge of its domain), bracketed to
+    :data:`LOCATE_TOLERANCE`; ``None`` when it does not flip there, as far as the points
+    evaluated show, or a value overflows.
+
+    Each step keeps one end's truth at one side of the bracket and the other end's at
+    the other. The split points are those of the ITP method (Oliveira and Takahashi,
+    2020): interpolated where ``g`` is defined at both ends with opposite signs, but
+    never more than one step slower than halving, so a zero of ``g`` takes a few
+    steps and a pole or the edge of the domain one per halving.
+    """
+    ctx = segment.ctx
+    if not segment.longest:
+        return None
+    at_low, g_low = _evaluate(relation, segment.place(low), dps)
+    at_high, g_high = _evaluate(relation, segment.place(high), dps)
+    if at_low is None or at_high is None or at_low == at_high:
+        return None
+    target = ctx.mpf(LOCATE_TOLERANCE) / segment.longest
+    halvings = max(0, int(ctx.ceil(ctx.log((high - low) / target, 2))))
+    if halvings > LOCATE_STEPS:
+        return None
+    steps = halvings + 1
+    truncation = ctx.mpf("0.2") / (high - low)
+    for step in range(steps + 1):
+        width = high - low
+        if width <= target:
+            return low, high
         comparison.check_time()
         middle = (low + high) / 2
-        env = comparison.env({n: start[n] + middle * step[n] for n in start}, PRECISIONS[0])
-        try:
-            value, _ = g(env)
-        except (Undefined, Overflow):
+        t = middle
+        if _opposite(g_low, g_high):
+            guess = (g_high * low - g_low * high) / (g_high - g_low)
+            toward = 1 if middle >= guess else -1
+            shift = truncation * width**2
+            guess = guess + toward * shift if shift <= abs(middle - guess) else middle
+            radius = ctx.ldexp(target / 2, steps - step) - width / 2
+            t = guess if abs(guess - middle) <= radius else middle - toward * radius
+        truth, value = _evaluate(relation, segment.place(t), dps)
+        if truth is None:
             return None
-        size = max(size, abs(value))
-        if not value:
-            break
-        if (value > 0) == positive_at_low:
-            low = middle
+        if truth == at_low:
+            low, g_low = t, value
         else:
-            high = middle
-    if abs(value) > size * ctx.mpf(10) ** -12:
-        return None  # the sign changed across a pole or a jump, not a boundary
-    return env
+            high, g_high = t, value
+    return (low, high) if high - low <= target else None
+
+
+def _opposite(one: Value, other: Value) -> bool:
+    """Both defined, of opposite signs (or one zero), and not equal."""
+    if one is None or other is None or one == other:
+        return False
+    return bool((one <= 0 <= other) or (other <= 0 <= one))
+
+
+def _member(
+    comparison: Comparison, relation: Relation, segment: _Segment, bracket: Bracket
+) -> bool | None:
+    """Whether the boundary point in ``bracket`` is in the set (None: cannot tell).
+
+    With one variable, a boundary at a short binary fraction (``0``, ``2``, ``-1.5``) is
+    that exact point, evaluated there. Elsewhere it is judged by how ``g`` behaves as the
+    boundary is approached: tending to zero (a zero of ``g``: in the set unless the
+    relation is strict), growing without bound (a pole: not in the set), or neither (a
+    jump, or the edge of the domain: unknown).
+    """
+    ctx = segment.ctx
+    if len(segment.start) == 1:
+        ((name, value),) = segment.at(bracket[0]).items()
+        other = segment.at(bracket[1])[name]
+        low, high = min(value, other), max(value, other)
+        slack = SNAP_TOLERANCE * max(ctx.one, abs(value))
+        exact = _short_binary_fraction(ctx, low - slack, high + slack)
+        if exact is not None:
+            return _truth_on_boundary(relation, _Place.sampled(comparison, {name: exact}))
+    g, strict = relation
+    far = (bracket[1] - bracket[0]) * 2**APPROACH_BITS
+    ratios = []
+    for near_t, far_t in (
+        (bracket[0], max(ctx.zero, bracket[0] - far)),
+        (bracket[1], min(ctx.one, bracket[1] + far)),
+    ):
+        comparison.check_time()
+        try:
+            near = g(segment.place(near_t).env(PRECISIONS[0]))[0]
+            away = g(segment.place(far_t).env(PRECISIONS[0]))[0]
+        except (Undefined, Overflow):
+            continue
+        if away:
+            ratios.append(abs(near) / abs(away))
+    if any(ratio <= APPROACH_ZERO for ratio in ratios):
+        return not strict
+    if ratios and all(ratio >= 1 / APPROACH_ZERO for ratio in ratios):
+        return False
+    return None
+
+
+def _truth_on_boundary(relation: Relation, place: _Place) -> bool | None:
+    """Like :func:`_truth`, where ``g`` is likely to be zero: a value that shrinks as
+    the precision grows (``cos(x - pi/2)`` at 0) is rounding, and counts as zero."""
+    strict = relation[1]
+    truth, value = _evaluate(relation, place, PRECISIONS[0])
+    if value is None or not value:
+        return truth
+    again, closer = _evaluate(relation, place, PRECISIONS[1])
+    if closer is None:
+        return again
+    shrink = place.env(PRECISIONS[1]).ctx.mpf(10) ** (5 - PRECISIONS[1] + PRECISIONS[0])
+    if not closer or abs(closer) <= shrink * abs(value):
+        return not strict
+    return again
+
+
+def _short_binary_fraction(ctx: Any, low: Value, high: Value) -> Value | None:
+    """The number in ``[low, high]`` with the fewest binary places (at most
+    :data:`SNAP_BITS`), if there is one."""
+    for bits in range(SNAP_BITS + 1):
+        scale = ctx.mpf(2) ** bits
+        candidate = ctx.ceil(low * scale)
+        if candidate <= high * scale:
+            return candidate / scale
+    return None
