@@ -21,30 +21,17 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import statistics  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402, N812
+from timing import median_seconds  # noqa: E402
 
 from grader.engine import MLP  # noqa: E402
 from grader.engine import one_hot  # noqa: E402
 
 torch.set_num_threads(1)
 torch.set_num_interop_threads(1)
-
-
-def median_seconds(fn: Callable[[], object], number: int, repeat: int) -> float:
-    """Median over `repeat` runs of the mean time of `number` calls."""
-    fn()  # warm caches and lazy initialisation
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        samples.append((time.perf_counter() - start) / number)
-    return statistics.median(samples)
 
 
 def tiny_cases() -> list[tuple[str, float, str]]:

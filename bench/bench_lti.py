@@ -22,11 +22,8 @@ Then where the time goes for one key: HKDF, Fernet, the PEM load with and withou
 from __future__ import annotations
 
 import logging
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +35,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from cryptography.hazmat.primitives import serialization  # noqa: E402
+from timing import median_seconds  # noqa: E402
 
 from grader import create_app  # noqa: E402
 from grader.db import ENGINE_KEY  # noqa: E402
@@ -50,18 +48,6 @@ from grader.lti import keys as lti_key_module  # noqa: E402
 from grader.migrate import upgrade  # noqa: E402
 from grader.models_lti import LtiToolKey  # noqa: E402
 from grader.services import lti_keys  # noqa: E402
-
-
-def median_seconds(fn: Callable[[], object], number: int, repeat: int) -> float:
-    """Median over `repeat` runs of the mean time of `number` calls."""
-    fn()  # warm caches and lazy initialisation
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        samples.append((time.perf_counter() - start) / number)
-    return statistics.median(samples)
 
 
 def uncached_records(session: Any, secret: str) -> list[Any]:
