@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import Select
+from sqlalchemy import bindparam
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -90,10 +92,37 @@ def find_attempts(session: Session, user: User, items: Sequence[QuizItem]) -> di
     ids = [item.id for item in items]
     if not ids:
         return {}
-    rows = session.scalars(
-        select(Attempt).where(Attempt.quiz_item_id.in_(ids), Attempt.user_id == user.id)
-    )
+    rows = session.scalars(_attempts_query(), {"item_ids": ids, "user_id": user.id})
     return {attempt.quiz_item_id: attempt for attempt in rows}
+
+
+# Statements on every quiz page, submit and preview are built once: building one costs
+# more CPU than running it (see grader.services.auth._live_sign_in_query).
+@functools.cache
+def _attempts_query() -> Select[tuple[Attempt]]:
+    return select(Attempt).where(
+        Attempt.quiz_item_id.in_(bindparam("item_ids", expanding=True)),
+        Attempt.user_id == bindparam("user_id"),
+    )
+
+
+@functools.cache
+def _attempt_query() -> Select[tuple[Attempt]]:
+    # submit and preview need the quiz next: one query instead of three
+    return (
+        select(Attempt)
+        .where(Attempt.id == bindparam("attempt_id"))
+        .options(joinedload(Attempt.quiz_item).joinedload(QuizItem.quiz))
+    )
+
+
+@functools.cache
+def _submissions_query() -> Select[tuple[Submission]]:
+    return (
+        select(Submission)
+        .where(Submission.attempt_id.in_(bindparam("attempt_ids", expanding=True)))
+        .order_by(Submission.id)
+    )
 
 
 def start_or_resume(
@@ -175,12 +204,7 @@ def get_attempt(session: Session, user: User, attempt_id: int) -> Attempt:
     Raises:
         NotFound: no such attempt, or not the user's to see.
     """
-    attempt = session.get(
-        Attempt,
-        attempt_id,
-        # submit and preview need the quiz next: one query instead of three
-        options=[joinedload(Attempt.quiz_item).joinedload(QuizItem.quiz)],
-    )
+    attempt = session.scalar(_attempt_query(), {"attempt_id": attempt_id})
     if attempt is None:
         raise NotFound(f"no attempt {attempt_id}")
     permissions.require_view_attempt(session, user, attempt)
@@ -312,9 +336,7 @@ def progress_for_attempts(
     if not ids:
         return {}
     by_attempt: dict[int, list[Submission]] = {i: [] for i in ids}
-    for s in session.scalars(
-        select(Submission).where(Submission.attempt_id.in_(ids)).order_by(Submission.id)
-    ):
+    for s in session.scalars(_submissions_query(), {"attempt_ids": ids}):
         by_attempt[s.attempt_id].append(s)
     overrides = grading.newest_overrides(session, ids)
     return {a.id: build_progress(a, by_attempt[a.id], overrides) for a in attempts}

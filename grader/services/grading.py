@@ -24,11 +24,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import logging
 from collections.abc import Iterable
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import Select
+from sqlalchemy import bindparam
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -138,12 +141,30 @@ def newest_overrides(
     ids = list(attempt_ids)
     if not ids:
         return {}
-    rows = session.scalars(
+    rows = session.scalars(_overrides_query(), {"attempt_ids": ids})
+    return {(o.attempt_id, o.part_id): o for o in rows}
+
+
+# Built once: every quiz page and submit runs these, and building a statement costs more
+# CPU than running it (see grader.services.auth._live_sign_in_query).
+@functools.cache
+def _overrides_query() -> Select[tuple[GradeOverride]]:
+    return (
         select(GradeOverride)
-        .where(GradeOverride.attempt_id.in_(ids))
+        .where(GradeOverride.attempt_id.in_(bindparam("attempt_ids", expanding=True)))
         .order_by(GradeOverride.created_at, GradeOverride.id)
     )
-    return {(o.attempt_id, o.part_id): o for o in rows}
+
+
+@functools.cache
+def _previous_tries_query() -> Select[tuple[int]]:
+    return select(func.count(Submission.id)).where(
+        Submission.attempt_id == bindparam("attempt_id"),
+        Submission.part_id == bindparam("part_id"),
+        Submission.id < bindparam("submission_id"),
+        Submission.status == "graded",
+        Submission.counts_as_try.is_(True),
+    )
 
 
 def counts_as_try(status: str) -> bool:
@@ -180,13 +201,12 @@ def feedback_json(result: PartResult) -> dict[str, Any]:
 def previous_tries(session: Session, submission: Submission) -> int:
     """Graded tries on the same part stored before this submission."""
     count = session.scalar(
-        select(func.count(Submission.id)).where(
-            Submission.attempt_id == submission.attempt_id,
-            Submission.part_id == submission.part_id,
-            Submission.id < submission.id,
-            Submission.status == "graded",
-            Submission.counts_as_try.is_(True),
-        )
+        _previous_tries_query(),
+        {
+            "attempt_id": submission.attempt_id,
+            "part_id": submission.part_id,
+            "submission_id": submission.id,
+        },
     )
     return int(count or 0)
 

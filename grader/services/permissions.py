@@ -13,6 +13,10 @@ course they are not enrolled in) answers Forbidden.
 
 from __future__ import annotations
 
+import functools
+
+from sqlalchemy import Select
+from sqlalchemy import bindparam
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -34,8 +38,15 @@ def is_admin(user: User) -> bool:
 
 def course_role(session: Session, user: User, course_id: int) -> str | None:
     """The user's role in the course (``instructor``, ``ta``, ``student``) or None."""
-    return session.scalar(
-        select(Enrolment.role).where(Enrolment.course_id == course_id, Enrolment.user_id == user.id)
+    return session.scalar(_role_query(), {"course_id": course_id, "user_id": user.id})
+
+
+@functools.cache
+def _role_query() -> Select[tuple[str]]:
+    # Built once: most requests ask, and building a statement costs more CPU than running
+    # this one (see grader.services.auth._live_sign_in_query).
+    return select(Enrolment.role).where(
+        Enrolment.course_id == bindparam("course_id"), Enrolment.user_id == bindparam("user_id")
     )
 
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -48,6 +49,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from sqlalchemy import Select
+from sqlalchemy import bindparam
 from sqlalchemy import event
 from sqlalchemy import insert
 from sqlalchemy import inspect
@@ -326,6 +329,22 @@ def _after_soft_rollback(session: Session, _previous: Any) -> None:
     session.info.pop(_PENDING, None)
 
 
+@functools.cache
+def _hooks_query() -> Select[tuple[int, int, list[str]]]:
+    """Graded attempts → the active hooks of their courses (built once: every submit runs
+    it, and building it costs more CPU than running it)."""
+    return (
+        select(Attempt.id, Webhook.id, Webhook.events)
+        .join(QuizItem, QuizItem.id == Attempt.quiz_item_id)
+        .join(Quiz, Quiz.id == QuizItem.quiz_id)
+        .join(Webhook, Webhook.course_id == Quiz.course_id)
+        .where(
+            Attempt.id.in_(bindparam("attempt_ids", expanding=True)),
+            Webhook.is_active.is_(True),
+        )
+    )
+
+
 def _record(
     session: Session, submissions: list[Submission], overrides: list[GradeOverride]
 ) -> None:
@@ -374,13 +393,7 @@ def _record(
     attempt_ids = {attempt_id for _, attempt_id, _ in items}
     # The subscribed hooks first: most courses have none, and then this one query is all
     # a graded answer costs here (it runs inside every submit's transaction).
-    hook_rows = conn.execute(
-        select(Attempt.id, Webhook.id, Webhook.events)
-        .join(QuizItem, QuizItem.id == Attempt.quiz_item_id)
-        .join(Quiz, Quiz.id == QuizItem.quiz_id)
-        .join(Webhook, Webhook.course_id == Quiz.course_id)
-        .where(Attempt.id.in_(attempt_ids), Webhook.is_active.is_(True))
-    ).all()
+    hook_rows = conn.execute(_hooks_query(), {"attempt_ids": sorted(attempt_ids)}).all()
     if not hook_rows:
         return
     hooks: dict[int, list[tuple[int, list[str] | None]]] = {}
