@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from grader.db import make_engine
 from grader.migrate import upgrade
+from tests.support.db import rollback_session
 from tests.support.postgres import PostgresServer
 from tests.support.postgres import postgres_server
 from tests.support.requirements import unavailable
@@ -67,16 +68,7 @@ def db_engine(request: pytest.FixtureRequest) -> Engine:
 @pytest.fixture
 def db_session(db_engine: Engine) -> Iterator[Session]:
     """A Session whose commits become savepoints inside a transaction rolled back afterwards."""
-    with db_engine.connect() as conn:
-        trans = conn.begin()
-        session = Session(
-            bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False
-        )
-        try:
-            yield session
-        finally:
-            session.close()
-            trans.rollback()
+    yield from rollback_session(db_engine)
 
 
 @pytest.fixture

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.db import rollback_session
+
 _TOTALS: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0])
 KEY = "fuzz_tally"
 
@@ -45,18 +47,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 @pytest.fixture
 def pg_session(postgres_engine: Any) -> Any:
     """A rollback session on PostgreSQL only (the stricter database: lengths, NUL, types)."""
-    from sqlalchemy.orm import Session
-
-    with postgres_engine.connect() as conn:
-        trans = conn.begin()
-        session = Session(
-            bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False
-        )
-        try:
-            yield session
-        finally:
-            session.close()
-            trans.rollback()
+    yield from rollback_session(postgres_engine)
 
 
 @pytest.fixture
