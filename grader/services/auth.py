@@ -35,7 +35,6 @@ from typing import Protocol
 from sqlalchemy import Select
 from sqlalchemy import bindparam
 from sqlalchemy import delete
-from sqlalchemy import exists
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
@@ -51,8 +50,9 @@ from grader.models import User
 from grader.models import UserSession
 from grader.models import utcnow
 from grader.services import accounts
-from grader.services import permissions
+from grader.services.courses import SITE_STAFF_ROLES
 from grader.services.courses import find_course_by_join_code
+from grader.services.courses import teaches_anywhere
 
 logger = logging.getLogger(__name__)
 
@@ -396,11 +396,8 @@ class LiveSignIn:
 def _live_sign_in_query() -> Select[tuple[User, bool]]:
     """Built once: this runs on every request, and building the statement cost twice as
     much CPU as running it (0.8 of 1.2 ms)."""
-    teaches = exists().where(
-        Enrolment.user_id == User.id, Enrolment.role.in_(permissions.STAFF_ROLES)
-    )
     return (
-        select(User, teaches)
+        select(User, teaches_anywhere(User.id))
         .join(UserSession, UserSession.user_id == User.id)
         .where(
             UserSession.id == bindparam("token_hash"),
@@ -432,7 +429,7 @@ def session_user(
     if row is None:
         return None
     user, teaching = row
-    return LiveSignIn(user, bool(teaching) or user.role in ("admin", "instructor"))
+    return LiveSignIn(user, bool(teaching) or user.role in SITE_STAFF_ROLES)
 
 
 def end_session(session: Session, token: object) -> None:

@@ -8,6 +8,7 @@ import functools
 import logging
 
 from sqlalchemy import ColumnElement
+from sqlalchemy import Exists
 from sqlalchemy import Select
 from sqlalchemy import bindparam
 from sqlalchemy import exists
@@ -56,20 +57,20 @@ def courses_for_user(session: Session, user: User) -> list[MyCourse]:
     return [MyCourse(course, role) for course, role in rows]
 
 
+#: site roles for whom the instructor pages are always of use
+SITE_STAFF_ROLES = ("admin", "instructor")
+
+
+def teaches_anywhere(user_id: ColumnElement[int] | int) -> Exists:
+    """``EXISTS`` a staff enrolment of ``user_id`` (a value, or a column to correlate)."""
+    return exists().where(Enrolment.user_id == user_id, Enrolment.role.in_(permissions.STAFF_ROLES))
+
+
 def is_staff_anywhere(session: Session, user: User) -> bool:
     """Whether the instructor pages are of any use to this user (for the nav link)."""
-    if user.role in ("admin", "instructor"):
+    if user.role in SITE_STAFF_ROLES:
         return True
-    return bool(
-        session.scalar(
-            select(
-                exists().where(
-                    Enrolment.user_id == user.id,
-                    Enrolment.role.in_(permissions.STAFF_ROLES),
-                )
-            )
-        )
-    )
+    return bool(session.scalar(select(teaches_anywhere(user.id))))
 
 
 def find_course_by_join_code(session: Session, code: str) -> Course | None:
