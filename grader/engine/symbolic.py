@@ -114,7 +114,7 @@ class sigmoid(_PositiveSmooth):  # noqa: N801 - printed name must be the checker
     nargs = 1
 
     @classmethod
-    def eval(cls, z: Expr) -> Expr | None:
+    def eval(cls, z: Expr) -> Expr | None:  # safe: SymPy's Function.eval hook, no text
         if z.is_zero:
             return S.Half
         if z is S.Infinity:
@@ -146,7 +146,7 @@ class softplus(_PositiveSmooth):  # noqa: N801
     nargs = 1
 
     @classmethod
-    def eval(cls, z: Expr) -> Expr | None:
+    def eval(cls, z: Expr) -> Expr | None:  # safe: SymPy's Function.eval hook, no text
         if z.is_zero:
             return sympy.log(2)
         if z is S.Infinity:
@@ -176,7 +176,7 @@ class relu(Function):  # noqa: N801
     nargs = 1
 
     @classmethod
-    def eval(cls, z: Expr) -> Expr | None:
+    def eval(cls, z: Expr) -> Expr | None:  # safe: SymPy's Function.eval hook, no text
         if z.is_extended_nonnegative:
             return z
         if z.is_extended_nonpositive:
@@ -215,7 +215,7 @@ class leaky_relu(Function):  # noqa: N801
     nargs = 1
 
     @classmethod
-    def eval(cls, z: Expr) -> Expr | None:
+    def eval(cls, z: Expr) -> Expr | None:  # safe: SymPy's Function.eval hook, no text
         if z.is_extended_nonnegative:
             return z
         if z.is_extended_nonpositive:
