@@ -10,14 +10,18 @@ from grader.exercises.families.base import Family
 from grader.exercises.families.bptt import BPTT
 from grader.exercises.families.chain import ChainNumeric
 from grader.exercises.families.chain_symbolic import ChainSymbolic
+from grader.exercises.families.comp_graph import ComputationalGraph
 from grader.exercises.families.concepts import Concepts
 from grader.exercises.families.conv1d_grad import Conv1dGrad
 from grader.exercises.families.delta_rule import DeltaRule
 from grader.exercises.families.lr_behaviour import LearningRate
 from grader.exercises.families.matrix_deltas import MatrixDeltas
 from grader.exercises.families.minibatch import MiniBatch
+from grader.exercises.families.mlp_step import MLPTrainingStep
 from grader.exercises.families.optimizer_step import OptimizerStep
 from grader.exercises.families.shared_weight import SharedWeight
+from grader.exercises.families.sigmoid_bce import SigmoidBCE
+from grader.exercises.families.softmax_hidden import SoftmaxHidden
 from grader.exercises.families.softmax_xent import SoftmaxCrossEntropy
 from grader.exercises.families.softplus_ssr import SoftplusSSR
 
@@ -36,6 +40,10 @@ _ALL: list[Family] = [
     SharedWeight(),
     LearningRate(),
     Concepts(),
+    MLPTrainingStep(),
+    ComputationalGraph(),
+    SigmoidBCE(),
+    SoftmaxHidden(),
 ]
 
 FAMILIES: dict[str, Family] = {f.name: f for f in _ALL}
