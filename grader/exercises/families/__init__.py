@@ -14,6 +14,8 @@ from grader.exercises.families.comp_graph import ComputationalGraph
 from grader.exercises.families.concepts import Concepts
 from grader.exercises.families.conv1d_grad import Conv1dGrad
 from grader.exercises.families.delta_rule import DeltaRule
+from grader.exercises.families.find_bug import FindTheBug
+from grader.exercises.families.gradient_check import GradientCheck
 from grader.exercises.families.lr_behaviour import LearningRate
 from grader.exercises.families.matrix_deltas import MatrixDeltas
 from grader.exercises.families.minibatch import MiniBatch
@@ -44,6 +46,8 @@ _ALL: list[Family] = [
     ComputationalGraph(),
     SigmoidBCE(),
     SoftmaxHidden(),
+    GradientCheck(),
+    FindTheBug(),
 ]
 
 FAMILIES: dict[str, Family] = {f.name: f for f in _ALL}
