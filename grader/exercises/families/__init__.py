@@ -13,7 +13,9 @@ from grader.exercises.families.chain_symbolic import ChainSymbolic
 from grader.exercises.families.comp_graph import ComputationalGraph
 from grader.exercises.families.concepts import Concepts
 from grader.exercises.families.conv1d_grad import Conv1dGrad
+from grader.exercises.families.conv2d_grad import Conv2dGrad
 from grader.exercises.families.delta_rule import DeltaRule
+from grader.exercises.families.depth_gradients import DepthGradients
 from grader.exercises.families.find_bug import FindTheBug
 from grader.exercises.families.gradient_check import GradientCheck
 from grader.exercises.families.lr_behaviour import LearningRate
@@ -21,6 +23,7 @@ from grader.exercises.families.matrix_deltas import MatrixDeltas
 from grader.exercises.families.minibatch import MiniBatch
 from grader.exercises.families.mlp_step import MLPTrainingStep
 from grader.exercises.families.optimizer_step import OptimizerStep
+from grader.exercises.families.pooling_grad import PoolingGrad
 from grader.exercises.families.shared_weight import SharedWeight
 from grader.exercises.families.sigmoid_bce import SigmoidBCE
 from grader.exercises.families.softmax_hidden import SoftmaxHidden
@@ -48,6 +51,9 @@ _ALL: list[Family] = [
     SoftmaxHidden(),
     GradientCheck(),
     FindTheBug(),
+    DepthGradients(),
+    Conv2dGrad(),
+    PoolingGrad(),
 ]
 
 FAMILIES: dict[str, Family] = {f.name: f for f in _ALL}

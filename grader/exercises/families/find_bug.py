@@ -113,7 +113,9 @@ class FindTheBug(Family):
             require(theirs is None or abs(mine - float(theirs)) < 1e-12, "engine disagreement")
         bug = int(rng.integers(len(BUGS)))
         printed = _backward(y, t, h, x, w1, w2, bug)
-        require(abs(printed[bug] - right[bug]) > 0.05 * abs(right[bug]) + 1e-3, "the bug is invisible")
+        require(
+            abs(printed[bug] - right[bug]) > 0.05 * abs(right[bug]) + 1e-3, "the bug is invisible"
+        )
         require(min(abs(v) for v in right) >= 5e-3, "a value is almost zero")
         letters = "ABCDEF"
         mistakes = []
@@ -149,7 +151,11 @@ class FindTheBug(Family):
         listing = "\n".join(rows)
         check_rows = [
             f"- line {k + 1}: ${LINES[k][0]} = {fmt(right[k], 6)}$"
-            + (" (printed " + fmt(printed[k], 6) + ")" if abs(printed[k] - right[k]) > 1e-12 else "")
+            + (
+                " (printed " + fmt(printed[k], 6) + ")"
+                if abs(printed[k] - right[k]) > 1e-12
+                else ""
+            )
             for k in range(6)
         ]
         solution = "\n".join(

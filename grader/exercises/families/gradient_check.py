@@ -16,8 +16,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from grader.engine import numerical_gradient
 from grader.exercises.families._engine import MLP
+from grader.exercises.families._engine import numerical_gradient
 from grader.exercises.families.base import Family
 from grader.exercises.families.base import FamilyOutput
 from grader.exercises.families.base import MistakeValue
@@ -132,7 +132,9 @@ class GradientCheck(Family):
         rel_check = {"mode": "relative", "rtol": 0.02}
         order = [int(i) for i in rng.permutation(len(EPS_CHOICES))]
         letters = "ABCD"
-        eps_choices = tuple({"id": letters[p], "text": EPS_CHOICES[o][1]} for p, o in enumerate(order))
+        eps_choices = tuple(
+            {"id": letters[p], "text": EPS_CHOICES[o][1]} for p, o in enumerate(order)
+        )
         pos = {o: letters[p] for p, o in enumerate(order)}
         verdict_key = "A" if is_bug else "B"  # VERDICTS order
         quantities = {
@@ -164,7 +166,11 @@ class GradientCheck(Family):
             "eps_choice": Quantity(
                 "choice",
                 pos[0],
-                tuple(MistakeValue(code, pos[i], fb) for i, (code, _, fb) in enumerate(EPS_CHOICES) if i),
+                tuple(
+                    MistakeValue(code, pos[i], fb)
+                    for i, (code, _, fb) in enumerate(EPS_CHOICES)
+                    if i
+                ),
                 choices=eps_choices,
             ),
         }
