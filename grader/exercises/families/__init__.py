@@ -12,6 +12,7 @@ from grader.exercises.families.bptt import BPTT
 from grader.exercises.families.chain import ChainNumeric
 from grader.exercises.families.chain_symbolic import ChainSymbolic
 from grader.exercises.families.comp_graph import ComputationalGraph
+from grader.exercises.families.concept_banks import ConceptBank
 from grader.exercises.families.concepts import Concepts
 from grader.exercises.families.conv1d_grad import Conv1dGrad
 from grader.exercises.families.conv2d_grad import Conv2dGrad
@@ -62,6 +63,7 @@ _ALL: list[Family] = [
     DropoutGrad(),
     BatchNormGrad(),
     LSTMStep(),
+    ConceptBank(),
 ]
 
 FAMILIES: dict[str, Family] = {f.name: f for f in _ALL}

@@ -114,7 +114,8 @@ class BatchNormGrad(Family):
         solution = "\n".join(
             [
                 f"- $\\mu = {fmt(mu)}$, $\\sigma^2 = \\frac{{1}}{{{N}}}\\sum (x_n - \\mu)^2 = "
-                f"{fmt(float(fwd.var[0]))}$ (biased), $1/\\sqrt{{\\sigma^2 + \\varepsilon}} = {fmt(inv)}$",
+                f"{fmt(float(fwd.var[0]))}$ (biased), $1/\\sqrt{{\\sigma^2 + \\varepsilon}} = "
+                f"{fmt(inv)}$",
                 f"- $\\hat x = {A(xh)}$",
                 f"- $\\partial L/\\partial \\beta = \\sum_n dy_n = {fmt(dbeta)}$",
                 f"- $\\partial L/\\partial \\gamma = \\sum_n dy_n \\hat x_n = {fmt(dgamma)}$",

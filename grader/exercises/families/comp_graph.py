@@ -26,9 +26,9 @@ from grader.exercises.families.base import FamilyOutput
 from grader.exercises.families.base import MistakeValue
 from grader.exercises.families.base import Quantity
 from grader.exercises.families.base import QuantityInfo
-from grader.exercises.families.common import as_floats
 from grader.exercises.families.base import require
 from grader.exercises.families.common import act
+from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
 from grader.exercises.families.common import pfmt
 from grader.exercises.families.separation import require_separated
@@ -142,10 +142,12 @@ class ComputationalGraph(Family):
                 f"- sigmoid gate: $\\partial f/\\partial m = p \\cdot s(1-s) = {fmt(g['df_dm'])}$",
                 f"- max gate: $\\partial f/\\partial q = {fmt(g['df_dq'])}$ (q won), "
                 "$\\partial f/\\partial w = 0$",
-                f"- add gate: $\\partial f/\\partial z = \\partial f/\\partial p = {fmt(g['df_dz'])}$",
+                "- add gate: $\\partial f/\\partial z = \\partial f/\\partial p = "
+                f"{fmt(g['df_dz'])}$",
                 f"- multiply gate: $\\partial f/\\partial y = x\\,\\partial f/\\partial q = "
                 f"{fmt(g['df_dy'])}$",
-                f"- fan-out at x (gradients add): $\\partial f/\\partial x = y\\,\\partial f/\\partial q "
+                "- fan-out at x (gradients add): $\\partial f/\\partial x = y\\,\\partial "
+                "f/\\partial q "
                 f"+ \\partial f/\\partial p = {fmt(g['df_dq'] * y)} + {pfmt(g['df_dp'])} = "
                 f"{fmt(g['df_dx'])}$",
             ]

@@ -123,7 +123,7 @@ class Conv2dGrad(Family):
                 )
         solution = "\n".join(
             [
-                f"- padded input ($p = {p}$): $x_p = {A(xp)}$" if p else f"- no padding: $x_p = x$",
+                f"- padded input ($p = {p}$): $x_p = {A(xp)}$" if p else "- no padding: $x_p = x$",
                 f"- $y = {A(y)}$ (stride {s}: windows start every {s} positions)",
                 "- kernel gradient: each entry sums g times the input entries that weight touched",
                 *terms,

@@ -142,7 +142,8 @@ class DepthGradients(Family):
         require_separated(quantities)
         fl = ACT_LATEX[f]
         rows = [
-            f"- layer {k + 1}: $z_{k + 1} = w h_{k} = {fmt(zs[k])}$, $h_{k + 1} = {fl}(z_{k + 1}) = "
+            f"- layer {k + 1}: $z_{k + 1} = w h_{k} = {fmt(zs[k])}$, $h_{k + 1} = {fl}(z_{k + 1}) "
+            "= "
             f"{fmt(hs[k + 1])}$, local derivative $w\\,{fl}'(z_{k + 1}) = {fmt(w * primes[k])}$"
             for k in range(L)
         ]
@@ -153,7 +154,8 @@ class DepthGradients(Family):
                 f"- bound per layer: $r = |w| \\max {fl}' = {fmt(r)}$; $r^{{{depth - 1}}} = "
                 f"{fmt(r ** (depth - 1))} \\ge \\theta$ and $r^{{{depth}}} = {fmt(r**depth)} < "
                 f"\\theta$, so $D = {depth}$",
-                f"- ReLU chain: every active layer multiplies by $w = {fmt(w_relu)}$: after 50 layers "
+                f"- ReLU chain: every active layer multiplies by $w = {fmt(w_relu)}$: after 50 "
+                "layers "
                 f"${fmt(w_relu)}^{{50}} = {fmt(w_relu**50)}$, so it **{REGIMES[regime][0]}** "
                 f"(**{pos[regime]}**).",
             ]

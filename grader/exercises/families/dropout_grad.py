@@ -112,9 +112,12 @@ class DropoutGrad(Family):
             [
                 f"- keep probability $1 - p = {fmt(keep)}$, scale $1/(1-p) = {fmt(1 / keep)}$",
                 f"- $\\hat h = h \\odot m / (1-p) = {A(hd)}$",
-                f"- $\\partial L/\\partial v = \\frac{{\\partial L}}{{\\partial y}}\\,\\hat h = {A(dv)}$",
-                f"- $\\partial L/\\partial \\hat h = \\frac{{\\partial L}}{{\\partial y}}\\, v = {A(y_grad)}$",
-                f"- $\\partial L/\\partial h = \\partial L/\\partial \\hat h \\odot m / (1-p) = {A(dh)}$ "
+                "- $\\partial L/\\partial v = \\frac{\\partial L}{\\partial y}\\,\\hat h = "
+                f"{A(dv)}$",
+                "- $\\partial L/\\partial \\hat h = \\frac{\\partial L}{\\partial y}\\, v = "
+                f"{A(y_grad)}$",
+                "- $\\partial L/\\partial h = \\partial L/\\partial \\hat h \\odot m / (1-p) = "
+                f"{A(dh)}$ "
                 "(dropped units get 0; kept ones the same scale as in the forward pass)",
             ]
         )

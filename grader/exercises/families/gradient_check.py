@@ -187,9 +187,11 @@ class GradientCheck(Family):
         solution = "\n".join(
             [
                 f"- $L(w+\\varepsilon) = {fmt(lp, 8)}$, $L(w-\\varepsilon) = {fmt(lm, 8)}$",
-                f"- central difference: $\\frac{{L(w+\\varepsilon) - L(w-\\varepsilon)}}{{2\\varepsilon}}"
+                "- central difference: $\\frac{L(w+\\varepsilon) - "
+                "L(w-\\varepsilon)}{2\\varepsilon}"
                 f" = {fmt(central, 6)}$",
-                f"- analytic: $(\\sigma(z) - t)\\,\\sigma(z)(1-\\sigma(z))\\,x = {fmt(analytic, 6)}$ "
+                "- analytic: $(\\sigma(z) - t)\\,\\sigma(z)(1-\\sigma(z))\\,x = "
+                f"{fmt(analytic, 6)}$ "
                 f"(with $\\varepsilon = {fmt(eps)}$ they differ by "
                 f"{fmt(abs(central - analytic) / abs(analytic), 2)} relative: the O(ε²) truncation "
                 "error)",

@@ -136,12 +136,14 @@ class LSTMStep(Family):
                 + ", ".join(f"$a_{n} = {fmt(float(a[k]))}$" for k, n in enumerate(GATES)),
                 "- gates: " + ", ".join(f"${n} = {fmt(gate_vals[n])}$" for n in GATES),
                 f"- $c' = f c + i g = {fmt(c2)}$, $h' = o \\tanh c' = {fmt(h2)}$",
-                f"- $\\partial L/\\partial c' = \\partial L/\\partial h' \\cdot o \\cdot (1 - \\tanh^2 c') "
+                "- $\\partial L/\\partial c' = \\partial L/\\partial h' \\cdot o \\cdot (1 - "
+                "\\tanh^2 c') "
                 f"= {fmt(dc_new)}$",
                 f"- $\\partial L/\\partial c = \\partial L/\\partial c' \\cdot f = {fmt(dc)}$",
                 f"- $\\partial L/\\partial a_f = \\partial L/\\partial c' \\cdot c \\cdot f(1-f) = "
                 f"{fmt(da_f)}$",
-                f"- $\\partial L/\\partial a_o = \\partial L/\\partial h' \\cdot \\tanh c' \\cdot o(1-o) = "
+                "- $\\partial L/\\partial a_o = \\partial L/\\partial h' \\cdot \\tanh c' \\cdot "
+                "o(1-o) = "
                 f"{fmt(da_o)}$",
             ]
         )

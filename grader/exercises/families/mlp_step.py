@@ -199,7 +199,8 @@ class MLPTrainingStep(Family):
                 "",
                 "**Update** (after every gradient is computed)",
                 "",
-                f"- $W^1 - \\eta \\frac{{\\partial L}}{{\\partial W^1}} = {A(W1)} - {fmt(eta)} \\cdot "
+                f"- $W^1 - \\eta \\frac{{\\partial L}}{{\\partial W^1}} = {A(W1)} - {fmt(eta)} "
+                "\\cdot "
                 f"{A(gW1)} = {A(W1_new)}$",
             ]
         )

@@ -122,15 +122,18 @@ class SigmoidBCE(Family):
         term = "\\log s" if t == 1 else "\\log(1 - s)"
         solution = "\n".join(
             [
-                f"- $z = w_1 x_1 + w_2 x_2 + b = {fmt(w1)} \\cdot {pfmt(x1)} + {fmt(w2)} \\cdot "
+                f"- $z = w_1 x_1 + w_2 x_2 + b = {fmt(w1)} \\cdot {pfmt(x1)} + {pfmt(w2)} \\cdot "
                 f"{pfmt(x2)} + {pfmt(b)} = {fmt(z)}$",
                 f"- $s = \\sigma(z) = {fmt(s)}$",
                 f"- $t = {int(t)}$, so $L = -{term} = {fmt(loss)}$",
-                f"- $\\frac{{\\partial L}}{{\\partial s}} = -\\frac{{t}}{{s}} + \\frac{{1-t}}{{1-s}} = "
+                "- $\\frac{\\partial L}{\\partial s} = -\\frac{t}{s} + "
+                "\\frac{1-t}{1-s} = "
                 f"{fmt(ds)}$",
-                f"- $\\frac{{\\partial L}}{{\\partial z}} = \\frac{{\\partial L}}{{\\partial s}}\\,s(1-s) "
+                "- $\\frac{\\partial L}{\\partial z} = \\frac{\\partial L}{\\partial "
+                "s}\\,s(1-s) "
                 f"= s - t = {fmt(dz)}$ (the σ' cancels)",
-                f"- $\\frac{{\\partial L}}{{\\partial w_1}} = (s - t)\\,x_1 = {fmt(dz)} \\cdot {pfmt(x1)} "
+                f"- $\\frac{{\\partial L}}{{\\partial w_1}} = (s - t)\\,x_1 = {fmt(dz)} \\cdot "
+                f"{pfmt(x1)} "
                 f"= {fmt(dw1)}$",
             ]
         )

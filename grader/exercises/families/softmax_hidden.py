@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from typing import ClassVar
 
 import numpy as np
 
@@ -142,11 +141,13 @@ class SoftmaxHidden(Family):
         solution = "\n".join(
             [
                 f"- $a = W^1 x + b^1 = {A(a1)}$, $h = \\tanh(a) = {A(h)}$",
-                f"- $z = W^2 h + b^2 = {A(bp.zs[1][0])}$, $p = \\operatorname{{softmax}}(z) = {A(p)}$",
+                f"- $z = W^2 h + b^2 = {A(bp.zs[1][0])}$, $p = \\operatorname{{softmax}}(z) = "
+                f"{A(p)}$",
                 f"- $\\frac{{\\partial L}}{{\\partial z}} = p - y = {A(dz)}$ (the softmax Jacobian "
                 "is already inside this)",
                 f"- $\\frac{{\\partial L}}{{\\partial h}} = (W^2)^T (p - y) = {A(dh)}$",
-                f"- $\\delta^1 = \\frac{{\\partial L}}{{\\partial h}} \\odot (1 - h^2) = {A(dh)} \\odot "
+                f"- $\\delta^1 = \\frac{{\\partial L}}{{\\partial h}} \\odot (1 - h^2) = {A(dh)} "
+                "\\odot "
                 f"{A(tprime)} = {A(d1)}$",
                 f"- $\\frac{{\\partial L}}{{\\partial W^1}} = \\delta^1 x^T = {A(dW1)}$",
             ]

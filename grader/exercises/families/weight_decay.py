@@ -106,7 +106,8 @@ class WeightDecay(Family):
         A = fmt_array
         solution = "\n".join(
             [
-                f"- $\\nabla_w\\big(L + \\tfrac{{\\lambda}}{{2}}\\lVert w\\rVert^2\\big) = g + \\lambda w "
+                "- $\\nabla_w\\big(L + \\tfrac{\\lambda}{2}\\lVert w\\rVert^2\\big) = g + "
+                "\\lambda w "
                 f"= {A(g)} + {fmt(lam)} \\cdot {A(w)} = {A(reg)}$",
                 f"- decay factor: $1 - \\eta\\lambda = 1 - {fmt(eta)} \\cdot {fmt(lam)} = "
                 f"{fmt(1 - eta * lam)}$",
