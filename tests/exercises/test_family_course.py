@@ -40,7 +40,8 @@ def test_mlp_training_step(gen, seed: int) -> None:
     Z2.retain_grad()
     loss = ((Z2[:, 0] - t) ** 2).mean()
     loss.backward()
-    assert B == p["B"] and close(v.part("loss").key, loss)
+    assert p["B"] == B
+    assert close(v.part("loss").key, loss)
     assert close(v.part("delta2").key, Z2.grad[:, 0])
     assert close(v.part("delta1").key, Z1.grad)
     assert close(v.part("gradW2").key, W2.grad)
@@ -52,7 +53,8 @@ def test_mlp_training_step(gen, seed: int) -> None:
     stale = (Z2.grad @ W2n) * torch.sigmoid(Z1) * (1 - torch.sigmoid(Z1))
     m = {x.code: x.value for x in v.part("delta1").mistakes}
     assert close(m["stale_weights"], stale.detach())
-    assert v.diagram_svg and v.solution_diagram_svg
+    assert v.diagram_svg
+    assert v.solution_diagram_svg
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -73,8 +75,11 @@ def test_computational_graph(gen, seed: int) -> None:
     r = judge(
         v, "dx", repr(next(m.value for m in v.part("dx").mistakes if m.code == "one_branch_only"))
     )
-    assert r.note == "mistake:one_branch_only" and r.score == 0.25
-    assert v.diagram_svg and "<script" not in v.diagram_svg and v.diagram_svg.count("<circle") == 5
+    assert r.note == "mistake:one_branch_only"
+    assert r.score == 0.25
+    assert v.diagram_svg
+    assert "<script" not in v.diagram_svg
+    assert v.diagram_svg.count("<circle") == 5
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -88,8 +93,10 @@ def test_sigmoid_bce(gen, seed: int) -> None:
     s.retain_grad()
     loss = F.binary_cross_entropy(s, T(float(p["t"])))
     loss.backward()
-    assert close(v.part("s").key, s) and close(v.part("loss").key, loss)
-    assert close(v.part("ds").key, s.grad) and close(v.part("dz").key, z.grad)
+    assert close(v.part("s").key, s)
+    assert close(v.part("loss").key, loss)
+    assert close(v.part("ds").key, s.grad)
+    assert close(v.part("dz").key, z.grad)
     assert close(v.part("dw1").key, w1.grad)
 
 
@@ -108,8 +115,10 @@ def test_softmax_hidden(gen, seed: int) -> None:
     loss = F.cross_entropy(z[None], torch.tensor([p["label"] - 1]))
     loss.backward()
     assert close(v.part("p").key, torch.softmax(z, 0))
-    assert close(v.part("dz").key, z.grad) and close(v.part("dh").key, h.grad)
-    assert close(v.part("delta1").key, a.grad) and close(v.part("dW1").key, W1.grad)
+    assert close(v.part("dz").key, z.grad)
+    assert close(v.part("dh").key, h.grad)
+    assert close(v.part("delta1").key, a.grad)
+    assert close(v.part("dW1").key, W1.grad)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -132,7 +141,8 @@ def test_gradient_check(gen, seed: int) -> None:
     assert "10⁻⁶" in choices[v.part("eps").key]
     rel = v.part("rel").key
     verdict = {c["id"]: c["text"] for c in v.part("verdict").choices}[v.part("verdict").key]
-    assert ("bug" in verdict) == (rel > 1e-2) and ("Suspicious" in verdict) == (1e-4 < rel <= 1e-2)
+    assert ("bug" in verdict) == (rel > 1e-2)
+    assert ("Suspicious" in verdict) == (1e-4 < rel <= 1e-2)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -180,7 +190,8 @@ def test_vanishing_exploding_depth(gen, seed: int) -> None:
     D = v.part("depth").key
     assert r**D < p["theta"] <= r ** (D - 1)
     text = {c["id"]: c["text"] for c in v.part("relu").choices}[v.part("relu").key]
-    assert ("vanishes" in text) == (p["w_relu"] < 1) and ("explodes" in text) == (p["w_relu"] > 1)
+    assert ("vanishes" in text) == (p["w_relu"] < 1)
+    assert ("explodes" in text) == (p["w_relu"] > 1)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -190,7 +201,8 @@ def test_conv2d_gradients(gen, seed: int) -> None:
     x, w = T(p["x"], True), T(p["w"], True)
     y = F.conv2d(x[None, None], w[None, None], stride=p["stride"], padding=p["padding"])[0, 0]
     y.backward(T(p["g"]))
-    assert close(v.part("y").key, y) and close(v.part("dw").key, w.grad)
+    assert close(v.part("y").key, y)
+    assert close(v.part("dw").key, w.grad)
     assert close(v.part("dx").key, x.grad)
 
 
@@ -203,7 +215,8 @@ def test_pooling_backward(gen, seed: int, exercise: str) -> None:
     x = T(p["x"], True)
     y = F.max_pool2d(x[None, None], 2, s)[0, 0]
     y.backward(T(p["g"]))
-    assert close(v.part("ymax").key, y) and close(v.part("dxmax").key, x.grad)
+    assert close(v.part("ymax").key, y)
+    assert close(v.part("dxmax").key, x.grad)
     x2 = T(p["x"], True)
     F.avg_pool2d(x2[None, None], 2, s)[0, 0].backward(T(p["g"]))
     assert close(v.part("dxavg").key, x2.grad)
@@ -232,7 +245,8 @@ def test_dropout_backward(gen, seed: int) -> None:
     hd.retain_grad()
     y = vv @ hd
     y.backward(T(p["dy"]))
-    assert close(v.part("hdrop").key, hd) and close(v.part("dh").key, h.grad)
+    assert close(v.part("hdrop").key, hd)
+    assert close(v.part("dh").key, h.grad)
     assert close(v.part("dv").key, vv.grad)
 
 
@@ -246,7 +260,8 @@ def test_batchnorm_backward(gen, seed: int) -> None:
     y.backward(T(p["dy"]))
     xh = (x - x.mean()) / torch.sqrt(x.var(unbiased=False) + 1e-5)
     assert close(v.part("xhat").key, xh)
-    assert close(v.part("dbeta").key, b.grad[0]) and close(v.part("dgamma").key, g.grad[0])
+    assert close(v.part("dbeta").key, b.grad[0])
+    assert close(v.part("dgamma").key, g.grad[0])
     assert close(v.part("dx").key, x.grad)
 
 
@@ -264,12 +279,13 @@ def test_lstm_step_backward(gen, seed: int) -> None:
     h2, c2 = cell(T([[p["x"]]]), (T([[p["h"]]]), c))
     c2.retain_grad()
     h2.backward(T([[p["dh"]]]))
-    assert close(v.part("cnew").key, c2[0, 0]) and close(v.part("hnew").key, h2[0, 0])
-    assert close(v.part("dcnew").key, c2.grad[0, 0]) and close(v.part("dc").key, c.grad[0, 0])
+    assert close(v.part("cnew").key, c2[0, 0])
+    assert close(v.part("hnew").key, h2[0, 0])
+    assert close(v.part("dcnew").key, c2.grad[0, 0])
+    assert close(v.part("dc").key, c.grad[0, 0])
     # gate pre-activation gradients: rows i, f, g, o of the bias gradient
-    assert close(v.part("daf").key, cell.bias_ih.grad[1]) and close(
-        v.part("dao").key, cell.bias_ih.grad[3]
-    )
+    assert close(v.part("daf").key, cell.bias_ih.grad[1])
+    assert close(v.part("dao").key, cell.bias_ih.grad[3])
 
 
 NEW = [
@@ -325,7 +341,8 @@ def test_concept_banks_have_ten_questions_shuffled_and_explained(
         assert judge(v, "answer", part.key).status == "correct"
         assert len(part.mistakes) == len(part.choices) - 1
         for m in part.mistakes:
-            assert m.feedback and m.feedback != "Not quite."
+            assert m.feedback
+            assert m.feedback != "Not quite."
             assert judge(v, "answer", m.value).note == f"mistake:{m.code}"
     assert len(stems) >= 10, (spec.id, len(stems))
     assert len(orders) >= 20
