@@ -72,11 +72,12 @@ def max_pool2d_backward(
     win = _windows(xb, k, s)
     flat = win.reshape(*win.shape[:4], k[0] * k[1])
     arg = flat.argmax(axis=-1)  # first maximum in row-major order, as torch
-    n, c, oh, ow = np.indices(arg.shape, sparse=False)
-    rows = oh * s[0] + arg // k[1]
-    cols = ow * s[1] + arg % k[1]
     dx = np.zeros_like(xb)
-    np.add.at(dx, (n, c, rows, cols), g)
+    for n, (i, j) in enumerate(np.ndindex(*k)):
+        # windows whose maximum sits at offset (i, j) send their gradient there
+        rows = slice(i, i + s[0] * (out[0] - 1) + 1, s[0])
+        cols = slice(j, j + s[1] * (out[1] - 1) + 1, s[1])
+        dx[:, :, rows, cols] += np.where(arg == n, g, 0.0)
     return _strip(dx, missing)
 
 
