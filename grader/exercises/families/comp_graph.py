@@ -193,7 +193,8 @@ def graph_svg(
             f'<line x1="{x1 + 18}" y1="{y1:.0f}" x2="{x2 - 18}" y2="{y2:.0f}" stroke="#555" '
             'stroke-width="1.5"/>'
         )
-        mx, my = (x1 + x2) / 2, (y1 + y2) / 2
+        frac = 0.72 if (a, b) == ("x", "p") else 0.5  # keep the fork's labels apart
+        mx, my = x1 + frac * (x2 - x1), y1 + frac * (y2 - y1)
         out.append(f'<text x="{mx:.0f}" y="{my - 6:.0f}" text-anchor="middle" fill="#1a5">'
                    f"{esc(num(values[a], 3))}</text>")  # fmt: skip
         if solution and a in _GRAD and not (a == "x" and b == "p"):
@@ -212,10 +213,15 @@ def graph_svg(
             out.append(f'<rect x="{x0 - 18}" y="{y0 - 14:.0f}" width="36" height="28" rx="4" '
                        'fill="#eef" stroke="#333"/>')  # fmt: skip
         out.append(f'<text x="{x0}" y="{y0 + 5:.0f}" text-anchor="middle">{esc(label)}</text>')
+        if solution and not c:  # an input's total gradient (at x: the sum of both branches)
+            out.append(
+                f'<text x="{x0}" y="{y0 + 28:.0f}" text-anchor="middle" fill="#b22" '
+                f'font-weight="bold">{esc(num(g[_GRAD[k]], 3))}</text>'
+            )
     fx, fy = pos["f"]
     out.append(f'<text x="{fx + 26}" y="{fy + 5:.0f}" fill="#1a5">f = {esc(num(g["f"], 4))}</text>')
     if solution:
-        out.append(f'<text x="{pad}" y="{height - 8:.0f}" fill="#b22">red: ∂f/∂(wire); green: '
-                   "forward values</text>")  # fmt: skip
+        out.append(f'<text x="{pad}" y="{height - 8:.0f}" fill="#b22">red: ∂f/∂(wire); bold under an '
+                   "input: its total gradient; green: forward values</text>")  # fmt: skip
     out.append("</svg>")
     return "\n".join(out)
