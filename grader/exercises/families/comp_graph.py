@@ -221,7 +221,7 @@ def graph_svg(
     fx, fy = pos["f"]
     out.append(f'<text x="{fx + 26}" y="{fy + 5:.0f}" fill="#1a5">f = {esc(num(g["f"], 4))}</text>')
     if solution:
-        out.append(f'<text x="{pad}" y="{height - 8:.0f}" fill="#b22">red: ∂f/∂(wire); bold under an '
-                   "input: its total gradient; green: forward values</text>")  # fmt: skip
+        legend = "red: ∂f/∂(wire); bold under an input: its total gradient; green: forward values"
+        out.append(f'<text x="{pad}" y="{height - 8:.0f}" fill="#b22">{esc(legend)}</text>')
     out.append("</svg>")
     return "\n".join(out)
