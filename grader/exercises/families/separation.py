@@ -31,7 +31,11 @@ def _flat(value: Any) -> list[float]:
 def _tolerances(check: Mapping[str, Any]) -> tuple[float, float]:
     if "sigfigs" in check:
         return 0.5 * 10 ** (1 - int(check["sigfigs"])), 0.0
-    return float(check.get("rtol", DEFAULT_RTOL)), float(check.get("atol", DEFAULT_ATOL))
+    rtol, atol = float(check.get("rtol", DEFAULT_RTOL)), float(check.get("atol", DEFAULT_ATOL))
+    mode = check.get("mode")
+    return (
+        (rtol, 0.0) if mode == "relative" else (0.0, atol) if mode == "absolute" else (rtol, atol)
+    )
 
 
 def apart(a: Any, b: Any, check: Mapping[str, Any] | None = None, margin: float = MARGIN) -> bool:
