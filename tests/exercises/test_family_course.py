@@ -353,3 +353,23 @@ def test_library_size_and_topics(library) -> None:
     topics = {t for spec in library.values() for t in spec.topics}
     assert len(topics) >= 24
     assert not math.isnan(len(topics))
+
+
+def _round_sig(value: object, sig: int) -> object:
+    if isinstance(value, list):
+        return [_round_sig(v, sig) for v in value]
+    x = float(value)  # type: ignore[arg-type]
+    return 0.0 if x == 0 else float(f"{x:.{sig}g}")
+
+
+@pytest.mark.parametrize("exercise", NEW)
+def test_a_careful_answer_at_the_stated_precision_is_accepted(gen, exercise: str) -> None:
+    """Each prompt asks for at least 3 significant figures: the key rounded so is correct."""
+    for seed in range(40):
+        v = gen(exercise, seed)
+        for part in v.parts:
+            if part.type not in ("numeric", "vector", "matrix"):
+                continue
+            answer = _round_sig(part.key, 3)
+            text = repr(answer) if part.type == "numeric" else str(answer)
+            assert judge(v, part.id, text).status == "correct", (exercise, seed, part.id, text)
