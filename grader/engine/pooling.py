@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from grader.engine._validate import FloatArray
 from grader.engine._validate import as_array
@@ -35,10 +34,24 @@ def _setup(
     return xb, missing, (k[0], k[1]), (s[0], s[1]), out
 
 
-def _windows(xb: FloatArray, k: tuple[int, int], s: tuple[int, int]) -> FloatArray:
-    """(N, C, OH, OW, KH, KW) view."""
-    view = sliding_window_view(xb, k, axis=(2, 3))
-    return view[:, :, :: s[0], :: s[1]]
+def _at(a: FloatArray, i: int, j: int, s: tuple[int, int], out: tuple[int, int]) -> FloatArray:
+    """The (N, C, OH, OW) view of the entries at offset (i, j) of every window."""
+    return a[:, :, i : i + s[0] * (out[0] - 1) + 1 : s[0], j : j + s[1] * (out[1] - 1) + 1 : s[1]]
+
+
+def _argmax(
+    xb: FloatArray, k: tuple[int, int], s: tuple[int, int], out: tuple[int, int]
+) -> tuple[FloatArray, np.ndarray]:
+    """Each window's maximum and its offset (row-major; the first one wins a tie, as torch)."""
+    best = _at(xb, 0, 0, s, out).copy()
+    where = np.zeros(best.shape, dtype=np.intp)
+    for n, (i, j) in enumerate(np.ndindex(*k)):
+        if n:
+            candidate = _at(xb, i, j, s, out)
+            better = candidate > best
+            best = np.where(better, candidate, best)
+            where = np.where(better, n, where)
+    return best, where
 
 
 def _grad(grad_out: Any, xb: FloatArray, missing: int, out: tuple[int, int]) -> FloatArray:
@@ -57,10 +70,8 @@ def _strip(a: FloatArray, missing: int) -> FloatArray:
 
 def max_pool2d(x: Any, kernel: int | tuple[int, int], stride: Any = None) -> FloatArray:
     """The maximum of each window (see the module docstring for shapes)."""
-    xb, missing, k, s, _ = _setup(x, kernel, stride)
-    win = _windows(xb, k, s)
-    y: FloatArray = win.max(axis=(4, 5))
-    return _strip(y, missing)
+    xb, missing, k, s, out = _setup(x, kernel, stride)
+    return _strip(_argmax(xb, k, s, out)[0], missing)
 
 
 def max_pool2d_backward(
@@ -69,23 +80,21 @@ def max_pool2d_backward(
     """dL/dx of `max_pool2d(x, kernel, stride)` given grad_out = dL/dy, shaped like x."""
     xb, missing, k, s, out = _setup(x, kernel, stride)
     g = _grad(grad_out, xb, missing, out)
-    win = _windows(xb, k, s)
-    flat = win.reshape(*win.shape[:4], k[0] * k[1])
-    arg = flat.argmax(axis=-1)  # first maximum in row-major order, as torch
+    _, arg = _argmax(xb, k, s, out)
     dx = np.zeros_like(xb)
     for n, (i, j) in enumerate(np.ndindex(*k)):
         # windows whose maximum sits at offset (i, j) send their gradient there
-        rows = slice(i, i + s[0] * (out[0] - 1) + 1, s[0])
-        cols = slice(j, j + s[1] * (out[1] - 1) + 1, s[1])
-        dx[:, :, rows, cols] += np.where(arg == n, g, 0.0)
+        _at(dx, i, j, s, out)[...] += np.where(arg == n, g, 0.0)
     return _strip(dx, missing)
 
 
 def avg_pool2d(x: Any, kernel: int | tuple[int, int], stride: Any = None) -> FloatArray:
     """The mean of each window (see the module docstring for shapes)."""
-    xb, missing, k, s, _ = _setup(x, kernel, stride)
-    y: FloatArray = _windows(xb, k, s).mean(axis=(4, 5))
-    return _strip(y, missing)
+    xb, missing, k, s, out = _setup(x, kernel, stride)
+    total = np.zeros((*xb.shape[:2], *out))
+    for i, j in np.ndindex(*k):
+        total += _at(xb, i, j, s, out)
+    return _strip(total / (k[0] * k[1]), missing)
 
 
 def avg_pool2d_backward(
@@ -96,7 +105,5 @@ def avg_pool2d_backward(
     g = _grad(grad_out, xb, missing, out) / (k[0] * k[1])
     dx = np.zeros_like(xb)
     for i, j in np.ndindex(*k):
-        dx[
-            :, :, i : i + s[0] * (out[0] - 1) + 1 : s[0], j : j + s[1] * (out[1] - 1) + 1 : s[1]
-        ] += g
+        _at(dx, i, j, s, out)[...] += g
     return _strip(dx, missing)
