@@ -32,6 +32,7 @@ from grader.exercises.families.separation import require_separated
 EPS = 1e-5
 FB = {
     "unbiased_variance": "Batch norm normalises with the biased batch variance (divide by N).",
+    "forgot_std": "Divide the centred inputs by the batch standard deviation √(σ² + ε).",
     "mean_not_sum": "Every example's output depends on the parameter: sum over the batch.",
     "used_x_not_xhat": "∂y_n/∂γ = x̂_n, the normalised input.",
     "stats_constant": "μ and σ² depend on every x_n: the gradient has two more terms, through the "
@@ -56,9 +57,11 @@ class BatchNormGrad(Family):
     def quantities(self, options: Mapping[str, Any]) -> dict[str, QuantityInfo]:
         """The normalised inputs and three gradients."""
         return {
-            "x_hat": QuantityInfo("vector", ("unbiased_variance",), "x̂"),
+            "x_hat": QuantityInfo("vector", ("unbiased_variance", "forgot_std"), "x̂"),
             "dbeta": QuantityInfo("numeric", ("mean_not_sum",), "∂L/∂β"),
-            "dgamma": QuantityInfo("numeric", ("used_x_not_xhat", "mean_not_sum"), "∂L/∂γ"),
+            "dgamma": QuantityInfo(
+                "numeric", ("used_x_not_xhat", "forgot_std", "mean_not_sum"), "∂L/∂γ"
+            ),
             "dx": QuantityInfo(
                 "vector", ("stats_constant", "forgot_variance_path", "forgot_mean_path"), "∂L/∂x"
             ),
@@ -91,13 +94,19 @@ class BatchNormGrad(Family):
 
         quantities = {
             "x_hat": Quantity(
-                "vector", tolist(xh), (mv("unbiased_variance", (x - mu) / np.std(x, ddof=1)),)
+                "vector",
+                tolist(xh),
+                (mv("unbiased_variance", (x - mu) / np.std(x, ddof=1)), mv("forgot_std", x - mu)),
             ),
             "dbeta": Quantity("numeric", dbeta, (mv("mean_not_sum", dbeta / N),)),
             "dgamma": Quantity(
                 "numeric",
                 dgamma,
-                (mv("used_x_not_xhat", float(dy @ x)), mv("mean_not_sum", dgamma / N)),
+                (
+                    mv("used_x_not_xhat", float(dy @ x)),
+                    mv("forgot_std", float(dy @ (x - mu))),
+                    mv("mean_not_sum", dgamma / N),
+                ),
             ),
             "dx": Quantity(
                 "vector",

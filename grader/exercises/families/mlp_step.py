@@ -39,6 +39,7 @@ FB = {
     "prediction.",
     "forgot_activation_derivative": "Multiply elementwise by σ'(Z¹) = A¹ ⊙ (1 − A¹) on the way "
     "through the hidden layer.",
+    "used_sigmoid_not_derivative": "σ'(Z¹) = A¹ ⊙ (1 − A¹), not A¹ = σ(Z¹) itself.",
     "transposed": "∂L/∂W¹ has W¹'s shape (hidden × inputs): it is (Δ¹)ᵀ X, not Xᵀ Δ¹.",
     "stale_weights": "Back-propagate with the weights of the forward pass: W² is updated only "
     "after every gradient is computed.",
@@ -78,7 +79,12 @@ class MLPTrainingStep(Family):
             ),
             "delta1": QuantityInfo(
                 "matrix",
-                ("forgot_activation_derivative", "sum_not_mean", "stale_weights"),
+                (
+                    "forgot_activation_derivative",
+                    "used_sigmoid_not_derivative",
+                    "sum_not_mean",
+                    "stale_weights",
+                ),
                 "Δ¹ (B×2)",
             ),
             "grad_W2": QuantityInfo("matrix", ("sum_not_mean", "used_preactivation"), "∂L/∂W²"),
@@ -144,6 +150,7 @@ class MLPTrainingStep(Family):
                 tolist(D1),
                 (
                     mv("forgot_activation_derivative", D2 @ W2),
+                    mv("used_sigmoid_not_derivative", (D2 @ W2) * A1),
                     mv("sum_not_mean", B * D1),
                     mv("stale_weights", D1_stale),
                 ),
