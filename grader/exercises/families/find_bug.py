@@ -17,6 +17,10 @@ from typing import ClassVar
 
 import numpy as np
 
+from grader.exercises.diagram import Edge
+from grader.exercises.diagram import Node
+from grader.exercises.diagram import network_svg
+from grader.exercises.diagram import num
 from grader.exercises.families._engine import MLP
 from grader.exercises.families.base import Family
 from grader.exercises.families.base import FamilyOutput
@@ -170,4 +174,28 @@ class FindTheBug(Family):
                 "the error.",
             ]
         )
-        return FamilyOutput(quantities, {"h": h, "y": y, "listing": listing}, solution)
+        return FamilyOutput(
+            quantities,
+            {"h": h, "y": y, "listing": listing},
+            solution,
+            _diagram(x, t, w1, w2, h, y, right, False),
+            _diagram(x, t, w1, w2, h, y, right, True),
+        )
+
+
+def _diagram(
+    x: float, t: float, w1: float, w2: float, h: float, y: float, right: list[float],
+    solution: bool,
+) -> str:  # fmt: skip
+    """The 1-1-1 network; the solution adds the right deltas and weight gradients."""
+    layers = [
+        [Node("x", x, kind="input")],
+        [Node("h", h, delta=right[3])],
+        [Node("y", y, kind="output", delta=right[0])],
+    ]
+    edges = [
+        Edge((0, 0), (1, 0), f"w₁ = {num(w1, 3)}", right[4] if solution else None),
+        Edge((1, 0), (2, 0), f"w₂ = {num(w2, 3)}", right[1] if solution else None),
+    ]
+    return network_svg(layers, edges, targets=[f"t = {num(t)}"], title="1-1-1 network",
+                       solution=solution)  # fmt: skip
