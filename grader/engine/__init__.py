@@ -67,7 +67,9 @@ defaults to the kernel). Batch norm (`grader.engine.batchnorm`), training mode o
 `batchnorm_backward(x, gamma, grad_out)` (.dx .dgamma .dbeta). One LSTM step
 (`grader.engine.lstm`, torch.nn.LSTMCell's gate order i, f, g, o): `lstm_cell(x, h, c, W_ih,
 W_hh, b) -> (h', c')`, `lstm_cell_steps(...)` (every gate) and `lstm_cell_backward(...,
-dh_new, dc_new=None)` (.x .h .c .W_ih .W_hh .b .gates). Inverted dropout with a given 0/1 mask
+dh_new, dc_new=None)` (.x .h .c .W_ih .W_hh .b .gates); one GRU step (`grader.engine.gru`,
+torch.nn.GRUCell's r, z, n): `gru_cell(x, h, W_ih, W_hh, b_ih, b_hh)` and
+`gru_cell_backward(..., dh_new)`. Inverted dropout with a given 0/1 mask
 (`grader.engine.dropout`): `dropout(x, mask, p)`, `dropout_backward(grad_out, mask, p)`.
 `SGD(lr, weight_decay)` adds torch's L2 decay.
 
@@ -113,6 +115,9 @@ from grader.engine.dropout import dropout_backward
 from grader.engine.gradcheck import GradcheckResult
 from grader.engine.gradcheck import gradcheck
 from grader.engine.gradcheck import numerical_gradient
+from grader.engine.gru import GRUGradients
+from grader.engine.gru import gru_cell
+from grader.engine.gru import gru_cell_backward
 from grader.engine.losses import LOSSES
 from grader.engine.losses import get_loss
 from grader.engine.losses import one_hot
@@ -148,6 +153,7 @@ __all__ = [
     "Backprop",
     "BatchNormForward",
     "BatchNormGradients",
+    "GRUGradients",
     "GradcheckResult",
     "Gradients",
     "LSTMGradients",
@@ -171,6 +177,8 @@ __all__ = [
     "get_activation",
     "get_loss",
     "gradcheck",
+    "gru_cell",
+    "gru_cell_backward",
     "lstm_cell",
     "lstm_cell_backward",
     "lstm_cell_steps",

@@ -172,3 +172,41 @@ def test_sgd_weight_decay_is_torchs(decay: float) -> None:
     np.testing.assert_allclose(p, pt.detach().numpy(), atol=1e-14)
     with pytest.raises(ValueError, match="weight_decay"):
         SGD(lr=0.1, weight_decay=-1.0)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_gru_cell_agrees_with_torch(seed: int) -> None:
+    from grader.engine import gru_cell
+    from grader.engine import gru_cell_backward
+
+    rng = np.random.default_rng(seed)
+    i_size, hidden, batch = (
+        int(rng.integers(1, 4)),
+        int(rng.integers(1, 4)),
+        int(rng.integers(1, 3)),
+    )
+    shape = () if seed % 2 == 0 else (batch,)
+    x, h = rng.normal(size=(*shape, i_size)), rng.normal(size=(*shape, hidden))
+    W_ih, W_hh = rng.normal(size=(3 * hidden, i_size)), rng.normal(size=(3 * hidden, hidden))
+    b_ih, b_hh = rng.normal(size=3 * hidden), rng.normal(size=3 * hidden)
+    cell = torch.nn.GRUCell(i_size, hidden, dtype=torch.float64)
+    with torch.no_grad():
+        for p, a in zip(cell.parameters(), (W_ih, W_hh, b_ih, b_hh), strict=True):
+            p.copy_(tt(a))
+    xt, ht = tt(x, grad=True), tt(h, grad=True)
+    h2 = cell(xt, ht)
+    dh = rng.normal(size=h2.shape)
+    h2.backward(tt(dh))
+    np.testing.assert_allclose(
+        gru_cell(x, h, W_ih, W_hh, b_ih, b_hh), h2.detach().numpy(), atol=1e-12
+    )
+    g = gru_cell_backward(x, h, W_ih, W_hh, b_ih, b_hh, dh)
+    np.testing.assert_allclose(g.x, xt.grad.numpy(), atol=1e-10)
+    np.testing.assert_allclose(g.h, ht.grad.numpy(), atol=1e-10)
+    for ours, p in zip((g.W_ih, g.W_hh, g.b_ih, g.b_hh), cell.parameters(), strict=True):
+        np.testing.assert_allclose(ours, p.grad.numpy(), atol=1e-10)
+    num = numerical_gradient(
+        lambda: float((gru_cell(x, h, W_ih, W_hh, b_ih, b_hh) * dh).sum()), [W_hh, b_hh]
+    )
+    np.testing.assert_allclose(g.W_hh, num[0], atol=1e-6)
+    np.testing.assert_allclose(g.b_hh, num[1], atol=1e-6)
