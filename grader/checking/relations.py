@@ -246,7 +246,10 @@ def _proportional(
         return answer_value(env) / env.ctx.mpf(scale)
 
     comparison, _ = probe.comparison(key_value, scaled, nodes, index + 1)
-    decision = comparison.decide(has_variables=bool(variables))
+    # An equation means its solutions: where a side is undefined there are none, so
+    # definedness is not compared point by point (x^2 = a against
+    # (x - sqrt(a))(x + sqrt(a)) = 0).
+    decision = comparison.decide(has_variables=bool(variables), strict=False)
     if decision.outcome == "equal":
         return "equal"
     return "undetermined" if decision.outcome == "undetermined" else "different"
