@@ -271,7 +271,10 @@ class Comparison:
                     return "equal", sample, None
                 if bounded == "hopeless":
                     return "unreliable", sample, None
-                if bounded == "unbounded" and previous is not None:
+                if self.bounds is None and previous is not None:
+                    # Without intervals (the closures of relations), a difference that
+                    # stays put as the precision grows is taken as real. With them, one
+                    # they cannot bound (a sqrt of what rounded to 0) is left undecided.
                     earlier = ctx.mpf(previous)
                     if abs(difference - earlier) <= abs(difference) / 1000:
                         return "different", sample, None

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Collection
 from collections.abc import Mapping
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Any
 
 from grader.checking.diagnose import close
@@ -38,6 +39,7 @@ from grader.checking.plans import answer_points
 from grader.checking.plans import interval_definitions
 from grader.checking.plans import key_plan
 from grader.checking.plans import key_value
+from grader.checking.positivity import fact
 from grader.checking.relations import Outcome
 from grader.checking.relations import judge_relation
 from grader.checking.render import to_latex
@@ -263,6 +265,10 @@ class _Judge:
         )
         return comparison, variables
 
+    def nonvanishing(self, node: Node) -> bool:
+        """Whether ``node`` is, by its structure, defined and nonzero on the domain."""
+        return fact(node, self.key.domains, self.key.definitions).nonvanishing
+
     def expression_comparison(
         self, expected: Node, answer: Node, index: int
     ) -> tuple[Comparison, list[str]]:
@@ -336,13 +342,14 @@ class _Judge:
     def inexact_decimal(self, expected: Node, answer: Node, decision: Decision) -> Diagnosis | None:
         """A rounded decimal where the key is exact: say so rather than just "wrong".
 
-        Only a decimal with a fractional part can be a rounding (``0.333``); ``1e9`` is an
-        exact whole number. A key that has decimals of its own is not exact.
+        Only a decimal with a fractional part that is not a power of ten can be a
+        rounding (``0.333``); ``1e9`` is a whole number and ``1e-7`` a scale. A key that
+        has decimals of its own is not exact.
         """
         typed = [
             n
             for n in answer.walk()
-            if n.op == "num" and _decimal_text(n.text) and n.value.denominator != 1
+            if n.op == "num" and _decimal_text(n.text) and _could_be_rounded(n.value)
         ]
         keyed = [n for n in expected.walk() if n.op == "num" and _decimal_text(n.text)]
         if not typed or keyed or not decision.samples:
@@ -409,6 +416,20 @@ def _message(status: str, diagnosis: Diagnosis | None) -> str:
 def _decimal_text(text: str) -> bool:
     """Whether a number was typed as a decimal (``0.5``, ``5e-2``), not a whole number."""
     return "." in text or "e" in text.lower()
+
+
+def _could_be_rounded(value: Fraction) -> bool:
+    """Not a whole number, and not a power of ten."""
+    if value.denominator == 1:
+        return False
+    magnitude = abs(value)
+    return not (magnitude.numerator == 1 and _is_power_of_ten(magnitude.denominator))
+
+
+def _is_power_of_ten(n: int) -> bool:
+    while n % 10 == 0:
+        n //= 10
+    return n == 1
 
 
 def describe_point(point: Mapping[str, float], names: Sequence[str]) -> str:

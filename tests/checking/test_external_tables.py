@@ -387,7 +387,9 @@ EQUATIONS = rows(
     Sym("y=(a-x)^5999", "y=(x-a)^5999", W),
     # better: STACK says 0; an exponent above our limit (10000) is not read at all.
     Sym("y=(a-x)^59999", "y=(x-a)^5999", V),
-    Sym("s^2*e^(s*t)=0", "s^2=0", W, ("s", "t")),
+    # Changed deliberately (issue 19; was W as in this STACK row): e^(s*t) is defined and
+    # never zero, so the solutions (s = 0, any t) are the same.
+    Sym("s^2*e^(s*t)=0", "s^2=0", C, ("s", "t")),
     Sym("x^6000-x^6001=x^5999", "x^5999*(1-x+x^2)=0", C),
     Sym("x^6000-x^6001=x^5999", "x^5999*(1-x+x^3)=0", W),
     Sym("Ia*(R1+R2+R3)-Ib*R3=0", "-Ia*(R1+R2+R3)+Ib*R3=0", C),
