@@ -6,7 +6,7 @@ same verdict and two spellings of one answer cannot be judged differently.
 
 A key's points (:func:`base_points`) come in blocks of two kinds: *central* points of
 moderate size, where most mistakes show, and *wide* points whose magnitudes are spread
-over many orders (one per decade from 10^-3 to 10^5 for each variable, in shuffled
+over many orders (one per decade from 10^-5 to 10^5 for each variable, in shuffled
 order), so answers that agree near zero but not far out (``abs(x + 11) - 11`` against
 ``abs(x + 10) - 10``) or far out but not near zero (``x + exp(-1000 x^2)`` against ``x``)
 are told apart. Points next to the kinks of piecewise expressions are added by
@@ -80,7 +80,7 @@ class Domain:
         return _inside(value, low, high)
 
 
-WIDE_DECADES = tuple(range(-3, 5))
+WIDE_DECADES = tuple(range(-5, 5))
 """Decades of the wide points: one point per decade and variable in each block."""
 
 CENTRAL_POINTS = 6
