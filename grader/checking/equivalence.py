@@ -25,6 +25,7 @@ that is negative, not one that rounded to zero).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,8 +43,10 @@ from grader.checking.evaluate import context
 from grader.checking.intervals import IntervalEnv
 from grader.checking.intervals import IntervalFn
 from grader.checking.intervals import Uncertain
+from grader.checking.intervals import compile_interval
 from grader.checking.intervals import relative_width
 from grader.checking.limits import budget_clock
+from grader.checking.nodes import Node
 from grader.checking.sampling import PointSource
 
 logger = logging.getLogger(__name__)
@@ -97,13 +100,30 @@ class Decision:
     error: EvaluationError | None = None
 
 
-@dataclass
 class Bounds:
-    """Interval versions of both sides (and of the definitions), when available."""
+    """Interval versions of both sides (and of the definitions), compiled when first
+    needed: most checks never need them."""
 
-    expected: IntervalFn
-    answer: IntervalFn
-    definitions: Mapping[str, IntervalFn]
+    def __init__(
+        self,
+        expected: Node,
+        answer: Node,
+        definitions: Callable[[], Mapping[str, IntervalFn]],
+    ) -> None:
+        self._nodes = (expected, answer)
+        self._definitions = definitions
+
+    @property
+    def expected(self) -> IntervalFn:
+        return compile_interval(self._nodes[0])
+
+    @property
+    def answer(self) -> IntervalFn:
+        return compile_interval(self._nodes[1])
+
+    @property
+    def definitions(self) -> Mapping[str, IntervalFn]:
+        return self._definitions()
 
 
 Outcome = Literal["equal", "different", "unreliable", "skip", "answer_undefined"]
@@ -134,6 +154,7 @@ class Comparison:
         plan: Sequence[Mapping[str, float]] = (),
         expected_values: Sequence[Value | None] | None = None,
         bounds: Bounds | None = None,
+        converted: Sequence[Mapping[str, Value]] = (),
     ) -> None:
         self.expected = expected
         self.answer = answer
@@ -143,11 +164,17 @@ class Comparison:
         self.plan = [dict(point) for point in plan]
         self.expected_values = list(expected_values) if expected_values is not None else None
         self.bounds = bounds
+        self.converted = list(converted)
         self.used: set[int] = set()
 
-    def env(self, point: Mapping[str, float], dps: int) -> Env:
-        """An evaluation environment for ``point`` at ``dps`` digits."""
+    def env(
+        self, point: Mapping[str, float], dps: int, converted: Mapping[str, Value] | None = None
+    ) -> Env:
+        """An evaluation environment for ``point`` at ``dps`` digits (``converted``: the
+        point already at 30 digits)."""
         ctx = context(dps)
+        if converted is not None and dps == PRECISIONS[0]:
+            return Env(ctx, converted, self.definitions)
         return Env(ctx, {name: ctx.mpf(value) for name, value in point.items()}, self.definitions)
 
     def check_time(self) -> None:
@@ -216,6 +243,7 @@ class Comparison:
         point: Mapping[str, float],
         confirm: bool = False,
         expected_30: Value | None = None,
+        converted: Mapping[str, Value] | None = None,
     ) -> tuple[Outcome, Sample | None, EvaluationError | None]:
         """Compare at one point: ``equal``, ``different``, ``unreliable``, ``skip`` (the
         key undefined, or a value too large) or ``answer_undefined``.
@@ -227,7 +255,7 @@ class Comparison:
         sample: Sample | None = None
         undefined: EvaluationError | None = None
         for dps in PRECISIONS:
-            env = self.env(point, dps)
+            env = self.env(point, dps, converted)
             ctx = env.ctx
             try:
                 if dps == PRECISIONS[0] and expected_30 is not None:
@@ -305,7 +333,10 @@ class Comparison:
                 continue
             self.used.add(index)
             outcome, sample, error = self.compare_at(
-                point, confirm=not samples, expected_30=expected_30
+                point,
+                confirm=not samples,
+                expected_30=expected_30,
+                converted=self.converted[index] if index < len(self.converted) else None,
             )
             if outcome == "different":
                 assert sample is not None

@@ -25,7 +25,6 @@ from grader.checking.grid import node_grid
 from grader.checking.grid import shape_message
 from grader.checking.grid import transpose
 from grader.checking.grid import wrong_entries_message
-from grader.checking.intervals import compile_interval
 from grader.checking.keys import Key
 from grader.checking.keys import build_key
 from grader.checking.keys import compiled
@@ -278,9 +277,7 @@ class _Judge:
         expected_fn = compiled(expected)
         extra = answer_points(key, plan, answer)
         extra_values = [key_value(expected_fn, point, key.compiled_definitions) for point in extra]
-        bounds = Bounds(
-            compile_interval(expected), compile_interval(answer), interval_definitions(key)
-        )
+        bounds = Bounds(expected, answer, lambda: interval_definitions(key))
         points = PointSource(key.sampled, key.domains, seeded_rng(*key.seed, "draws", index))
         comparison = Comparison(
             expected_fn,
@@ -291,6 +288,7 @@ class _Judge:
             [*plan.points, *extra],
             [*plan.values, *extra_values],
             bounds,
+            plan.converted,
         )
         return comparison, key.free_variables(expected, answer)
 

@@ -51,6 +51,7 @@ class KeyPlan:
 
     points: tuple[dict[str, float], ...]
     values: tuple[Value | None, ...]
+    converted: tuple[dict[str, Value], ...]
     starts: tuple[dict[str, float], ...]
     labels: frozenset[str]
     covered: frozenset[tuple[str, float]]
@@ -60,12 +61,19 @@ def key_value(
     function: Compiled, point: Mapping[str, float], definitions: Mapping[str, Compiled]
 ) -> Value | None:
     """The key's value at ``point`` at 30 digits; ``None`` where it is undefined."""
+    return _evaluated(function, point, definitions)[0]
+
+
+def _evaluated(
+    function: Compiled, point: Mapping[str, float], definitions: Mapping[str, Compiled]
+) -> tuple[Value | None, dict[str, Value]]:
+    """The key's value at 30 digits (``None``: undefined) and the point at 30 digits."""
     ctx = context(PRECISIONS[0])
-    env = Env(ctx, {name: ctx.mpf(value) for name, value in point.items()}, definitions)
+    values = {name: ctx.mpf(value) for name, value in point.items()}
     try:
-        return function(env)
+        return function(Env(ctx, values, definitions)), values
     except (Undefined, Overflow):
-        return None
+        return None, values
 
 
 def _inside(key: Key) -> Callable[[str, float], bool]:
@@ -88,14 +96,16 @@ def key_plan(key: Key, entry: Node, index: int) -> KeyPlan:
     variables = key.sampled
     points: list[dict[str, float]] = []
     values: list[Value | None] = []
+    converted: list[dict[str, Value]] = []
     central: list[dict[str, float]] = []
     wide: list[dict[str, float]] = []
     for _ in range(MAX_BLOCKS):
         block = base_points(variables, key.domains, rng)
         for position, point in enumerate(block):
-            value = key_value(expected, point, key.compiled_definitions)
+            value, at_30 = _evaluated(expected, point, key.compiled_definitions)
             points.append(point)
             values.append(value)
+            converted.append(at_30)
             if value is not None:
                 (central if position < CENTRAL_POINTS else wide).append(point)
         if sum(value is not None for value in values) >= TARGET_DEFINED or not variables:
@@ -111,11 +121,14 @@ def key_plan(key: Key, entry: Node, index: int) -> KeyPlan:
         )
         covered = frozenset(covered_set)
         for point in extra:
+            value, at_30 = _evaluated(expected, point, key.compiled_definitions)
             points.append(point)
-            values.append(key_value(expected, point, key.compiled_definitions))
+            values.append(value)
+            converted.append(at_30)
     plan = KeyPlan(
         tuple(points),
         tuple(values),
+        tuple(converted),
         tuple(starts),
         frozenset(switch.label for switch in found),
         covered,
