@@ -136,8 +136,9 @@ def check_expression(
 ) -> Verdict:
     """Judge a symbolic answer against the expected expression.
 
-    Two expressions are equivalent when they agree wherever both are defined on the
-    declared domains (real numbers unless said otherwise). Lists and matrices are
+    The answer is right when it is defined wherever the key is defined on the declared
+    domains (real numbers unless said otherwise), apart from isolated points, and agrees
+    with it there (see :mod:`grader.checking.equivalence`). Lists and matrices are
     compared entry by entry; equations and inequalities as described in
     :mod:`grader.checking.relations`.
 
