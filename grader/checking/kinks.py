@@ -32,6 +32,7 @@ from grader.checking.evaluate import Value
 from grader.checking.evaluate import compile_node
 from grader.checking.evaluate import context
 from grader.checking.nodes import Node
+from grader.checking.positivity import fact
 from grader.checking.render import to_text
 
 MAX_SWITCHES = 8
@@ -79,6 +80,8 @@ def switches(root: Node, definitions: Mapping[str, Node]) -> list[Switch]:
             if node.op != "call" or not node.args[0].has_names:
                 continue
             name = str(node.value)
+            if name in _EDGES and "-" not in fact(node.args[0], {}, definitions).signs:
+                continue  # never negative (sqrt(x^2 + 1), log(abs(u))): no edge of its own
             if name in _KINKS or name in _EDGES:
                 _add(found, to_text(node.args[0]), _single(node.args[0]), node.args[0])
             elif name in ("max", "min"):
