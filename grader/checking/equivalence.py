@@ -155,6 +155,7 @@ class Comparison:
         expected_values: Sequence[Value | None] | None = None,
         bounds: Bounds | None = None,
         converted: Sequence[Mapping[str, Value]] = (),
+        zero_widths: Sequence[Value | None] = (),
     ) -> None:
         self.expected = expected
         self.answer = answer
@@ -165,6 +166,7 @@ class Comparison:
         self.expected_values = list(expected_values) if expected_values is not None else None
         self.bounds = bounds
         self.converted = list(converted)
+        self.zero_widths = list(zero_widths)
         self.used: set[int] = set()
 
     def env(
@@ -244,6 +246,7 @@ class Comparison:
         confirm: bool = False,
         expected_30: Value | None = None,
         converted: Mapping[str, Value] | None = None,
+        zero_width: Value | None = None,
     ) -> tuple[Outcome, Sample | None, EvaluationError | None]:
         """Compare at one point: ``equal``, ``different``, ``unreliable``, ``skip`` (the
         key undefined, or a value too large) or ``answer_undefined``.
@@ -276,6 +279,11 @@ class Comparison:
                 return "skip", None, None
             undefined = None
             sample = Sample(dict(point), expected, answer)
+            rounded_zero = zero_width is not None and dps == PRECISIONS[0] and not expected
+            if rounded_zero and abs(answer) <= zero_width:
+                # The key rounded to 0 here (its interval is this wide): an answer this
+                # small agrees as far as can be told, and tells nothing.
+                return "unreliable", sample, None
             difference = answer - expected
             scale = max(abs(answer), abs(expected))
             close = not difference or abs(difference) <= _power_of_ten(ctx, 5 - dps) * scale
@@ -337,6 +345,7 @@ class Comparison:
                 confirm=not samples,
                 expected_30=expected_30,
                 converted=self.converted[index] if index < len(self.converted) else None,
+                zero_width=self.zero_widths[index] if index < len(self.zero_widths) else None,
             )
             if outcome == "different":
                 assert sample is not None

@@ -290,6 +290,7 @@ class _Judge:
             [*plan.values, *extra_values],
             bounds,
             plan.converted,
+            plan.zero_widths,
         )
         return comparison, key.free_variables(expected, answer)
 

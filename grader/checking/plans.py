@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from grader.checking.equivalence import PRECISIONS
 from grader.checking.evaluate import Compiled
 from grader.checking.evaluate import Env
+from grader.checking.evaluate import EvaluationError
 from grader.checking.evaluate import Overflow
 from grader.checking.evaluate import Undefined
 from grader.checking.evaluate import Value
 from grader.checking.evaluate import context
+from grader.checking.intervals import IntervalEnv
 from grader.checking.intervals import IntervalFn
 from grader.checking.intervals import compile_interval
 from grader.checking.keys import Key
@@ -52,6 +54,7 @@ class KeyPlan:
     points: tuple[dict[str, float], ...]
     values: tuple[Value | None, ...]
     converted: tuple[dict[str, Value], ...]
+    zero_widths: tuple[Value | None, ...]
     starts: tuple[dict[str, float], ...]
     labels: frozenset[str]
     covered: frozenset[tuple[str, float]]
@@ -129,12 +132,29 @@ def key_plan(key: Key, entry: Node, index: int) -> KeyPlan:
         tuple(points),
         tuple(values),
         tuple(converted),
+        tuple(
+            _zero_width(key, entry, at_30) if value is not None and not value else None
+            for value, at_30 in zip(values, converted, strict=True)
+        ),
         tuple(starts),
         frozenset(switch.label for switch in found),
         covered,
     )
     key.cache[cache_key] = plan
     return plan
+
+
+def _zero_width(key: Key, entry: Node, at_30: Mapping[str, Value]) -> Value | None:
+    """Where the key is 0 at 30 digits only by rounding (``1 - tanh(900)^2``), the width
+    of its interval there: any answer smaller than that agrees as far as can be told."""
+    ctx = context(PRECISIONS[0])
+    try:
+        low, high = compile_interval(entry)(IntervalEnv(ctx, at_30, interval_definitions(key)))
+    except EvaluationError:
+        return None
+    if not low and not high:
+        return None  # an exact zero
+    return high - low
 
 
 def answer_points(key: Key, plan: KeyPlan, answer: Node) -> list[dict[str, float]]:
