@@ -498,6 +498,7 @@ def _claim(session: Session, now: dt.datetime, limit: int, lease: dt.timedelta) 
             .order_by(WebhookDelivery.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)  # outcomes are Core UPDATEs
         ).all()
         for row in rows:
             row.next_attempt_at = now + lease
@@ -722,4 +723,3 @@ def deliver_pending(
         if own_http:
             http.close()
     return report
-
