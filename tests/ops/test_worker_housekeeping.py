@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from grader.cli.lti_cmds import work_once
+from grader.services.worker import work_once
 from grader.models import LoginFailure
 from grader.models import UserSession
 from grader.services import auth
