@@ -28,6 +28,7 @@ import dataclasses
 import datetime as dt
 import logging
 
+from sqlalchemy import ColumnElement
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
@@ -78,7 +79,7 @@ class PendingReport:
         return self.graded + self.retried + self.errored + self.lost
 
 
-def _due(now: dt.datetime, cutoff: dt.datetime) -> tuple[object, ...]:
+def _due(now: dt.datetime, cutoff: dt.datetime) -> tuple[ColumnElement[bool], ...]:
     return (
         Submission.status == "pending",
         Submission.created_at <= cutoff,
