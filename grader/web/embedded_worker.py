@@ -5,8 +5,8 @@ in daemon threads of its process, so pending answers are graded, LTI scores and 
 sent and regrades run with nobody starting a worker (``GRADER_EMBEDDED_WORKER=false`` turns
 it off). With ``GRADER_EMBEDDED_WORKER=true`` every serving process runs one: under
 gunicorn each worker process starts its own on its first request (threads started before
-gunicorn forks would not survive the fork). Claims are safe between workers, so a ``grader worker`` beside it
-never makes anything happen twice.
+gunicorn forks would not survive the fork). Claims are safe between workers, so a
+``grader worker`` beside it never makes anything happen twice.
 """
 
 from __future__ import annotations

@@ -134,6 +134,9 @@ def test_the_attempt_pages_show_an_answer_that_could_not_be_graded(client, db_se
     html = page.get_data(as_text=True)
     assert "Could not be graded" in html
     assert pending.ERROR_MESSAGE in html
+    book = client.get(f"/teach/quizzes/{world.quiz.id}/gradebook")
+    assert book.status_code == 200
+    assert "(an answer could not be graded)" in book.get_data(as_text=True)
     login_as(client, world.student)
     page = client.get(f"/quizzes/{world.quiz.id}")
     assert page.status_code == 200
