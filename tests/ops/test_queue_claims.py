@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from grader.models import Job
 from grader.models import Submission
 from grader.models import Webhook
 from grader.models import WebhookDelivery
@@ -294,3 +295,29 @@ def test_a_failing_lane_backs_off_instead_of_spinning(sqlite_engine) -> None:  #
     assert 1 <= calls <= 12
     with Session(sqlite_engine) as check:
         assert check.scalar(select(func.count()).select_from(WorkerHeartbeat)) == 0
+
+
+def test_a_worker_pass_resumes_a_regrade_a_dead_web_worker_left_running(
+    db_session: Session,
+) -> None:
+    world = make_world(db_session)
+    sub = _pending(db_session, world)
+    grading.grade_submission(db_session, sub)
+    job = regrade.start_regrade(db_session, world.instructor, world.quiz.id)
+    claimed = jobs.claim_next(db_session)  # a gunicorn worker's thread took it, then died
+    assert claimed is not None
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    db_session.execute(
+        update(Job).where(Job.id == job.id).values(started_at=long_ago, heartbeat_at=long_ago)
+    )
+    db_session.commit()
+    # Blocked for good before: a new regrade of the quiz returned the dead one.
+    assert regrade.start_regrade(db_session, world.instructor, world.quiz.id).id == job.id
+    clients = worker_service.lti_outbox.ServiceClients("resume-secret")
+    try:
+        done = worker_service.work_once(db_session, clients, config={})
+    finally:
+        clients.close()
+    assert (done["stale_jobs"], done["jobs"]) == (1, 1)
+    finished = jobs.get_job(db_session, job.id)
+    assert (finished.status, finished.attempts, finished.error) == ("done", 2, None)
