@@ -182,6 +182,7 @@ class MLPTrainingStep(Family):
                     mv("unchanged", W1),
                     mv("sum_not_mean", W1 - eta * B * gW1),
                 ),
+                {"reference": tolist(W1)},  # an update: judged by its change (issue 12)
             ),
         }
         require_separated(quantities)

@@ -100,6 +100,7 @@ class WeightDecay(Family):
                     mv("decay_outside_eta", w - eta * g - lam * w),
                     mv("sign_flipped", w + eta * reg),
                 ),
+                {"reference": tolist(w)},  # an update: judged by its change (issue 12)
             ),
         }
         require_separated(quantities)
