@@ -34,6 +34,7 @@ from grader.models import utcnow
 from grader.services import attempts as attempt_service
 from grader.services import courses as course_service
 from grader.services import grading
+from grader.services import permissions
 from grader.services import submissions as submission_service
 from grader.web import display
 from grader.web import security
@@ -173,7 +174,10 @@ def quiz(quiz_id: int) -> str:
             raise
         # Published but not open yet: say when, rather than "not found".
         return render_template("student/opens_later.html", quiz=scheduled)
-    return render_template("student/quiz.html", page=page, svg_img=svg_img)
+    staff = permissions.is_admin(user) or (
+        permissions.course_role(session, user, page.quiz.course_id) in permissions.STAFF_ROLES
+    )
+    return render_template("student/quiz.html", page=page, svg_img=svg_img, staff_preview=staff)
 
 
 @bp.post("/attempts/<int:attempt_id>/parts/<part_id>")
