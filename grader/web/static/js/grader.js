@@ -186,13 +186,15 @@
     if (id.indexOf("part-") !== 0) return;
     var part = document.getElementById(id);
     var input = part && part.querySelector("input.answer-input");
-    if (input) input.focus();
+    if (input) input.focus({ preventScroll: false });
   }
+
+  // After load: the browser's own scroll to the #part target would otherwise undo it.
+  window.addEventListener("load", focusPartFromHash);
 
   document.addEventListener("DOMContentLoaded", function () {
     localizeTimes(document);
     document.querySelectorAll("input.answer-input[data-attempt-id]").forEach(keepDraft);
-    focusPartFromHash();
     typesetMath(document.body);
     document.querySelectorAll("input[data-preview-url]").forEach(attachPreview);
     document.querySelectorAll("form[data-answer-form]").forEach(guardDoubleSubmit);
