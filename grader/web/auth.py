@@ -205,8 +205,8 @@ def set_password(token: str) -> Response:
             return redirect(_landing(user))  # type: ignore[return-value]
     elif request.method == "POST":
         status = 400
-    user = session.get(User, link.user_id)
-    response = _page("auth/set_password.html", status, form=form, user=user, link=link)
+    owner = session.get(User, link.user_id)
+    response = _page("auth/set_password.html", status, form=form, user=owner, link=link)
     response.headers["Referrer-Policy"] = "no-referrer"  # the token is in this page's URL
     return response
 

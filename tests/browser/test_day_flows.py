@@ -293,3 +293,47 @@ def test_a_roster_account_gets_in_through_the_instructors_link(wpage, browser, l
         no_sideways_scroll(phone)
     finally:
         student.close()
+
+
+SEGMENT_CROSSES_BOX = """
+() => {
+  // Liang-Barsky: does the segment (x1,y1)-(x2,y2) enter the box?
+  function crosses(l, b) {
+    const x1 = +l.getAttribute("x1"), y1 = +l.getAttribute("y1");
+    const dx = +l.getAttribute("x2") - x1, dy = +l.getAttribute("y2") - y1;
+    let t0 = 0, t1 = 1;
+    const p = [-dx, dx, -dy, dy], q = [x1 - b.x, b.x + b.width - x1, y1 - b.y, b.y + b.height - y1];
+    for (let i = 0; i < 4; i++) {
+      if (p[i] === 0) { if (q[i] < 0) return false; continue; }
+      const r = q[i] / p[i];
+      if (p[i] < 0) { if (r > t1) return false; if (r > t0) t0 = r; }
+      else { if (r < t0) return false; if (r < t1) t1 = r; }
+    }
+    return true;
+  }
+  const bad = [];
+  const lines = [...document.querySelectorAll("line")];
+  for (const label of document.querySelectorAll("text.grad, text.weight")) {
+    const box = label.getBBox();
+    for (const line of lines) if (crosses(line, box)) bad.push(label.textContent);
+  }
+  return bad;
+}
+"""
+
+
+@pytest.mark.parametrize("slug", ["delta-rule-classic", "chain-rule-numeric", "shared-weight"])
+def test_worked_solution_labels_do_not_cross_edge_lines(page, slug):
+    """Measured by Chromium: no weight or gradient label's box meets any edge line."""
+    from pathlib import Path
+
+    from grader.exercises import generate
+    from grader.exercises import load_spec_text
+
+    source = (Path(__file__).resolve().parents[2] / "exercises" / f"{slug}.yaml").read_text()
+    for seed in (1, 2, 3):
+        svg = generate(load_spec_text(source), seed).solution_diagram_svg
+        assert svg, slug
+        page.set_content(f"<!doctype html><body>{svg}</body>")
+        assert page.locator("text.grad").count() > 0
+        assert page.evaluate(SEGMENT_CROSSES_BOX) == [], (slug, seed)
