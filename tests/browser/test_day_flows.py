@@ -257,12 +257,35 @@ def test_a_withdrawn_quiz_gives_the_typed_text_back(wpage, live_server, day):
     no_sideways_scroll(page)
 
 
+UNNAMED_CONTROLS = """
+() => [...document.querySelectorAll("input, select, textarea")]
+  .filter(el => el.type !== "hidden" && !el.hidden && el.offsetParent !== null)
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute("aria-label")
+                && !el.getAttribute("aria-labelledby") && !el.title)
+  .map(el => el.outerHTML.slice(0, 120))
+"""
+
+
 def test_a_roster_account_gets_in_through_the_instructors_link(wpage, browser, live_server, day):
     page = wpage
     email = _student(live_server, day, password=None)  # made from a roster: no password
     page.goto("/auth/login")
     _sign_in(page, day.instructor_email)
     assert page.url.endswith("/teach/")  # instructors land on their pages
+
+    # every control on the instructor pages has a name a screen reader can say
+    for path in (
+        f"/teach/quizzes/{day.quiz_id}",
+        f"/teach/courses/{day.course_id}",
+        f"/teach/courses/{day.course_id}/quizzes/new",
+        f"/teach/courses/{day.course_id}/exercises/new",
+    ):
+        page.goto(path)
+        assert page.evaluate(UNNAMED_CONTROLS) == [], path
+    page.goto(f"/teach/quizzes/{day.quiz_id}")
+    expect(page.get_by_label("Points", exact=True)).to_have_value("1")  # a new item's default
+    page.get_by_role("link", name="Preview as a student").click()
+    expect(page.locator(".staff-preview")).to_contain_text("Student view.")
 
     page.goto(f"/teach/courses/{day.course_id}")
     row = page.get_by_role("row", name=re.compile(re.escape(email)))
