@@ -4,7 +4,11 @@ visible before acting, every account has a way in, LMS courses link, quizzes cop
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 import re
+import socketserver
+import threading
 
 import pytest
 from argon2 import PasswordHasher
@@ -307,8 +311,14 @@ def test_the_format_reference_lists_every_family_from_the_registry(client, db_se
     world = make_world(db_session)
     login_as(client, world.instructor)
     html = client.get("/teach/format").get_data(as_text=True)
-    for name in FAMILIES:
+    editor = client.get(f"/teach/courses/{world.course.id}/exercises/new").get_data(as_text=True)
+    families = editor.split('id="families"', 1)[1]
+    assert 'href="/teach/format"' in editor
+    for name, family in FAMILIES.items():
         assert name in html
+        assert f"<dt><code>{name}</code></dt>" in families
+        for parameter in family.parameter_defaults({}):
+            assert f"<code>{parameter}</code>" in families
 
 
 def test_preview_as_a_student_and_copying_a_quiz(client, db_session):
@@ -385,3 +395,57 @@ def test_a_fresh_lms_course_links_to_a_course_the_instructor_teaches(client, db_
         .where(User.email == "lms-student@example.com")
     )
     assert moved.course_id == world.course.id
+
+
+class _SmtpHandler(socketserver.StreamRequestHandler):
+    """Just enough SMTP (RFC 5321) for smtplib: EHLO, MAIL, RCPT, DATA, QUIT."""
+
+    def handle(self) -> None:
+        self.wfile.write(b"220 test ready\r\n")
+        while line := self.rfile.readline():
+            verb = line[:4].upper()
+            if verb == b"EHLO":
+                self.wfile.write(b"250-test\r\n250 8BITMIME\r\n")
+            elif verb == b"DATA":
+                self.wfile.write(b"354 go on\r\n")
+                body = []
+                while (data := self.rfile.readline()) not in (b".\r\n", b""):
+                    body.append(data)
+                self.server.messages.append(b"".join(body).decode())  # type: ignore[attr-defined]
+                self.wfile.write(b"250 queued\r\n")
+            elif verb == b"QUIT":
+                self.wfile.write(b"221 bye\r\n")
+                return
+            else:
+                self.wfile.write(b"250 ok\r\n")
+
+
+@pytest.fixture
+def smtp_server():
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _SmtpHandler)
+    server.messages = []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_link_is_mailed_when_smtp_is_configured(client, db_session, smtp_server):
+    world = make_world(db_session)
+    client.application.config["SMTP_URL"] = f"smtp://127.0.0.1:{smtp_server.server_address[1]}"
+    login_as(client, world.instructor)
+    course_page = client.get(f"/teach/courses/{world.course.id}").get_data(as_text=True)
+    html = client.post(
+        f"/teach/courses/{world.course.id}/members/{world.student.id}/link",
+        data={"csrf_token": csrf(course_page)},
+    ).get_data(as_text=True)
+    assert "emailed." in html
+    url = re.search(r'id="issued-url"[^>]*value="([^"]+)"', html).group(1)
+    (raw,) = smtp_server.messages
+    message = email.message_from_string(raw, policy=email.policy.default)
+    assert message["To"] == world.student.email
+    assert message["Subject"] == "Your grader account: choose a password"
+    assert url in message.get_content()

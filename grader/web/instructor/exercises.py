@@ -8,6 +8,7 @@ instructor types and when they press Preview.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from flask import request
 from grader import exercises as exercises_package
 from grader.errors import BadRequest
 from grader.errors import Conflict
+from grader.exercises import FAMILIES
 from grader.exercises import reference
 from grader.services import analysis
 from grader.services import authoring
@@ -113,6 +115,22 @@ def format_reference_md() -> str:
         tail = rest.split(reference.END, 1)[1]
         return head + families + tail
     return text + "\n\n## Families\n\n" + families
+
+
+@dataclasses.dataclass(frozen=True)
+class FamilySummary:
+    name: str
+    description: str
+    parameters: list[str]
+
+
+@bp.app_template_global()
+def exercise_families() -> list[FamilySummary]:
+    """Every registered family with its parameters, for the editor's side list."""
+    return [
+        FamilySummary(name, family.description, list(family.parameter_defaults({})))
+        for name, family in FAMILIES.items()
+    ]
 
 
 @bp.get("/format")
