@@ -35,6 +35,7 @@ class Day:
     quiz_id: int  # open, due in 3 days, late penalty 30 %
     late_quiz_id: int  # due 2 hours ago, late answers lose 30 %
     scheduled_quiz_id: int  # published, opens in 2 days
+    closed_quiz_id: int  # due yesterday, no late answers: solutions and keys show
 
 
 def _quiz(session: Any, course_id: int, title: str, slugs: list[str], **settings: Any) -> int:
@@ -96,8 +97,17 @@ def day(live_server: Any) -> Day:
             ["delta-rule-classic"],
             opens_at=now + dt.timedelta(days=2),
         )
+        closed_id = _quiz(
+            session,
+            course.id,
+            "Closed quiz",
+            ["declarative-sigmoid-neuron", "matrix-deltas-232", "chain-rule-symbolic"],
+            due_at=now - dt.timedelta(days=1),
+            late_policy={"mode": "refuse"},
+            show_solutions="after_due",
+        )
         session.commit()
-        return Day(course.id, prof.email, quiz_id, late_id, scheduled_id)
+        return Day(course.id, prof.email, quiz_id, late_id, scheduled_id, closed_id)
 
 
 def _student(live_server: Any, day: Day, *, password: str | None = PASSWORD) -> str:
@@ -131,11 +141,22 @@ def wpage(request: Any, browser: Any, live_server: Any) -> Any:
         context.close()
 
 
+WIDE_ELEMENTS = """
+() => [...document.querySelectorAll("body *")]
+  .filter(el => el.getBoundingClientRect().right > window.innerWidth + 0.5)
+  .filter(el => !el.parentElement
+    || el.parentElement.getBoundingClientRect().right <= window.innerWidth + 0.5)
+  .map(el => el.tagName + "." + el.className + " " + Math.round(el.getBoundingClientRect().right))
+  .slice(0, 5)
+"""
+
+
 def no_sideways_scroll(page: Any) -> None:
     """At 390 px nothing may be wider than the screen (every student page is checked)."""
     page.wait_for_load_state("load")
     widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert widths[0] <= widths[1], f"{page.url} is {widths[0]} px wide at {widths[1]} px"
+    wide = page.evaluate(WIDE_ELEMENTS) if widths[0] > widths[1] else []
+    assert widths[0] <= widths[1], f"{page.url} is {widths[0]} px wide at {widths[1]} px: {wide}"
 
 
 def _sign_in(page: Any, email: str, password: str = PASSWORD) -> None:
@@ -169,6 +190,15 @@ def test_times_and_late_and_scheduled_quizzes_before_acting(wpage, live_server, 
 
     page.goto(f"/quizzes/{day.late_quiz_id}")
     expect(page.locator(".notice-late")).to_contain_text("lose 30\u202f% of their credit")
+    no_sideways_scroll(page)
+
+    # a closed quiz: worked solutions and keys, readable (typeset, short numbers), on a phone too
+    page.goto(f"/quizzes/{day.closed_quiz_id}")
+    expect(page.locator(".solution").first).to_be_visible()
+    expect(page.locator(".key .katex").first).to_be_visible()
+    keys = " ".join(page.locator(".key").all_inner_texts())
+    assert "**" not in keys
+    assert not re.search(r"\d\.\d{9,}", keys), keys  # no 13-digit floats
     no_sideways_scroll(page)
 
     page.goto(f"/quizzes/{day.quiz_id}")
