@@ -4,7 +4,7 @@ Accounts made from a roster had no password and no way to get one. A link's toke
 stored only as its SHA-256; the table starts empty.
 
 Revision ID: 0010
-Revises: 8905a3f9f272
+Revises: 0008
 Create Date: 2026-12-07 16:20:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import grader.models
 
 revision: str = "0010"
-down_revision: str | None = "8905a3f9f272"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
