@@ -23,6 +23,8 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask_wtf.csrf import CSRFError
+from itsdangerous import BadData
+from itsdangerous import URLSafeTimedSerializer
 from markupsafe import Markup
 
 from grader.db import get_session
@@ -160,7 +162,7 @@ def join() -> Response:
 
 @bp.get("/quizzes/<int:quiz_id>")
 @login_required
-def quiz(quiz_id: int) -> str:
+def quiz(quiz_id: int) -> Response | str:
     """The quiz with this student's variants, an answer box per part, and feedback."""
     session = get_session()
     user = require_user()
@@ -177,7 +179,43 @@ def quiz(quiz_id: int) -> str:
     staff = permissions.is_admin(user) or (
         permissions.course_role(session, user, page.quiz.course_id) in permissions.STAFF_ROLES
     )
-    return render_template("student/quiz.html", page=page, svg_img=svg_img, staff_preview=staff)
+    pending = _read_pending(page)
+    response = Response(
+        render_template(
+            "student/quiz.html", page=page, svg_img=svg_img, staff_preview=staff, pending=pending
+        ),
+        mimetype="text/html",
+    )
+    if PENDING_COOKIE in request.cookies:
+        response.delete_cookie(PENDING_COOKIE, path="/")
+    return response
+
+
+#: an unsent answer carried through the sign-in round trip (also without JavaScript)
+PENDING_COOKIE = "grader_unsent"
+PENDING_MAX_CHARS = 2000  # a cookie holds about 4 KB
+PENDING_MAX_AGE = 3600
+
+
+def _pending_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="grader.unsent-answer")
+
+
+def _read_pending(page: attempt_service.QuizPage) -> dict[str, str]:
+    """``{"<attempt id>-<part id>": text}`` of an unsent answer to one of this page's
+    parts (the signature and the page's own attempts keep anyone else's text out)."""
+    raw = request.cookies.get(PENDING_COOKIE)
+    if not raw:
+        return {}
+    try:
+        data = _pending_signer().loads(raw, max_age=PENDING_MAX_AGE)
+    except BadData:
+        return {}
+    if not isinstance(data, dict) or not isinstance(data.get("t"), str):
+        return {}
+    mine = {f"{item.attempt_id}-{part.id}" for item in page.items for part in item.parts}
+    key = f"{data.get('a')}-{data.get('p')}"
+    return {key: data["t"]} if key in mine else {}
 
 
 @bp.post("/attempts/<int:attempt_id>/parts/<part_id>")
@@ -234,8 +272,9 @@ def _not_sent(raw: str, reason: str, quiz: Quiz | None, status: int) -> Response
 def _csrf_failed(exc: CSRFError) -> Response:
     """An answer form whose sign-in ended (in another tab, or it expired).
 
-    The text the student typed is kept by grader.js in this tab's sessionStorage and put
-    back in the box; here they sign in again and return to the part.
+    The text the student typed comes back in its box after they sign in again and return
+    to the part: from a short-lived signed cookie set here (works without JavaScript, up
+    to ``PENDING_MAX_CHARS``), and from grader.js's copy in the tab's sessionStorage.
     """
     match = request.path.startswith("/attempts/")
     back = request.form.get("quiz_id", "")
@@ -250,14 +289,30 @@ def _csrf_failed(exc: CSRFError) -> Response:
             "the text you typed is back in its box.",
             "error",
         )
-        return redirect(url_for("auth.login", next=target) if target else url_for("auth.login"))  # type: ignore[return-value]
-    if target:
+        response = redirect(url_for("auth.login", next=target) if target else url_for("auth.login"))
+    elif target:
         flash(
             "This page was out of date, so your answer was not sent. Your text is back in "
             "its box: send it again.",
             "error",
         )
-        return redirect(target)  # type: ignore[return-value]
+        response = redirect(target)
+    else:
+        return _not_sent(
+            _typed_answer(), "This form was out of date, so nothing was sent.", None, 400
+        )
+    text = _typed_answer()
+    if target and attempt.isdigit() and text and len(text) <= PENDING_MAX_CHARS:
+        response.set_cookie(
+            PENDING_COOKIE,
+            _pending_signer().dumps({"a": int(attempt), "p": part, "t": text}),
+            max_age=PENDING_MAX_AGE,
+            path="/",
+            httponly=True,
+            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+            samesite="Lax",
+        )
+    return response  # type: ignore[return-value]
     return _not_sent(_typed_answer(), "This form was out of date, so nothing was sent.", None, 400)
 
 

@@ -94,6 +94,39 @@ def test_a_signed_out_answer_goes_to_sign_in_and_back_to_its_part(client, db_ses
     assert response.status_code == 302
     target = f"/quizzes/{world.quiz.id}%23part-{attempt.id}-w1"
     assert response.headers["Location"] == f"/auth/login?next={target}"
+    assert "grader_unsent=" in response.headers["Set-Cookie"]
+    assert "HttpOnly" in response.headers["Set-Cookie"]
+
+    # signed in again (no JavaScript needed): the text is back in its box, once
+    login_as(client, world.student)
+    html = open_quiz(client, world)
+    box = re.search(rf'<input type="text"[^>]*id="answer-{attempt.id}-w1"[^>]*>', html, re.S)
+    assert 'value="0.25"' in box.group(0)
+    assert "Your unsent answer is back in the box" in html
+    html = open_quiz(client, world)
+    assert "Your unsent answer is back in the box" not in html
+
+
+def test_an_unsent_answer_cookie_opens_nothing_of_anyone_else(client, db_session):
+    world = make_world(db_session)
+    login_as(client, world.other)
+    other_html = open_quiz(client, world)
+    other_attempt = my_attempt(db_session, world, world.other)
+    with client.session_transaction() as cookie:
+        cookie.clear()
+    response = client.post(
+        f"/attempts/{other_attempt.id}/parts/w1",
+        data={
+            "answer": "olive's text",
+            "csrf_token": csrf(other_html),
+            "quiz_id": str(world.quiz.id),
+        },
+    )
+    assert "grader_unsent=" in response.headers["Set-Cookie"]
+    login_as(client, world.student)  # someone else in the same browser
+    html = open_quiz(client, world)
+    assert "olive&#39;s text" not in html
+    assert "olive's text" not in html
 
 
 def test_a_withdrawn_or_closed_quiz_says_so_and_gives_the_text_back(client, db_session):

@@ -152,18 +152,23 @@
         window.sessionStorage.removeItem(key);
       } else {
         input.value = saved;
+        if (input.form && input.form.querySelector(".draft-note")) return listen();
         var note = el("p", "draft-note", "Your unsent answer is back in the box: check it and submit it.");
         note.setAttribute("role", "status");
         input.insertAdjacentElement("afterend", note);
       }
     }
-    input.addEventListener("input", function () {
-      try {
-        window.sessionStorage.setItem(key, input.value);
-      } catch (e) {
-        /* storage full or disabled: the server-side page still shows the text */
-      }
-    });
+    listen();
+
+    function listen() {
+      input.addEventListener("input", function () {
+        try {
+          window.sessionStorage.setItem(key, input.value);
+        } catch (e) {
+          /* storage full or disabled: the server's copy (a cookie) still brings it back */
+        }
+      });
+    }
   }
 
   /* Times are sent in UTC (the fallback text); shown in the reader's own time zone. */
