@@ -20,7 +20,7 @@ from grader.exercises import SpecError
 from grader.exercises import generate
 from grader.exercises import load_library
 from grader.exercises import self_test
-from grader.exercises.generator import key_text
+from grader.exercises import kind_of
 from grader.exercises.library import default_library_path
 from grader.exercises.library import library_files
 from grader.exercises.spec import load_spec_file
@@ -83,7 +83,7 @@ def generate_command(
             click.echo(f"  {choice['id']}. {choice['text']}")
         click.echo(f"Answer key: {part.key_text}")
         for m in part.mistakes:
-            shown = key_text(part.type, m.value, part.check)
+            shown = kind_of(part.type).key_text(m.value, part.check)
             click.echo(f"  mistake {m.code} (credit {m.credit:g}): {shown}")
     click.echo("")
     click.echo("## Worked solution")

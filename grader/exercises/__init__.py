@@ -2,7 +2,7 @@
 
 Public API (used by the web app and the CLI)::
 
-    from grader.exercises import ExerciseSpec, SpecError, Variant, PartResult
+    from grader.exercises import ExerciseSpec, SpecError, Variant, Judgement
     from grader.exercises import load_spec_text, load_spec_file, load_library
     from grader.exercises import generate, judge, self_test, SPEC_JSON_SCHEMA
 
@@ -17,6 +17,11 @@ from grader.exercises.errors import SpecProblem
 from grader.exercises.families import FAMILIES
 from grader.exercises.generator import generate
 from grader.exercises.judge import judge
+from grader.exercises.judgement import Judgement
+from grader.exercises.judgement import Status
+from grader.exercises.kinds import ANSWER_KINDS
+from grader.exercises.kinds import AnswerKind
+from grader.exercises.kinds import kind_of
 from grader.exercises.library import default_library_path
 from grader.exercises.library import load_library
 from grader.exercises.schema import SPEC_JSON_SCHEMA
@@ -27,22 +32,25 @@ from grader.exercises.spec import load_spec_text
 from grader.exercises.spec import spec_from_data
 from grader.exercises.variant import Mistake
 from grader.exercises.variant import Part
-from grader.exercises.variant import PartResult
 from grader.exercises.variant import Variant
 
 __all__ = [
+    "ANSWER_KINDS",
     "FAMILIES",
     "SPEC_JSON_SCHEMA",
+    "AnswerKind",
     "ExerciseSpec",
+    "Judgement",
     "Mistake",
     "Part",
-    "PartResult",
     "SpecError",
     "SpecProblem",
+    "Status",
     "Variant",
     "default_library_path",
     "generate",
     "judge",
+    "kind_of",
     "load_library",
     "load_spec_file",
     "load_spec_text",

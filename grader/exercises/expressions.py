@@ -19,8 +19,8 @@ from typing import Any
 import sympy
 from sympy.printing.str import StrPrinter
 
-from grader.exercises._checking import ParseError
-from grader.exercises._checking import parse as checking_parse
+from grader.checking import ParseError
+from grader.checking import parse as checking_parse
 
 logger = logging.getLogger(__name__)
 

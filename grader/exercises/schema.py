@@ -15,11 +15,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from grader.checking.names import FUNCTIONS
+from grader.exercises.kinds import ANSWER_KINDS
 from grader.exercises.yamlsafe import Path
 
 SCHEMA_VERSION = 1
 
-ANSWER_TYPES = ("numeric", "vector", "matrix", "expression", "choice", "multiselect")
+ANSWER_TYPES = tuple(ANSWER_KINDS)
 CHECK_MODES = ("relative", "absolute", "combined", "sigfigs", "symbolic")
 DOMAINS = ("real", "positive", "nonnegative", "negative", "nonzero", "integer")
 

@@ -14,29 +14,19 @@ from typing import Any
 
 from grader.exercises.errors import SpecError
 from grader.exercises.generator import generate
-from grader.exercises.generator import key_text
 from grader.exercises.judge import judge
+from grader.exercises.kinds import kind_of
 from grader.exercises.spec import ExerciseSpec
 from grader.exercises.variant import Part
 from grader.exercises.variant import Variant
 
 logger = logging.getLogger(__name__)
 
-JUNK = {
-    "numeric": ("", "2 +", "(("),
-    "vector": ("", "[1, ", "2 +"),
-    "matrix": ("", "[[1, 2], [3", "(("),
-    "expression": ("", "2 +", "(("),
-    "choice": ("", "ZZ"),
-    "multiselect": ("", "ZZ"),
-}
-
 
 def answer_text(part: Part, value: Any) -> str | list[str]:
     """How a student would enter ``value`` for this part."""
-    if part.type == "multiselect":
-        return list(value)
-    return key_text(part.type, value, part.check)
+    answer = kind_of(part.type).answer_for(value, part.check)
+    return answer if isinstance(answer, str) else list(answer)
 
 
 def self_test(spec: ExerciseSpec, seeds: Iterable[int] = range(50)) -> list[str]:
@@ -85,7 +75,7 @@ def _check_variant(variant: Variant, where: str, seen: set[str]) -> list[str]:
                     f"{p_where}: mistake {mistake.code} judges {result.status} ({result.note}), "
                     f"expected incorrect ({want})"
                 )
-        for junk in JUNK[part.type]:
+        for junk in kind_of(part.type).junk:
             result = judge(variant, part.id, junk)
             if result.status != "invalid":
                 problems.append(f"{p_where}: junk {junk!r} judges {result.status}, not invalid")

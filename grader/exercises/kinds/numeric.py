@@ -1,0 +1,171 @@
+"""Numeric answers: a number, a vector or a matrix, checked with tolerances.
+
+Defaults for exercises are ``mode: combined`` with ``rtol: 0.01, atol: 1e-4`` (the
+checker's own ``atol`` is 1e-8; by-hand work needs a little more slack near zero).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from decimal import ROUND_HALF_UP
+from decimal import Decimal
+from typing import Any
+from typing import ClassVar
+
+from grader.checking import Verdict
+from grader.checking import check_array
+from grader.checking import check_numeric
+from grader.checking.numeric import float_decimal
+from grader.exercises.expressions import format_number
+from grader.exercises.kinds.base import AnswerKind
+from grader.exercises.kinds.base import CheckProblem
+from grader.exercises.kinds.base import Raw
+
+DEFAULT_NUMERIC_CHECK: dict[str, Any] = {"mode": "combined", "rtol": 0.01, "atol": 1e-4}
+SYMBOLIC_ONLY = ("variables", "domains", "definitions")
+
+
+def flat(value: Any) -> list[float]:
+    """A number, vector or matrix as a flat list of floats."""
+    if isinstance(value, list):
+        return [x for v in value for x in flat(v)]
+    return [float(value)]
+
+
+def sig_text(value: float, sigfigs: int) -> str:
+    """``value`` rounded half-up (in decimal) to ``sigfigs`` significant figures."""
+    d = float_decimal(value)
+    if d == 0:
+        return "0"
+    quantum = Decimal(1).scaleb(d.adjusted() - sigfigs + 1)
+    return format(d.quantize(quantum, rounding=ROUND_HALF_UP), "f")
+
+
+def tolerances(check: Mapping[str, Any]) -> dict[str, Any]:
+    """The checker's keyword arguments for these check options."""
+    mode = check.get("mode", "combined")
+    out: dict[str, Any] = {"mode": mode}
+    if mode == "sigfigs":
+        out["sigfigs"] = int(check["sigfigs"])
+        return out
+    if mode in ("relative", "combined") and "rtol" in check:
+        out["rtol"] = float(check["rtol"])
+    if mode in ("absolute", "combined") and "atol" in check:
+        out["atol"] = float(check["atol"])
+    # A number box asks for the value: no functions unless the part allows some.
+    out["functions"] = tuple(check.get("functions", ()))
+    return out
+
+
+def close(a: Any, b: Any, check: Mapping[str, Any]) -> bool:
+    """Could the checker take ``a`` for key ``b``? (a float estimate with a factor 2 margin)"""
+    fa, fb = flat(a), flat(b)
+    if len(fa) != len(fb):
+        return False
+    if check.get("mode") == "sigfigs":
+        rtol, atol = 0.5 * 10 ** (1 - int(check.get("sigfigs", 3))), 0.0
+    else:
+        rtol, atol = float(check.get("rtol", 0.0)), float(check.get("atol", 0.0))
+        if check.get("mode") == "relative":
+            atol = 0.0
+        elif check.get("mode") == "absolute":
+            rtol = 0.0
+    return all(abs(x - y) <= max(atol, rtol * abs(y)) * 2 for x, y in zip(fa, fb, strict=True))
+
+
+class NumericKind(AnswerKind):
+    """One number."""
+
+    name = "numeric"
+    previewed = True
+    numeric = True
+    junk: ClassVar[tuple[str, ...]] = ("", "2 +", "((")
+
+    def check_options(
+        self, part_check: Mapping[str, Any], family_check: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Exercise defaults under the family's options under the part's."""
+        base = dict(family_check)
+        if not base.get("mode") and not part_check:
+            base = {**DEFAULT_NUMERIC_CHECK, **base}
+        base.update(part_check)
+        if "sigfigs" in base:
+            base["mode"] = "sigfigs"
+        base.setdefault("mode", "combined")
+        base.setdefault("rtol", DEFAULT_NUMERIC_CHECK["rtol"])
+        base.setdefault("atol", DEFAULT_NUMERIC_CHECK["atol"])
+        return base
+
+    def check_problems(self, check: Mapping[str, Any]) -> list[CheckProblem]:
+        """Number modes only; sigfigs with its count."""
+        problems: list[CheckProblem] = []
+        mode = check.get("mode")
+        for k in SYMBOLIC_ONLY:
+            if k in check:
+                problems.append(((k,), f"{k} applies to expression answers only"))
+        if mode == "symbolic":
+            problems.append((("mode",), "use relative, absolute, combined or sigfigs for numbers"))
+        if mode == "sigfigs" and "sigfigs" not in check:
+            problems.append(((), "mode: sigfigs needs sigfigs: N"))
+        if "sigfigs" in check and mode not in (None, "sigfigs"):
+            problems.append((("sigfigs",), "sigfigs goes with mode: sigfigs"))
+        return problems
+
+    def key_text(self, key: Any, check: Mapping[str, Any]) -> str:
+        """The key to 12 figures, or rounded to the figures asked for."""
+        if check.get("mode") == "sigfigs":
+            return sig_text(key, int(check["sigfigs"]))
+        return format_number(key, 12)
+
+    def check(
+        self,
+        check: Mapping[str, Any],
+        expected: Any,
+        raw: Raw,
+        budget: float,
+        *,
+        diagnose: bool = True,
+    ) -> Verdict:
+        """The checker's numeric comparison with the part's tolerances."""
+        assert isinstance(raw, str)
+        return check_numeric(float(expected), raw, **tolerances(check))
+
+    def same(self, a: Any, b: Any, check: Mapping[str, Any]) -> bool:
+        """Within (twice) the tolerance, or not a finite number at all."""
+        if not all(math.isfinite(v) for v in flat(a)):
+            return True
+        return close(a, b, check)
+
+
+class ArrayKind(NumericKind):
+    """A vector or a matrix of numbers, compared entry by entry."""
+
+    def key_text(self, key: Any, check: Mapping[str, Any]) -> str:
+        """Nested brackets, each entry to 12 figures."""
+        return _array_text(key)
+
+    def check(
+        self,
+        check: Mapping[str, Any],
+        expected: Any,
+        raw: Raw,
+        budget: float,
+        *,
+        diagnose: bool = True,
+    ) -> Verdict:
+        """The checker's array comparison with the part's tolerances."""
+        assert isinstance(raw, str)
+        return check_array(expected, raw, **tolerances(check))
+
+    def shape(self, key: Any) -> list[int] | None:
+        """[n] or [rows, columns]."""
+        if isinstance(key, list) and key and isinstance(key[0], list):
+            return [len(key), len(key[0])]
+        return [len(key)] if isinstance(key, list) else []
+
+
+def _array_text(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_array_text(v) for v in value) + "]"
+    return format_number(value, 12)
