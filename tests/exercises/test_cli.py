@@ -20,7 +20,12 @@ CLASSIC += ["--param", "t=0.6", "--param", "eta=0.1"]
 
 
 def test_commands_are_registered() -> None:
-    assert {c.name for c in COMMANDS} == {"generate", "validate-exercises", "list-exercises"}
+    assert {c.name for c in COMMANDS} == {
+        "generate",
+        "validate-exercises",
+        "list-exercises",
+        "replay",
+    }
 
 
 def test_generate_reproduces_the_classic_example() -> None:

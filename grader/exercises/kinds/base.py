@@ -14,7 +14,6 @@ from typing import Any
 from typing import ClassVar
 
 from grader.checking import Verdict
-from grader.exercises import expressions
 
 Raw = str | Sequence[str]
 CheckProblem = tuple[tuple[str, ...], str]
@@ -65,6 +64,8 @@ class AnswerKind:
         Raises:
             ArithmeticError, ValueError: the expression is undefined here.
         """
+        from grader.exercises import expressions  # SymPy: only when generating
+
         return expressions.evaluate(expr, values)
 
     def correct_count_problem(self, n: int) -> str | None:

@@ -9,7 +9,6 @@ from typing import ClassVar
 
 from grader.checking import Verdict
 from grader.checking import check_expression
-from grader.exercises import expressions
 from grader.exercises.kinds.base import AnswerKind
 from grader.exercises.kinds.base import CheckProblem
 from grader.exercises.kinds.base import Raw
@@ -29,6 +28,8 @@ class ExpressionKind(AnswerKind):
 
     def declarative_value(self, expr: Any, values: Mapping[str, Any]) -> Any:
         """The expression with the parameters' values substituted, as answer-language text."""
+        from grader.exercises import expressions  # SymPy: only when generating
+
         return expressions.to_text(expressions.substitute(expr, values))
 
     def check_options(

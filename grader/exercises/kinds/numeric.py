@@ -17,10 +17,10 @@ from grader.checking import Verdict
 from grader.checking import check_array
 from grader.checking import check_numeric
 from grader.checking.numeric import float_decimal
-from grader.exercises.expressions import format_number
 from grader.exercises.kinds.base import AnswerKind
 from grader.exercises.kinds.base import CheckProblem
 from grader.exercises.kinds.base import Raw
+from grader.exercises.numbers import format_number
 
 DEFAULT_NUMERIC_CHECK: dict[str, Any] = {"mode": "combined", "rtol": 0.01, "atol": 1e-4}
 SYMBOLIC_ONLY = ("variables", "domains", "definitions")
@@ -45,16 +45,21 @@ def sig_text(value: float, sigfigs: int) -> str:
 def tolerances(check: Mapping[str, Any]) -> dict[str, Any]:
     """The checker's keyword arguments for these check options."""
     mode = check.get("mode", "combined")
-    out: dict[str, Any] = {"mode": mode}
+    # A number box asks for the value: no functions unless the part allows some
+    # (``None``: every function, as ``grader check-expr`` allows).
+    functions = check.get("functions", ())
+    out: dict[str, Any] = {
+        "mode": mode,
+        "functions": None if functions is None else tuple(functions),
+    }
     if mode == "sigfigs":
-        out["sigfigs"] = int(check["sigfigs"])
+        sigfigs = check.get("sigfigs")
+        out["sigfigs"] = None if sigfigs is None else int(sigfigs)
         return out
     if mode in ("relative", "combined") and "rtol" in check:
         out["rtol"] = float(check["rtol"])
     if mode in ("absolute", "combined") and "atol" in check:
         out["atol"] = float(check["atol"])
-    # A number box asks for the value: no functions unless the part allows some.
-    out["functions"] = tuple(check.get("functions", ()))
     return out
 
 
@@ -129,7 +134,8 @@ class NumericKind(AnswerKind):
     ) -> Verdict:
         """The checker's numeric comparison with the part's tolerances."""
         assert isinstance(raw, str)
-        return check_numeric(float(expected), raw, **tolerances(check))
+        key = expected if isinstance(expected, str) else float(expected)
+        return check_numeric(key, raw, **tolerances(check))
 
     def same(self, a: Any, b: Any, check: Mapping[str, Any]) -> bool:
         """Within (twice) the tolerance, or not a finite number at all."""
