@@ -20,9 +20,11 @@ from grader.exercises.errors import SpecError
 from grader.exercises.families import FAMILIES
 from grader.exercises.families.base import FamilyOutput
 from grader.exercises.families.base import IllPosed
+from grader.exercises.families.base import Quantity
 from grader.exercises.kinds import AnswerKind
 from grader.exercises.kinds import kind_of
 from grader.exercises.kinds.numeric import flat
+from grader.exercises.kinds.precision import Indistinct
 from grader.exercises.sampling import coerce
 from grader.exercises.sampling import draw_all
 from grader.exercises.spec import ExerciseSpec
@@ -156,15 +158,7 @@ def _part(
     choices: tuple[dict[str, str], ...] | None = None
     if quantity is not None:
         key = quantity.value
-        family_mistakes = {m.code: m for m in quantity.mistakes}
-        candidates = []
-        if part.mistakes_given:
-            for m in part.mistakes:
-                fm = family_mistakes.get(m.code)
-                if fm is not None:
-                    candidates.append((m.code, m.feedback or fm.feedback, fm.value, m.credit))
-        else:
-            candidates = [(m.code, m.feedback, m.value, 0.0) for m in quantity.mistakes]
+        candidates = _family_mistakes(spec, part, quantity, path)
         if quantity.choices is not None:
             choices = tuple(dict(c) for c in quantity.choices)
     elif kind.from_choices:
@@ -177,20 +171,26 @@ def _part(
         candidates = []
         for j, m in enumerate(part.mistakes):
             mfield = f"{_field(path)}.mistakes[{j}].answer"
-            try:
-                value = _evaluate_answer(spec, mfield, kind, values, path)
-            except IllPosed:
-                continue
+            value = _evaluate_answer(spec, mfield, kind, values, path)
             candidates.append((m.code, m.feedback or "", value, m.credit))
+        if isinstance(check.get("reference"), str):
+            rfield = f"{_field(path)}.check.reference"
+            check["reference"] = _evaluate_answer(spec, rfield, kind, values, path)
     if kind.numeric:
         _guard_numbers(key, check, path)
     if quantity is None or part.mistakes_given:  # instructor text may use placeholders
         candidates = [(c, render(fb, values), v, cr) for c, fb, v, cr in candidates]
-    mistakes = _distinct_mistakes(kind, key, candidates, check)
+    try:
+        check = kind.settle(key, [(c, v) for c, _, v, _ in candidates], check)
+    except Indistinct as exc:
+        raise _illposed(f"part {part.id}: {exc}", path) from None
+    mistakes = tuple(Mistake(c, fb, v, float(cr)) for c, fb, v, cr in candidates)
+    note = kind.precision_note(check)
+    prompt = render(part.prompt, values)
     return Part(
         id=part.id,
-        prompt_md=render(part.prompt, values),
-        type=ptype,
+        prompt_md=f"{prompt.rstrip()} {note}".strip() if note else prompt,
+        type=kind.name,
         points=float(part.points),
         check=check,
         key=key,
@@ -199,6 +199,35 @@ def _part(
         choices=choices,
         hints=tuple(render(h, values) for h in part.hints),
     )
+
+
+def _family_mistakes(
+    spec: ExerciseSpec, part: PartSpec, quantity: Quantity, path: tuple[Any, ...]
+) -> list[tuple[str, str, Any, float]]:
+    """The part's declared mistakes this draw models, each with its credit.
+
+    A part without its own ``mistakes:`` list has every mistake its family models, each
+    with the credit another part of the exercise gives it (one rule per exercise).
+    """
+    made = {m.code: m for m in quantity.mistakes}
+    if part.mistakes_given:
+        wanted = [(m.code, m.feedback, m.credit) for m in part.mistakes]
+    else:
+        credits: dict[str, float] = {}
+        for other in spec.parts:
+            for m in other.mistakes:
+                credits.setdefault(m.code, m.credit)
+        assert spec.family is not None
+        assert part.key is not None
+        declared = FAMILIES[spec.family].quantities(spec.options)[part.key].mistakes
+        wanted = [(code, None, credits.get(code, 0.0)) for code in declared]
+    # A family models some mistakes only in some cases (an activation, a question);
+    # validate-exercises fails on a declared mistake that no seed ever produces.
+    return [
+        (code, feedback or made[code].feedback, made[code].value, credit)
+        for code, feedback, credit in wanted
+        if code in made
+    ]
 
 
 def _field(path: tuple[Any, ...]) -> str:
@@ -247,21 +276,6 @@ def _guard_numbers(key: Any, check: Mapping[str, Any], path: tuple[Any, ...]) ->
             raise _illposed("an answer is not finite", path)
         if 1e-12 < abs(v) < floor:
             raise _illposed(f"an answer ({v:.3g}) rounds to zero", path)
-
-
-def _distinct_mistakes(
-    kind: AnswerKind,
-    key: Any,
-    candidates: list[tuple[str, str, Any, float]],
-    check: Mapping[str, Any],
-) -> tuple[Mistake, ...]:
-    """Drop mistakes the checker could not tell from the key or from an earlier mistake."""
-    kept: list[Mistake] = []
-    for code, feedback, value, credit in candidates:
-        if kind.same(value, key, check) or any(kind.same(value, m.value, check) for m in kept):
-            continue
-        kept.append(Mistake(code, feedback, value, float(credit)))
-    return tuple(kept)
 
 
 def key_text(ptype: str, key: Any, check: Mapping[str, Any]) -> str:

@@ -54,7 +54,8 @@ def judge(variant: Variant, part_id: str, raw_answer: str | Sequence[str]) -> Ju
                 "exercise=%s part=%s: mistakes ran out of time", variant.exercise_id, part_id
             )
             break
-        mv = kind.check(part.check, mistake.value, raw_answer, MISTAKE_BUDGET, diagnose=False)
+        options = kind.mistake_options(part.check, mistake.value)
+        mv = kind.check(options, mistake.value, raw_answer, MISTAKE_BUDGET, diagnose=False)
         if mv.status == "correct":
             feedback = mistake.feedback or verdict.message
             return Judgement(

@@ -107,6 +107,10 @@ SPEC_JSON_SCHEMA: dict[str, Any] = {
                 "rtol": {"type": "number", "minimum": 0, "maximum": 1},
                 "atol": {"type": "number", "minimum": 0},
                 "sigfigs": {"type": "integer", "minimum": 1, "maximum": 15},
+                # The precision rule: the significant figures a student gives (see FORMAT.md).
+                "figures": {"type": "integer", "minimum": 1, "maximum": 6},
+                # An update's starting value: its tolerance is then relative to the change.
+                "reference": {"type": ["number", "string"]},
                 "variables": {
                     "type": "array",
                     "items": {"type": "string", "pattern": _NAME},

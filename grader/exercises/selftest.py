@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from grader.exercises.errors import SpecError
+from grader.exercises.families import FAMILIES
 from grader.exercises.generator import generate
 from grader.exercises.judge import judge
 from grader.exercises.kinds import kind_of
@@ -33,15 +34,35 @@ def self_test(spec: ExerciseSpec, seeds: Iterable[int] = range(50)) -> list[str]
     """Run the checks over ``seeds``; return one line per problem (empty when fine)."""
     problems: list[str] = []
     seen: set[str] = set()  # judging is a pure function of the part: test each once
+    produced: dict[str, set[str]] = {p.id: set() for p in spec.parts}
+    count = 0
     for seed in seeds:
+        count += 1
         where = f"{spec.id} seed {seed}"
         try:
             variant = generate(spec, seed)
         except SpecError as exc:
             problems.append(f"{where}: does not build: {exc}")
             continue
+        for part in variant.parts:
+            produced[part.id].update(m.code for m in part.mistakes)
         problems += _check_variant(variant, where, seen)
+    for part_id, codes in produced.items():
+        for code in declared_mistakes(spec, part_id):
+            if code not in codes:
+                problems.append(
+                    f"{spec.id} part {part_id}: mistake {code} is declared but none of "
+                    f"{count} seeds models it"
+                )
     return problems
+
+
+def declared_mistakes(spec: ExerciseSpec, part_id: str) -> tuple[str, ...]:
+    """The mistake codes a part declares: its own list, else all its family models."""
+    part = spec.part(part_id)
+    if part.mistakes_given or spec.family is None or part.key is None:
+        return tuple(m.code for m in part.mistakes)
+    return FAMILIES[spec.family].quantities(spec.options)[part.key].mistakes
 
 
 def _check_variant(variant: Variant, where: str, seen: set[str]) -> list[str]:

@@ -402,6 +402,8 @@ def _build_part(
         if ptype is not None and ptype != info.type:
             out.add((*path, "type"), f"{key!r} is a {info.type} answer, not {ptype}")
         ptype = info.type
+        if "reference" in check:
+            out.add((*path, "check", "reference"), "the family gives the reference of its updates")
         for j, m in enumerate(mistakes):
             if m.answer is not None:
                 out.add((*path, "mistakes", j, "answer"), "the family computes mistake answers")
@@ -424,6 +426,9 @@ def _build_part(
                 out.add(path, "the field 'answer' is required (an expression over parameters)")
                 return None
             _compile_answer(pdata["answer"], ptype, check, (*path, "answer"), names, compiled, out)
+            if isinstance(check.get("reference"), str):
+                rpath = (*path, "check", "reference")
+                _compile_answer(check["reference"], ptype, check, rpath, names, compiled, out)
             for j, m in enumerate(mistakes):
                 mpath = (*path, "mistakes", j)
                 if m.answer is None:

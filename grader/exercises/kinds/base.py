@@ -14,6 +14,7 @@ from typing import Any
 from typing import ClassVar
 
 from grader.checking import Verdict
+from grader.exercises.kinds.precision import Indistinct
 
 Raw = str | Sequence[str]
 CheckProblem = tuple[tuple[str, ...], str]
@@ -108,9 +109,29 @@ class AnswerKind:
         """The checker's verdict on ``raw`` against ``expected`` (the key or a mistake)."""
         raise NotImplementedError
 
-    def same(self, a: Any, b: Any, check: Mapping[str, Any]) -> bool:
-        """Could the checker take answer ``a`` for key ``b``? (discrimination, generation)"""
-        return bool(a == b)
+    def settle(
+        self, key: Any, mistakes: Sequence[tuple[str, Any]], check: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """The check options a variant is issued with, once its key and mistakes are known.
+
+        Raises:
+            Indistinct: a mistake cannot be told from the key or from another mistake.
+        """
+        seen: list[tuple[str, Any]] = [("the key", key)]
+        for code, value in mistakes:
+            for other, at in seen:
+                if value == at:
+                    raise Indistinct(code, other, "the same answer")
+            seen.append((code, value))
+        return dict(check)
+
+    def mistake_options(self, check: Mapping[str, Any], value: Any) -> Mapping[str, Any]:
+        """The check options that match an answer to the mistake ``value``."""
+        return check
+
+    def precision_note(self, check: Mapping[str, Any]) -> str:
+        """What the prompt says about the precision expected ("" when nothing)."""
+        return ""
 
     def shape(self, key: Any) -> list[int] | None:
         """The shape a student's answer must have (arrays), shown before answering."""
