@@ -110,7 +110,8 @@ class ChainNumeric(Family):
     description = "one hidden unit, chain rule, numeric gradients for w1, w2, b1, b2"
     options_schema: ClassVar[dict[str, Any]] = OPTIONS_SCHEMA
     parameters: ClassVar[dict[str, dict[str, Any]]] = {
-        "x": {"range": [-2.0, 2.0], "step": 0.1, "exclude": [0.0]},
+        # Not ±1: a forgotten input would go unseen.
+        "x": {"range": [-2.0, 2.0], "step": 0.1, "exclude": [0.0, -1.0, 1.0]},
         "t": {"range": [-1.0, 1.0], "step": 0.1},
         "w1": {"range": [-1.5, 1.5], "step": 0.1, "exclude": [0.0]},
         "b1": {"range": [-1.0, 1.0], "step": 0.1},
@@ -124,7 +125,8 @@ class ChainNumeric(Family):
             **self.parameters,
             "f": {"choices": list(options.get("hidden", ["sigmoid"]))},
             "g": {"choices": list(options.get("output", ["linear"]))},
-            "eta": {"choices": [0.5, 1.0]},
+            # Not 1: a forgotten learning rate would go unseen.
+            "eta": {"choices": [0.1, 0.2, 0.5]},
         }
 
     def quantities(self, options: Mapping[str, Any]) -> dict[str, QuantityInfo]:
@@ -173,9 +175,15 @@ class ChainNumeric(Family):
                 "forgot_factor_two": c["db1"] / k2,
             },
         }
+        # A linear activation has derivative 1: forgetting it is no mistake in that case.
+        linear = {"dw2": c["g"], "db2": c["g"], "dw1": c["f"], "db1": c["f"]}
         quantities: dict[str, Quantity] = {}
         for key in GRADS:
             values = {**m[key], "sign_flipped": -c[key]}
+            if linear[key] == "linear":
+                del values["forgot_activation_derivative"]
+            if key in ("dw1", "db1") and c["g"] == "linear":
+                del values["forgot_output_derivative"]
             ms = tuple(
                 MistakeValue(
                     _factor_two_code(loss) if code == "forgot_factor_two" else code,
@@ -183,6 +191,7 @@ class ChainNumeric(Family):
                     FEEDBACK[_factor_two_code(loss) if code == "forgot_factor_two" else code],
                 )
                 for code in _MISTAKES[key]
+                if code in values
             )
             quantities[key] = Quantity("numeric", c[key], ms)
         vec = [c[k] for k in GRADS]
@@ -207,6 +216,7 @@ class ChainNumeric(Family):
                     "forgot_learning_rate", w1 - c["dw1"], FEEDBACK["forgot_learning_rate"]
                 ),
             ),
+            {"reference": w1},  # an update: judged by its change
         )
         quantities["w2_new"] = Quantity(
             "numeric",
@@ -219,6 +229,7 @@ class ChainNumeric(Family):
                     "forgot_learning_rate", c["w2"] - c["dw2"], FEEDBACK["forgot_learning_rate"]
                 ),
             ),
+            {"reference": c["w2"]},
         )
         return FamilyOutput(
             quantities,

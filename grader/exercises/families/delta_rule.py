@@ -42,12 +42,14 @@ class DeltaRule(Family):
     name = "delta_rule"
     description = "two-input linear neuron, one delta-rule update"
     parameters: ClassVar[dict[str, dict[str, Any]]] = {
-        "x1": {"range": [-1.0, 2.0], "step": 0.1, "exclude": [0.0]},
-        "x2": {"range": [-1.0, 2.0], "step": 0.1, "exclude": [0.0]},
+        # Not 0 (no update) nor ±1 (forgetting the input changes nothing).
+        "x1": {"range": [-1.0, 2.0], "step": 0.1, "exclude": [0.0, -1.0, 1.0]},
+        "x2": {"range": [-1.0, 2.0], "step": 0.1, "exclude": [0.0, -1.0, 1.0]},
         "w1": {"range": [-1.0, 1.0], "step": 0.1},
         "w2": {"range": [-1.0, 1.0], "step": 0.1},
         "t": {"range": [-1.0, 1.0], "step": 0.1},
-        "eta": {"choices": [0.05, 0.1, 0.2, 0.5]},
+        # Not 0.5 (an extra factor 2 would equal a forgotten eta) nor 1 (eta is invisible).
+        "eta": {"choices": [0.05, 0.1, 0.2, 0.3]},
     }
 
     def quantities(self, options: Mapping[str, Any]) -> dict[str, QuantityInfo]:
@@ -104,6 +106,7 @@ class DeltaRule(Family):
                 "numeric" if i is not None else "vector",
                 pick(new),
                 tuple(MistakeValue(c, pick(v), fb) for c, (v, fb) in mistakes.items()),
+                {"reference": pick(w)},  # an update: judged by its change
             )
 
         quantities = {

@@ -115,6 +115,7 @@ class LearningRate(Family):
                     ),
                     MistakeValue("sign_flipped", replay(r_up, 1), FEEDBACK["sign_flipped"]),
                 ),
+                {"reference": w0},  # an update: judged by its change
             ),
             "w3": Quantity(
                 "numeric",
@@ -124,8 +125,14 @@ class LearningRate(Family):
                         "forgot_factor_two", replay(r_half, 3), FEEDBACK["forgot_factor_two"]
                     ),
                     MistakeValue("sign_flipped", replay(r_up, 3), FEEDBACK["sign_flipped"]),
-                    MistakeValue("one_step_only", ws[0], FEEDBACK["one_step_only"]),
+                    # When the iterates cycle, w3 is w1: stopping after one step is no mistake.
+                    *(
+                        (MistakeValue("one_step_only", ws[0], FEEDBACK["one_step_only"]),)
+                        if name != "cycling"
+                        else ()
+                    ),
                 ),
+                {"reference": ws[1]},  # the third step starts from w2
             ),
             "ratio": Quantity(
                 "numeric",

@@ -131,6 +131,7 @@ class MiniBatch(Family):
                     MistakeValue("single_example", w - eta * gw1, FEEDBACK["single_example"]),
                     MistakeValue("forgot_learning_rate", w - gw, FEEDBACK["forgot_learning_rate"]),
                 ),
+                {"reference": w},  # an update: judged by its change
             ),
         }
         table = "| $i$ | $x_i$ | $t_i$ |\n|---|---|---|\n" + "\n".join(

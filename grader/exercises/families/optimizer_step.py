@@ -108,8 +108,9 @@ class OptimizerStep(Family):
     }
     parameters: ClassVar[dict[str, dict[str, Any]]] = {
         "w0": {"range": [-1.0, 1.0], "step": 0.1},
-        "g1": {"range": [-2.0, 2.0], "step": 0.1, "exclude": [0.0]},
-        "g2": {"range": [-2.0, 2.0], "step": 0.1, "exclude": [0.0]},
+        # Not ±1: a forgotten square root would change nothing.
+        "g1": {"range": [-2.0, 2.0], "step": 0.1, "exclude": [0.0, -1.0, 1.0]},
+        "g2": {"range": [-2.0, 2.0], "step": 0.1, "exclude": [0.0, -1.0, 1.0]},
         "lr": {"choices": [0.1, 0.01]},
         "momentum": {"value": 0.9},
         "alpha": {"value": 0.9},
