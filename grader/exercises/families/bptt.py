@@ -26,6 +26,7 @@ from grader.exercises.families.base import require
 from grader.exercises.families.base import tolist
 from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
+from grader.exercises.families.common import pfmt
 from grader.exercises.families.grid import grid_array
 
 FEEDBACK = {
@@ -174,7 +175,7 @@ class BPTT(Family):
             f"| {i + 1} | {fmt(x_l[i])} | {fmt(t_l[i])} |" for i in range(T)
         )
         trace = rnn.trace(xs[:, None], ts[:, None])
-        prod = " \\cdot ".join(f"{fmt(wh)}\\,(1 - {fmt(float(hs[k]))}^2)" for k in range(2, T + 1))
+        prod = " \\cdot ".join(f"{fmt(wh)}\\,(1 - {pfmt(float(hs[k]))}^2)" for k in range(2, T + 1))
         solution = "\n".join(
             [
                 "Here $w_x = W_{xh}$, $w_h = W_{hh}$, $w_y = W_{hy}$ and both biases are 0.",

@@ -25,6 +25,7 @@ from grader.exercises.families.base import QuantityInfo
 from grader.exercises.families.base import require
 from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
+from grader.exercises.families.common import pfmt
 
 REGIMES = {
     "monotone": "It converges to the minimum without overshooting.",
@@ -150,7 +151,7 @@ class LearningRate(Family):
             ),
         }
         steps = "\n".join(
-            f"{k + 1}. $w_{k + 1} = {fmt(c)} + ({fmt(r)})\\,({fmt(prev)} - {fmt(c)}) = {fmt(w)}$"
+            f"{k + 1}. $w_{k + 1} = {fmt(c)} + ({fmt(r)})\\,({fmt(prev)} - {pfmt(c)}) = {fmt(w)}$"
             for k, (prev, w) in enumerate(zip([w0, *ws[:2]], ws, strict=True))
         )
         solution = "\n".join(
