@@ -18,7 +18,10 @@ def test_classic_seed_example(gen) -> None:
     assert v.part("w2").key == pytest.approx(-0.1872, abs=1e-12)
     assert "0.5192" in v.solution_md
     assert "-0.1872" in v.solution_md
-    assert r"\frac{\partial L}{\partial w^{(1)}_{11}}" in v.solution_md  # from the engine's trace
+    # The engine's trace, in the prompt's names (w_1, t, y; not w^{(1)}_{11}, t_1).
+    assert r"\frac{\partial L}{\partial w_{1}}" in v.solution_md
+    assert "w^{(1)}" not in v.solution_md
+    assert "t_{1}" not in v.solution_md
 
 
 @pytest.mark.parametrize("seed", range(15))

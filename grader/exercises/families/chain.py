@@ -30,6 +30,7 @@ from grader.exercises.families.base import require
 from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
 from grader.exercises.families.common import pfmt
+from grader.exercises.families.common import renamed
 from grader.exercises.families.common import update_line
 
 ACTIVATIONS = ["sigmoid", "tanh", "softplus", "relu", "linear"]
@@ -288,13 +289,29 @@ def values_of(c: Mapping[str, Any]) -> dict[str, Any]:
     return {**{k: c[k] for k in keys}, "f_tex": _TEX[c["f"]], "g_tex": _TEX[c["g"]]}
 
 
+#: the engine's names of the 1-1-1 network, and the prompt's
+PROMPT_NAMES = {  # deltas first: "\\delta^{(1)}_{1}" contains "a^{(1)}_{1}"
+    "\\delta^{(1)}_{1}": "\\delta_{1}",
+    "\\delta^{(2)}_{1}": "\\delta_{2}",
+    "w^{(1)}_{11}": "w_{1}",
+    "b^{(1)}_{1}": "b_{1}",
+    "w^{(2)}_{11}": "w_{2}",
+    "b^{(2)}_{1}": "b_{2}",
+    "z^{(1)}_{1}": "z_{1}",
+    "z^{(2)}_{1}": "z_{2}",
+    "\\sum_{k} ": "",  # one output unit: the sum over k has one term
+    "z^{(2)}_{k}": "z_{2}",
+    "a^{(1)}_{1}": "h",
+    "a^{(2)}_{1}": "y",
+    "x_{1}": "x",
+    "t_{1}": "t",
+}
+
+
 def solution(c: Mapping[str, Any]) -> str:
     """The engine's trace, then the four chain-rule products with numbers."""
     lines = [
-        "Notation: $w_1 = w^{(1)}_{11}$, $b_1 = b^{(1)}_1$, $w_2 = w^{(2)}_{11}$, "
-        "$b_2 = b^{(2)}_1$, $h = a^{(1)}_1$, $y = a^{(2)}_1$.",
-        "",
-        c["trace"].to_markdown("Forward and backward pass"),
+        renamed(c["trace"].to_markdown("Forward and backward pass"), PROMPT_NAMES),
         "**The chain rule, factor by factor**",
         "",
     ]

@@ -26,6 +26,7 @@ from grader.exercises.families.base import require
 from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
 from grader.exercises.families.common import pfmt
+from grader.exercises.families.common import renamed
 
 _W_MISTAKES = (
     "sign_flipped",
@@ -123,7 +124,17 @@ class DeltaRule(Family):
             "w_new": weight_q(None),
         }
         trace = net.trace(x, [t])
-        lines = [trace.to_markdown("Forward and backward pass"), "**Delta-rule update**", ""]
+        # The prompt's names: w_1, w_2, t and y (= z, the neuron is linear).
+        names = {  # the delta first: "\\delta^{(1)}_{1}" contains "a^{(1)}_{1}"
+            "\\delta^{(1)}_{1}": "\\delta",
+            "w^{(1)}_{11}": "w_{1}",
+            "w^{(1)}_{12}": "w_{2}",
+            "t_{1}": "t",
+            "a^{(1)}_{1}": "y",
+            "z^{(1)}_{1}": "z",
+        }
+        forward = renamed(trace.to_markdown("Forward and backward pass"), names)
+        lines = [forward, "**Delta-rule update**", ""]
         for i in range(2):
             lines.append(
                 f"- $w_{i + 1}' = w_{i + 1} + \\eta\\,(t - y)\\,x_{i + 1} = {fmt(w[i])} + "
