@@ -41,6 +41,12 @@ def _rounded(value: float, figures: int) -> str:
     return f"{value:.{figures - 1}e}"
 
 
+def _array_text(value: Any, places: int) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_array_text(x, places) for x in value) + "]"
+    return f"{value:.{places}f}"
+
+
 def _forms(value: float, figures: int) -> list[str]:
     return [repr(value), _rounded(value, figures), _rounded(value, figures + 1)]
 
@@ -81,6 +87,11 @@ def test_correct_rounding_is_accepted_and_updates_discriminate(library) -> None:
     for exercise_id in sorted(library):
         for v in _variants(library, exercise_id):
             for part in v.parts:
+                if "decimals" in part.check:
+                    places = int(part.check["decimals"])
+                    text = _array_text(part.key, places)
+                    assert judge(v, part.id, text).status == "correct", (exercise_id, text)
+                    assert f"{places} decimal places" in part.prompt_md
                 if "figures" not in part.check or part.type != "numeric":
                     continue
                 figures = int(part.check["figures"])

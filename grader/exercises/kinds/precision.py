@@ -5,7 +5,7 @@ and accepts an answer ``a`` when ``|a - key| <= 0.51 * 10^(floor(log10|key|) - N
 i.e. when it rounds to the key at N figures. More figures are fine if they are right:
 for key 0.689966 at N = 3, ``0.69``, ``0.690``, ``0.6900`` and ``0.68997`` are accepted,
 ``0.689`` is not. Vectors and matrices ask for D decimal places on every entry instead
-(tolerance ``0.51 * 10^-D``), D chosen so the smallest entry has N figures.
+(tolerance ``0.51 * 10^-D``), D chosen so the largest entry has N figures.
 
 **Updates**: a part whose answer is an updated value (``w - eta*g``) names the value the
 update starts from (``reference``); its tolerance is then at most a quarter of the
@@ -57,10 +57,13 @@ def figure_tolerance(value: float, figures: int) -> float:
 
 
 def decimal_places(values: Sequence[float], figures: int) -> int:
-    """Decimal places that give the smallest nonzero entry ``figures`` figures (at least 0)."""
-    nonzero = [abs(v) for v in values if abs(v) >= TINY]
-    smallest = min(nonzero) if nonzero else 1.0
-    return max(0, figures - 1 - exponent(smallest))
+    """Decimal places that give the largest entry ``figures`` figures (at least 0).
+
+    Smaller entries get as many decimals, so a worked solution's values (4 significant
+    figures each) always carry enough of them.
+    """
+    largest = max((abs(v) for v in values), default=1.0)
+    return max(0, figures - 1 - exponent(largest if largest >= TINY else 1.0))
 
 
 def scalar_settle(
