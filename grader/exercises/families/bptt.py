@@ -85,7 +85,9 @@ class BPTT(Family):
         "wx": {"range": [-1.0, 1.0], "step": 0.1, "exclude": [0.0]},
         "wh": {"range": [-2.5, 2.5], "step": 0.1, "exclude": [0.0]},
         "wy": {"range": [-1.5, 1.5], "step": 0.1, "exclude": [0.0]},
-        "T": {"choices": [2, 3]},
+        # Not 2: with h0 = 0 a 2-step sequence makes "ignored the recurrence" and "one
+        # factor only" exactly the key, so no T = 2 variant could tell them apart.
+        "T": {"choices": [3]},
     }
 
     def quantities(self, options: Mapping[str, Any]) -> dict[str, QuantityInfo]:
