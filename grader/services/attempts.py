@@ -436,6 +436,8 @@ class PartView:
     progress: PartProgress
     accepting: bool
     key_text: str | None = None  # set only when the solution is visible
+    #: names the prompt defines (h, z1, ...) that answers may use besides the variables
+    defined_names: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def widget(self) -> str:
@@ -445,7 +447,7 @@ class PartView:
     @property
     def input_hint(self) -> str:
         """The answer kind's reminder next to the box ("a number", "a list of 3 numbers")."""
-        return kind_of(self.type).input_hint(self.shape, self.variables)
+        return kind_of(self.type).input_hint(self.shape, self.variables, self.defined_names)
 
 
 @dataclasses.dataclass
@@ -524,6 +526,7 @@ def quiz_page(
                     progress=part_progress,
                     accepting=accepting and part_progress.tries_left != 0,
                     key_text=variant.part(part["id"]).key_text if show else None,
+                    defined_names=list(part.get("check", {}).get("definition_names", [])),
                 )
             )
         items.append(

@@ -137,6 +137,12 @@ class AnswerKind:
         """The shape a student's answer must have (arrays), shown before answering."""
         return None
 
-    def input_hint(self, shape: Sequence[int] | None, variables: Sequence[str]) -> str:
-        """The short reminder next to the answer box."""
+    def input_hint(
+        self, shape: Sequence[int] | None, variables: Sequence[str], defined: Sequence[str] = ()
+    ) -> str:
+        """The short reminder next to the answer box (``defined``: names a part defines)."""
         return "a number"
+
+    def example(self, shape: Sequence[int] | None) -> str:
+        """An answer shaped like the part (``[[1, 2], [3, 4]]``), or "" when none helps."""
+        return ""

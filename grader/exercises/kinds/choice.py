@@ -74,6 +74,8 @@ class ChoiceKind(AnswerKind):
         assert isinstance(raw, str)
         return check_choice(str(expected).upper(), raw.strip().upper())
 
-    def input_hint(self, shape: Sequence[int] | None, variables: Sequence[str]) -> str:
+    def input_hint(
+        self, shape: Sequence[int] | None, variables: Sequence[str], defined: Sequence[str] = ()
+    ) -> str:
         """Radio buttons need no hint."""
         return ""

@@ -69,7 +69,10 @@ class ExpressionKind(AnswerKind):
             diagnose=diagnose,
         )
 
-    def input_hint(self, shape: Sequence[int] | None, variables: Sequence[str]) -> str:
-        """Names the variables and reminds of the explicit ``*``."""
+    def input_hint(
+        self, shape: Sequence[int] | None, variables: Sequence[str], defined: Sequence[str] = ()
+    ) -> str:
+        """Names the variables and the defined names a student may use."""
         inside = f" in {', '.join(variables)}" if variables else ""
-        return f"an expression{inside}; write multiplication with *"
+        also = f"; you may also use {', '.join(defined)}" if defined else ""
+        return f"an expression{inside}{also}; 2x and 2*x both multiply"

@@ -57,7 +57,9 @@ class MultiselectKind(ChoiceKind):
         """The selected set against the key's."""
         return check_choice([str(e).upper() for e in expected], _selection(raw), multiple=True)
 
-    def input_hint(self, shape: Sequence[int] | None, variables: Sequence[str]) -> str:
+    def input_hint(
+        self, shape: Sequence[int] | None, variables: Sequence[str], defined: Sequence[str] = ()
+    ) -> str:
         """Said once in the legend."""
         return "choose all that apply"
 
