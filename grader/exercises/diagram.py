@@ -64,6 +64,8 @@ class Edge:
     dst: tuple[int, int]
     label: str
     grad: float | None = None
+    #: what ``grad`` is the derivative of, as the solution diagram names it
+    grad_name: str = "∂L"
 
 
 def _esc(text: str) -> str:
@@ -127,7 +129,7 @@ def network_svg(
             f'fill="#1f4e9c" {_HALO} class="weight">{_esc(e.label)}</text>'
         )
         if solution and e.grad is not None:
-            text = f"∂L = {num(e.grad)}"
+            text = f"{e.grad_name} = {num(e.grad)}"
             gx, gy = _clear_of_line(px, py, nx, ny, text, _GRAD_FONT, side=1.0)
             out.append(
                 f'<text x="{gx:.1f}" y="{gy + _GRAD_FONT * 0.35:.1f}" text-anchor="middle" '

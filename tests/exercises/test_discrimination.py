@@ -91,7 +91,7 @@ def test_correct_rounding_is_accepted_and_updates_discriminate(library) -> None:
                     places = int(part.check["decimals"])
                     text = _array_text(part.key, places)
                     assert judge(v, part.id, text).status == "correct", (exercise_id, text)
-                    assert f"{places} decimal places" in part.prompt_md
+                    assert f"{places} decimal place" in part.prompt_md
                 if "figures" not in part.check or part.type != "numeric":
                     continue
                 figures = int(part.check["figures"])

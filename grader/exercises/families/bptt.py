@@ -27,7 +27,17 @@ from grader.exercises.families.base import tolist
 from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
 from grader.exercises.families.common import pfmt
+from grader.exercises.families.common import renamed
 from grader.exercises.families.grid import grid_array
+
+#: the prompt's names for the engine's weight matrices (all scalars here)
+_PROMPT_NAMES = {
+    "W_{xh}": "w_x",
+    "W_{hh}": "w_h",
+    "W_{hy}": "w_y",
+    "b_{h}": "b_h",
+    "b_{y}": "b_y",
+}
 
 FEEDBACK = {
     "only_last_step": "w_h acts at every step: add each step's contribution, including the "
@@ -180,9 +190,9 @@ class BPTT(Family):
         prod = " \\cdot ".join(f"{fmt(wh)}\\,(1 - {pfmt(float(hs[k]))}^2)" for k in range(2, T + 1))
         solution = "\n".join(
             [
-                "Here $w_x = W_{xh}$, $w_h = W_{hh}$, $w_y = W_{hy}$ and both biases are 0.",
+                "The network has no biases: $b_h = b_y = 0$ below.",
                 "",
-                trace.to_markdown("Backpropagation through time"),
+                renamed(trace.to_markdown("Backpropagation through time"), _PROMPT_NAMES),
                 f"**The recurrence factor**: $\\frac{{\\partial h_{T}}}{{\\partial h_1}} = "
                 f"\\prod_{{k=2}}^{{{T}}} w_h (1 - h_k^2) = {prod} = {fmt(key['factor'])}$.",
                 "",

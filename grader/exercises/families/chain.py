@@ -341,12 +341,22 @@ def solution(c: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+#: each activation as the prompt writes it (f = σ, g = id), in plain text for the diagram
+_SYMBOL = {
+    "sigmoid": "σ",
+    "tanh": "tanh",
+    "relu": "ReLU",
+    "softplus": "softplus",
+    "linear": "id",
+}
+
+
 def diagram(c: Mapping[str, Any], *, solution: bool) -> str:
     """x → h → y with weights, biases and the target."""
     layers = [
         [Node("x", c["x"], kind="input")],
-        [Node("h", c["h"], bias=f"b₁ = {num(c['b1'])}, f = {c['f']}")],
-        [Node("y", c["y"], bias=f"b₂ = {num(c['b2'])}, g = {c['g']}", kind="output")],
+        [Node("h", c["h"], bias=f"b₁ = {num(c['b1'])}, f = {_SYMBOL[c['f']]}")],
+        [Node("y", c["y"], bias=f"b₂ = {num(c['b2'])}, g = {_SYMBOL[c['g']]}", kind="output")],
     ]
     edges = [
         Edge((0, 0), (1, 0), f"w₁ = {num(c['w1'])}", c["dw1"]),

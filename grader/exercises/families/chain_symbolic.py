@@ -27,6 +27,7 @@ from grader.exercises.families.chain import _TEX
 from grader.exercises.families.chain import FEEDBACK
 from grader.exercises.families.chain import GRADS
 from grader.exercises.families.chain import _mistake_codes
+from grader.exercises.families.common import renamed
 
 SMOOTH = ["sigmoid", "tanh", "softplus", "linear"]
 VARIABLES = ("x", "t", "w1", "b1", "w2", "b2")
@@ -109,6 +110,10 @@ def engine_gradients(f: str, g: str, loss: str) -> dict[str, tuple[str, str]]:
     return out
 
 
+#: the prompt's names for the engine's (the hidden unit is h, not h_1)
+_PROMPT_NAMES = {"h_{1}": "h"}
+
+
 class ChainSymbolic(Family):
     """dL/dw1 etc. of a one-hidden-unit network, as expressions."""
 
@@ -179,7 +184,8 @@ class ChainSymbolic(Family):
                 f"$g = {_TEX[g]}$ with $g'(z) = {_TEX_PRIME[g]}$. In full:",
                 "",
                 *(
-                    f"- $\\frac{{\\partial L}}{{\\partial {k[1]}_{k[2]}}} = {twin[k][1]}$"
+                    f"- $\\frac{{\\partial L}}{{\\partial {k[1]}_{k[2]}}} = "
+                    f"{renamed(twin[k][1], _PROMPT_NAMES)}$"
                     for k in GRADS
                 ),
             ]

@@ -173,11 +173,20 @@ def _diagram(
     L: int, w: float, x: float, hs: list[float], primes: list[float], solution: bool
 ) -> str:
     layers = [[Node("x", x, kind="input")]]
+    sub = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
     layers += [
-        [Node(f"h{k + 1}", hs[k + 1], kind="output" if k == L - 1 else "unit")] for k in range(L)
+        [Node(f"h{k + 1}".translate(sub), hs[k + 1], kind="output" if k == L - 1 else "unit")]
+        for k in range(L)
     ]
+    # each edge's number is its layer's local derivative w f'(z_k), not a loss gradient
     edges = [
-        Edge((k, 0), (k + 1, 0), f"w = {num(w, 3)}", w * primes[k] if solution else None)
+        Edge(
+            (k, 0),
+            (k + 1, 0),
+            f"w = {num(w, 3)}",
+            w * primes[k] if solution else None,
+            grad_name="w f′",
+        )
         for k in range(L)
     ]
     return network_svg(layers, edges, title=f"a chain of {L} layers", solution=solution)

@@ -151,7 +151,7 @@ class LearningRate(Family):
             ),
         }
         steps = "\n".join(
-            f"{k + 1}. $w_{k + 1} = {fmt(c)} + ({fmt(r)})\\,({fmt(prev)} - {pfmt(c)}) = {fmt(w)}$"
+            f"{k + 1}. $w_{k + 1} = {fmt(c)} + {pfmt(r)}\\,({fmt(prev)} - {pfmt(c)}) = {fmt(w)}$"
             for k, (prev, w) in enumerate(zip([w0, *ws[:2]], ws, strict=True))
         )
         solution = "\n".join(

@@ -190,8 +190,8 @@ def _diagram(
     (per-edge gradients would crowd a dense drawing: they are δ times the input)."""
     layers = [
         [Node(f"x{'₁₂'[i]}", float(x[i]), kind="input") for i in range(2)],
-        [Node(f"h{'₁₂₃'[j]}", float(a1[j]), delta=float(d1[j])) for j in range(3)],
-        [Node(f"a{'₁₂'[k]}", float(a2[k]), kind="output", delta=float(d2[k])) for k in range(2)],
+        [Node(f"a¹{'₁₂₃'[j]}", float(a1[j]), delta=float(d1[j])) for j in range(3)],
+        [Node(f"a²{'₁₂'[k]}", float(a2[k]), kind="output", delta=float(d2[k])) for k in range(2)],
     ]
     edges = [Edge((0, i), (1, j), num(float(W1[j, i]), 3)) for j in range(3) for i in range(2)]
     edges += [Edge((1, j), (2, k), num(float(W2[k, j]), 3)) for k in range(2) for j in range(3)]

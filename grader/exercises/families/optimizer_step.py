@@ -25,7 +25,6 @@ from grader.exercises.families.base import QuantityInfo
 from grader.exercises.families.base import require
 from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
-from grader.exercises.families.common import pfmt
 
 OPTIMIZERS = ["momentum", "rmsprop", "adam"]
 EPS = 1e-8
@@ -210,4 +209,4 @@ def _step_line(kind: str, t: int, g: float, h: Mapping[str, float], hp: Mapping[
             f"$m_{t} = {fmt(h['m'], 6)}$, $v_{t} = {fmt(h['v'], 6)}$, "
             f"$\\hat m_{t} = {fmt(mh, 6)}$, $\\hat v_{t} = {fmt(vh, 6)}$"
         )
-    return head + body + f", step ${fmt(h['step'], 6)}$, so $w_{t} = {pfmt(h['w'], 6)}$"
+    return head + body + f", step ${fmt(h['step'], 6)}$, so $w_{t} = {fmt(h['w'], 6)}$"

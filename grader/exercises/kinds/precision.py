@@ -160,7 +160,8 @@ def scalar_note(figures: int) -> str:
 def array_note(places: int) -> str:
     """What a vector or matrix part tells the student about precision."""
     return (
-        f"Give every entry to {places} decimal places (carry more figures in intermediate steps)."
+        f"Give every entry to {places} decimal place{'' if places == 1 else 's'} "
+        "(carry more figures in intermediate steps)."
     )
 
 
