@@ -27,6 +27,8 @@ from grader.exercises.families.base import MistakeValue
 from grader.exercises.families.base import Quantity
 from grader.exercises.families.base import QuantityInfo
 from grader.exercises.families.base import require
+from grader.exercises.families.common import act
+from grader.exercises.families.common import act_prime
 from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
 from grader.exercises.families.common import pfmt
@@ -66,6 +68,8 @@ FEEDBACK = {
     "forgot_input": "The last factor is the input of that weight (∂z/∂w): x for w1, h for w2.",
     "used_updated_weight": "All gradients of one step use the weights before the step: "
     "dL/dw1 goes through the old w2, not the one you just updated.",
+    "updated_w2_first": "All gradients of one step use the weights before the step: updating "
+    "w2 first and then running the forward and backward pass again for w1 is another algorithm.",
     "sign_flipped_update": "Gradient descent subtracts: w ← w − η ∂L/∂w.",
     "forgot_learning_rate": "The step is η times the gradient.",
 }
@@ -136,11 +140,16 @@ class ChainNumeric(Family):
         out = {k: QuantityInfo("numeric", _mistake_codes(k, loss), f"dL/{k}") for k in GRADS}
         out["y"] = QuantityInfo("numeric", (), "the output")
         out["grads"] = QuantityInfo("vector", ("sign_flipped",), "[dL/dw1, dL/db1, dL/dw2, dL/db2]")
-        update = ("used_updated_weight", "sign_flipped", "forgot_learning_rate")
+        update = (
+            "used_updated_weight",
+            "updated_w2_first",
+            "sign_flipped",
+            "forgot_learning_rate",
+        )
         out["w1_new"] = QuantityInfo(
             "numeric", update, "w1 after one SGD step (all from old weights)"
         )
-        out["w2_new"] = QuantityInfo("numeric", update[1:], "w2 after one SGD step")
+        out["w2_new"] = QuantityInfo("numeric", update[2:], "w2 after one SGD step")
         return out
 
     def value_names(self, options: Mapping[str, Any]) -> tuple[str, ...]:
@@ -205,12 +214,20 @@ class ChainNumeric(Family):
         eta = float(params["eta"])
         w1, w2_new = c["w1"], c["w2_new"]
         stale = dLdy * gp * w2_new * fp * x  # dL/dw1 computed through the already-updated w2
+        # ... or with a new forward pass through it (w2 updated first, then w1)
+        z2_new = w2_new * c["h"] + c["b2"]
+        dy_new = act(str(params["g"]), z2_new) - c["t"]
+        dy_new *= 2 if options.get("loss", "sse") == "sse" else 1
+        sequential = dy_new * act_prime(str(params["g"]), z2_new) * w2_new * fp * x
         quantities["w1_new"] = Quantity(
             "numeric",
             c["w1_new"],
             (
                 MistakeValue(
                     "used_updated_weight", w1 - eta * stale, FEEDBACK["used_updated_weight"]
+                ),
+                MistakeValue(
+                    "updated_w2_first", w1 - eta * sequential, FEEDBACK["updated_w2_first"]
                 ),
                 MistakeValue("sign_flipped", w1 + eta * c["dw1"], FEEDBACK["sign_flipped_update"]),
                 MistakeValue(

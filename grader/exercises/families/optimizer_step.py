@@ -29,7 +29,7 @@ from grader.exercises.families.common import fmt
 OPTIMIZERS = ["momentum", "rmsprop", "adam"]
 EPS = 1e-8
 MISTAKES = {
-    "momentum": ("no_velocity", "dampened_velocity", "sign_flipped"),
+    "momentum": ("no_velocity", "dampened_velocity", "ema_velocity", "sign_flipped"),
     "rmsprop": ("forgot_sqrt", "no_velocity", "sign_flipped"),
     "adam": ("forgot_bias_correction", "forgot_sqrt", "no_velocity", "sign_flipped"),
 }
@@ -37,6 +37,8 @@ FEEDBACK = {
     "no_velocity": "That is plain gradient descent: the optimizer's running averages change "
     "the step.",
     "dampened_velocity": "Momentum (as in PyTorch) keeps v = μ v + g, without a (1 − μ) factor.",
+    "ema_velocity": "This momentum (as in PyTorch) starts from v₁ = g₁ and keeps v = μ v + g: "
+    "the average v = μ v + (1 − μ) g is another convention.",
     "forgot_sqrt": "Divide by the square root of the running average of g², not by the "
     "average itself.",
     "forgot_bias_correction": "Adam divides m and v by (1 − β₁ᵗ) and (1 − β₂ᵗ) before the step: "
@@ -56,7 +58,10 @@ def simulate(
         if slip == "no_velocity":
             step = lr * g
         elif kind == "momentum":
-            m = mu * m + ((1 - mu) * g if slip == "dampened_velocity" else g) if t > 1 else g
+            if slip == "ema_velocity":  # v = μ v + (1 − μ) g from v₀ = 0, every step
+                m = mu * m + (1 - mu) * g
+            else:
+                m = mu * m + ((1 - mu) * g if slip == "dampened_velocity" else g) if t > 1 else g
             step = lr * m
         elif kind == "rmsprop":
             v = a * v + (1 - a) * g * g
@@ -174,9 +179,10 @@ class OptimizerStep(Family):
 
 def _step_codes(kind: str, step: int) -> tuple[str, ...]:
     """The mistakes step ``step`` (0-based) can show: momentum's first step is plain
-    gradient descent (v₁ = g₁), so forgetting or damping the velocity changes nothing."""
+    gradient descent (v₁ = g₁), so forgetting or damping the velocity changes nothing (only
+    the averaging convention, damped from the first step, does)."""
     if kind == "momentum" and step == 0:
-        return ("sign_flipped",)
+        return ("ema_velocity", "sign_flipped")
     return MISTAKES[kind]
 
 
