@@ -31,9 +31,9 @@ from grader.models_lti import LtiLineItem
 from grader.models_lti import LtiResourceLink
 from grader.models_lti import LtiScore
 from grader.models_lti import LtiUser
-from grader.services import lti as lti_service
 from grader.services import lti_keys
 from grader.services import lti_outbox
+from grader.services import lti_registrations
 from tests.lti.fake_platform import FakePlatform
 from tests.lti.fake_platform import User as PlatformUser
 from tests.lti_web.lms import install_pooled_keys
@@ -76,9 +76,9 @@ def _world(session: Session, platform: FakePlatform, students: int) -> tuple[int
         jwks=lti_keys.public_jwks(session, SECRET),
     )
     reg = platform.registration(tool.client_id)
-    registration, _ = lti_service.add_platform(
+    registration, _ = lti_registrations.add_platform(
         session,
-        lti_service.PlatformInput(
+        lti_registrations.PlatformInput(
             issuer=reg.issuer,
             client_id=reg.client_id,
             auth_login_url=reg.auth_login_url,
