@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format bench loadtest install system-deps clean help
+.PHONY: run test lint format bench loadtest install system-deps clean help wheel lock
 
 help:
 	@echo "make run    - install, migrate SQLite, load exercises and a demo course, serve on http://$(HOST):$(PORT)"
@@ -25,7 +25,19 @@ $(STAMP): $(BIN)/python pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
+# Every install in the project venv uses the pinned versions (constraints.txt, `make lock`).
+$(STAMP): export PIP_CONSTRAINT = $(CURDIR)/constraints.txt
+
 install: $(STAMP)
+
+# The installable wheel (migrations and the exercise library inside; see setup.py) in dist/.
+wheel: install
+	$(BIN)/pip wheel --quiet --no-deps --no-build-isolation --wheel-dir dist .
+
+# Re-pin constraints.txt from the venv (after changing dependencies in pyproject.toml).
+lock: install
+	@{ sed -n '1,4p' constraints.txt; $(BIN)/pip freeze --exclude-editable | grep -v '^grader' | sed 's/+cpu$$//'; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 run: install
 	$(BIN)/grader db upgrade
