@@ -265,7 +265,10 @@ def worker(once: bool, interval: float) -> None:
 
     if not once:
         signal.signal(signal.SIGTERM, stop)
-    clients = lti_outbox.ServiceClients(lti_keys.key_secret(current_app.config))
+    clients = lti_outbox.ServiceClients(
+        lti_keys.key_secret(current_app.config),
+        allow_private_urls=bool(current_app.config.get("WEBHOOK_ALLOW_PRIVATE_URLS")),
+    )
     factory = current_app.extensions[SESSIONMAKER_KEY]
     last_housekeeping = -HOUSEKEEPING_EVERY
     try:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import email.utils
 import json
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
+
+from grader.url_guard import check_url
 
 USER_AGENT = "grader-lti/1.0 (+LTI 1.3 tool)"
 """Sent on every outgoing call: some Moodle sites answer 403 to requests without a User-Agent."""
@@ -20,11 +21,14 @@ class BodyTooLargeError(ValueError):
     """The response exceeded the size cap."""
 
 
-def check_http_url(url: str) -> None:
-    """Refuse anything but absolute http(s) URLs (no file://, no SSRF via odd schemes)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError("only absolute http(s) URLs are allowed")
+def check_http_url(url: str, *, allow_private: bool = False) -> None:
+    """Refuse anything but absolute http(s) URLs on public addresses (the shared SSRF guard,
+    :mod:`grader.url_guard`; ``allow_private`` for development and tests).
+
+    Raises:
+        ValueError: the guard's :class:`~grader.url_guard.UnsafeUrl`, saying why.
+    """
+    check_url(url, allow_private=allow_private, what="LMS service URL")
 
 
 def read_capped(response: requests.Response, max_bytes: int) -> bytes:

@@ -97,7 +97,9 @@ class JwksClient:
         max_bytes: int = 256 * 1024,
         clock: Callable[[], float] = time.monotonic,
         user_agent: str = USER_AGENT,
+        allow_private_urls: bool = False,
     ) -> None:
+        self._allow_private = allow_private_urls
         self._owns_session = session is None
         self._session = session or requests.Session()
         self._ttl = ttl
@@ -172,7 +174,7 @@ class JwksClient:
 
     def _fetch(self, url: str) -> dict[str, PyJWK]:
         try:
-            check_http_url(url)
+            check_http_url(url, allow_private=self._allow_private)
         except ValueError as exc:
             raise JwksError("jwks_unavailable", str(exc)) from None
         with self._lock:

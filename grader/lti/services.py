@@ -204,8 +204,10 @@ class ServiceClient:
         clock: Callable[[], float] = time.time,
         max_bytes: int = 8 * 1024 * 1024,
         user_agent: str = USER_AGENT,
+        allow_private_urls: bool = False,
     ) -> None:
         self.registration = registration
+        self._allow_private = allow_private_urls
         self._key = key
         self._owns_session = session is None
         self._session = session or requests.Session()
@@ -343,9 +345,9 @@ class ServiceClient:
         want_data: bool = True,
     ) -> ServiceResponse:
         try:
-            check_http_url(url)
-        except ValueError:
-            raise PermanentServiceError("bad_url", f"{what}: not an http(s) URL") from None
+            check_http_url(url, allow_private=self._allow_private)
+        except ValueError as exc:
+            raise PermanentServiceError("bad_url", f"{what}: {exc}") from None
         all_headers = {"User-Agent": self._user_agent, **headers}
         outgoing = _OutgoingBody(data) if isinstance(data, bytes) and data else None
         try:

@@ -57,7 +57,7 @@ def _jwks_client() -> Any:
     with _lock:
         client = current_app.extensions.get(JWKS_CLIENT_KEY)
         if client is None:
-            client = JwksClient()
+            client = JwksClient(allow_private_urls=_allow_private_urls())
             current_app.extensions[JWKS_CLIENT_KEY] = client
         return client
 
@@ -66,7 +66,9 @@ def _service_clients() -> lti_outbox.ServiceClients:
     with _lock:
         clients: lti_outbox.ServiceClients | None = current_app.extensions.get(SERVICE_CLIENTS_KEY)
         if clients is None:
-            clients = lti_outbox.ServiceClients(_key_secret())
+            clients = lti_outbox.ServiceClients(
+                _key_secret(), allow_private_urls=_allow_private_urls()
+            )
             current_app.extensions[SERVICE_CLIENTS_KEY] = clients
         return clients
 
@@ -76,6 +78,11 @@ def _state_cookie_to_clear(state: object) -> dict[str, Any] | None:
     if not isinstance(state, str) or not state or len(state) > 200:
         return None
     return clear_state_cookie(state).set_cookie_kwargs()
+
+
+def _allow_private_urls() -> bool:
+    """LMS URLs on private addresses: the webhooks' setting (development and tests only)."""
+    return bool(current_app.config.get("WEBHOOK_ALLOW_PRIVATE_URLS"))
 
 
 def _key_secret() -> str:
