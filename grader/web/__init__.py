@@ -21,6 +21,7 @@ from grader.web import security_headers
 from grader.web import sentry
 from grader.web import static_cache
 from grader.web import student
+from grader.web.json_requests import JsonSafeRequest
 from grader.web.markdown import render_inline
 from grader.web.markdown import render_markdown
 
@@ -43,6 +44,7 @@ def format_points(value: float | None) -> str:
 
 def init_app(app: Flask) -> None:
     """Register error handlers, security, template helpers and every blueprint."""
+    app.request_class = JsonSafeRequest
     request_ids.init_app(app)
     errors.init_app(app)
     metrics.init_app(app)
