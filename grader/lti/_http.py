@@ -5,6 +5,7 @@ from __future__ import annotations
 import email.utils
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -21,9 +22,16 @@ class BodyTooLargeError(ValueError):
     """The response exceeded the size cap."""
 
 
-def check_http_url(url: str, *, allow_private: bool = False) -> None:
-    """Refuse anything but absolute http(s) URLs on public addresses (the shared SSRF guard,
-    :mod:`grader.url_guard`; ``allow_private`` for development and tests).
+def check_http_url(url: str) -> None:
+    """Refuse anything but absolute http(s) URLs (links we hand out; nothing is fetched)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("only absolute http(s) URLs are allowed")
+
+
+def check_fetch_url(url: str, *, allow_private: bool = False) -> None:
+    """A URL we are about to call: absolute http(s) on public addresses only (the shared
+    SSRF guard, :mod:`grader.url_guard`; ``allow_private`` for development and tests).
 
     Raises:
         ValueError: the guard's :class:`~grader.url_guard.UnsafeUrl`, saying why.

@@ -23,7 +23,7 @@ from jwt.exceptions import PyJWTError
 from grader.lti._http import DEFAULT_TIMEOUT
 from grader.lti._http import USER_AGENT
 from grader.lti._http import BodyTooLargeError
-from grader.lti._http import check_http_url
+from grader.lti._http import check_fetch_url
 from grader.lti._http import read_json_capped
 from grader.lti.errors import JwksError
 from grader.lti.keys import MIN_KEY_SIZE
@@ -174,7 +174,7 @@ class JwksClient:
 
     def _fetch(self, url: str) -> dict[str, PyJWK]:
         try:
-            check_http_url(url, allow_private=self._allow_private)
+            check_fetch_url(url, allow_private=self._allow_private)
         except ValueError as exc:
             raise JwksError("jwks_unavailable", str(exc)) from None
         with self._lock:

@@ -92,6 +92,10 @@ class NrpsEndpoint:
     service_versions: tuple[str, ...] = ()
 
 
+JsonValue = None | bool | int | float | str | list[Any] | dict[str, Any]
+"""Any value JSON can carry (``deep_linking_settings.data`` is one)."""
+
+
 @dataclass(frozen=True)
 class DeepLinkingSettings:
     """``deep_linking_settings`` of an ``LtiDeepLinkingRequest``."""
@@ -105,7 +109,9 @@ class DeepLinkingSettings:
     auto_create: bool = False
     title: str | None = None
     text: str | None = None
-    data: str | None = None
+    # Opaque to us: DL 2.0 only asks the tool to send it back unchanged, and platforms send
+    # strings (Canvas, Moodle) or objects (some libraries). None: the platform sent none.
+    data: JsonValue = None
 
 
 @dataclass(frozen=True)
@@ -539,7 +545,7 @@ class LaunchValidator:
             auto_create=flag("auto_create", False),
             title=_opt_str(raw, "title"),
             text=_opt_str(raw, "text"),
-            data=_opt_str(raw, "data"),
+            data=raw.get("data"),
         )
 
     @staticmethod

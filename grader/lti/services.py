@@ -38,7 +38,7 @@ from grader.lti import claims as c
 from grader.lti._http import DEFAULT_TIMEOUT
 from grader.lti._http import USER_AGENT
 from grader.lti._http import BodyTooLargeError
-from grader.lti._http import check_http_url
+from grader.lti._http import check_fetch_url
 from grader.lti._http import parse_retry_after
 from grader.lti._http import read_capped
 from grader.lti.errors import ANSWER_LOST
@@ -345,7 +345,7 @@ class ServiceClient:
         want_data: bool = True,
     ) -> ServiceResponse:
         try:
-            check_http_url(url, allow_private=self._allow_private)
+            check_fetch_url(url, allow_private=self._allow_private)
         except ValueError as exc:
             raise PermanentServiceError("bad_url", f"{what}: {exc}") from None
         all_headers = {"User-Agent": self._user_agent, **headers}

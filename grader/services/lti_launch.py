@@ -368,6 +368,16 @@ def _map_launch(session: Session, launch: LaunchData, now: dt.datetime) -> Launc
     if launch.context is None:
         raise LtiRefused("no_context", "Launch grader from inside a course.")
     role = enrolment_role(launch.roles)
+    if role is None and not launch.roles.context:
+        # LTI 1.3 allows ``roles: []`` (the platform asserts no role); we accept the launch
+        # as valid but grant nothing, and say so rather than "not verified".
+        raise LtiRefused(
+            "no_course_role",
+            "The course system did not say whether you teach or take this course (it sent "
+            "no course role), so grader cannot open it for you. Ask your course's LMS "
+            "administrator to send your role.",
+            status=403,
+        )
     if role is None:
         raise LtiRefused(
             "no_course_role",
