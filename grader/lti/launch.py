@@ -32,6 +32,7 @@ from jwt.exceptions import InvalidTokenError
 from grader.lti import claims as c
 from grader.lti.errors import JwksError
 from grader.lti.errors import LaunchError
+from grader.lti.errors import UnknownDeployment
 from grader.lti.jwks_client import KeyResolver
 from grader.lti.login import STATE_COOKIE_PREFIX
 from grader.lti.login import state_cookie_name
@@ -303,9 +304,14 @@ class LaunchValidator:
 
         deployment_id = _req_str(payload, c.CLAIM_DEPLOYMENT_ID, "deployment_id")
         if not registration.has_deployment(deployment_id):
-            raise _fail(
-                "unknown_deployment", "this deployment is not approved for the registration"
+            logger.warning(
+                "lti launch from an unapproved deployment: issuer=%s client_id=%s "
+                "deployment_id=%s (approve it on /lti/admin)",
+                registration.issuer,
+                registration.client_id,
+                deployment_id[:255],
             )
+            raise UnknownDeployment(registration.issuer, registration.client_id, deployment_id)
         # LTI Core 1.3 §4.1.2: a login's lti_deployment_id MUST be the launch's deployment_id.
         if state_record.deployment_id is not None and state_record.deployment_id != deployment_id:
             raise _fail("deployment_mismatch", "the launch names another deployment than its login")

@@ -35,6 +35,7 @@ from grader.lti import LoginRedirect
 from grader.lti import LtiError
 from grader.lti import ToolConfig
 from grader.lti.errors import ConfigError as LtiConfigError
+from grader.lti.errors import UnknownDeployment
 from grader.lti.jwks_client import KeyResolver
 from grader.models import Course
 from grader.models import Quiz
@@ -44,8 +45,10 @@ from grader.models_lti import LtiContext
 from grader.models_lti import LtiDeployment
 from grader.models_lti import LtiLaunch
 from grader.models_lti import LtiLineItem
+from grader.models_lti import LtiLinkUser
 from grader.models_lti import LtiRegistration
 from grader.models_lti import LtiResourceLink
+from grader.services import lti_registrations
 from grader.services.lti_accounts import enrolment_role
 from grader.services.lti_accounts import find_or_create_user
 from grader.services.lti_accounts import set_enrolment
@@ -92,6 +95,12 @@ _REFUSALS: dict[str, tuple[int, str]] = {
         "This launch was already used. Go back to your course and launch again.",
     ),
     "not_instructor": (403, "Only the course's instructors can add grader content."),
+    "unknown_deployment": (
+        403,
+        "This course's LTI set-up is incomplete: grader was added to it in the course system, "
+        "but grader's administrator has not approved it yet. Tell your instructor; the "
+        "administrator sees it waiting for approval.",
+    ),
     "expired": (400, "The launch expired. Go back to your course and launch again."),
 }
 _DEFAULT_REFUSAL = "The course system's launch could not be verified, so you are not signed in."
@@ -262,6 +271,23 @@ def _link_row(session: Session, context: LtiContext, launch: LaunchData) -> LtiR
     return row
 
 
+def _remember_placement(
+    session: Session, link: LtiResourceLink, user: User, now: dt.datetime
+) -> None:
+    """This student launched from this placement: their scores go here (lti_outbox)."""
+    where = (LtiLinkUser.lti_resource_link_id == link.id, LtiLinkUser.user_id == user.id)
+    if session.scalar(select(LtiLinkUser.id).where(*where)) is not None:
+        return
+    try:
+        with session.begin_nested():
+            session.add(
+                LtiLinkUser(lti_resource_link_id=link.id, user_id=user.id, first_launch_at=now)
+            )
+            session.flush()
+    except IntegrityError:  # the same student launched twice at once
+        pass
+
+
 def _remember_line_item(session: Session, link: LtiResourceLink, url: str) -> None:
     """The platform told us this link's line item (deep-linked links): store it."""
     item = session.scalar(select(LtiLineItem).where(LtiLineItem.lti_resource_link_id == link.id))
@@ -341,6 +367,12 @@ def handle_launch(
     )
     try:
         launch = validator.validate(form, cookies)
+    except UnknownDeployment as exc:
+        session.rollback()
+        lti_registrations.note_pending_deployment(
+            session, exc.issuer, exc.client_id, exc.deployment_id
+        )
+        raise refusal(exc) from None
     except LaunchError as exc:
         session.rollback()
         raise refusal(exc) from None
@@ -407,6 +439,8 @@ def _map_launch(session: Session, launch: LaunchData, now: dt.datetime) -> Launc
         raise LtiRefused("account_disabled", "Your grader account is disabled.", status=403)
     set_enrolment(session, context.course_id, user.id, role)
     link = _link_row(session, context, launch) if launch.resource_link is not None else None
+    if link is not None and role == "student":
+        _remember_placement(session, link, user, now)
     handle = _store_launch(
         session, user, registration, deployment, launch, context, link, role, now
     )

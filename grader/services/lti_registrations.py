@@ -10,6 +10,7 @@ import dataclasses
 import logging
 from collections.abc import Iterable
 
+from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -24,9 +25,11 @@ from grader.lti import Registration
 from grader.lti.errors import ConfigError as LtiConfigError
 from grader.lti.registration import BRIGHTSPACE_TOKEN_AUDIENCE
 from grader.models import User
+from grader.models import utcnow
 from grader.models_lti import PLATFORM_FAMILIES
 from grader.models_lti import LtiContext
 from grader.models_lti import LtiDeployment
+from grader.models_lti import LtiPendingDeployment
 from grader.models_lti import LtiRegistration
 from grader.services import permissions
 
@@ -149,14 +152,79 @@ def get_registration(session: Session, registration_id: int) -> LtiRegistration:
 
 
 def add_deployment(session: Session, registration_id: int, deployment_id: str) -> LtiRegistration:
+    """Approve a deployment (committed); a pending one of that id stops being pending."""
     row = get_registration(session, registration_id)
     ids = _clean_ids([deployment_id])
     if not ids:
         raise BadRequest("give a deployment id")
     if ids[0] not in {d.deployment_id for d in row.deployments}:
         row.deployments.append(LtiDeployment(deployment_id=ids[0]))
-        session.commit()
+    session.execute(
+        delete(LtiPendingDeployment).where(
+            LtiPendingDeployment.registration_id == row.id,
+            LtiPendingDeployment.deployment_id == ids[0],
+        )
+    )
+    session.commit()
+    logger.info("lti deployment approved: registration_id=%s deployment_id=%s", row.id, ids[0])
     return row
+
+
+def note_pending_deployment(
+    session: Session, issuer: str, client_id: str, deployment_id: str
+) -> LtiPendingDeployment | None:
+    """Remember a launch through an unapproved deployment for the admin page (committed).
+
+    Only for a registered platform (the launch was signed by it); None when the registration
+    is gone or the id is unusable.
+    """
+    registration = session.scalar(
+        select(LtiRegistration).where(
+            LtiRegistration.issuer == issuer, LtiRegistration.client_id == client_id
+        )
+    )
+    if registration is None or not 0 < len(deployment_id) <= 255:
+        return None
+    now = utcnow()
+    where = (
+        LtiPendingDeployment.registration_id == registration.id,
+        LtiPendingDeployment.deployment_id == deployment_id,
+    )
+    row = session.scalar(select(LtiPendingDeployment).where(*where))
+    if row is None:
+        try:
+            with session.begin_nested():
+                row = LtiPendingDeployment(
+                    registration_id=registration.id,
+                    deployment_id=deployment_id,
+                    launches=1,
+                    first_seen_at=now,
+                    last_seen_at=now,
+                )
+                session.add(row)
+                session.flush()
+        except IntegrityError:  # the same deployment launched twice at once
+            row = session.scalar(select(LtiPendingDeployment).where(*where))
+            if row is None:
+                raise
+        else:
+            session.commit()
+            return row
+    row.launches += 1
+    row.last_seen_at = now
+    session.commit()
+    return row
+
+
+def pending_deployments(session: Session) -> dict[int, list[LtiPendingDeployment]]:
+    """Unapproved deployments that launched, by registration id, most recent first."""
+    out: dict[int, list[LtiPendingDeployment]] = {}
+    rows = session.scalars(
+        select(LtiPendingDeployment).order_by(LtiPendingDeployment.last_seen_at.desc())
+    )
+    for row in rows:
+        out.setdefault(row.registration_id, []).append(row)
+    return out
 
 
 def remove_deployment(session: Session, registration_id: int, deployment_pk: int) -> None:

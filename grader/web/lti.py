@@ -365,6 +365,7 @@ def admin() -> str:
     return render_template(
         "lti/admin.html",
         registrations=lti_registrations.list_registrations(session),
+        pending=lti_registrations.pending_deployments(session),
         paste=paste_config(tool),
         canvas_url=tool.canvas_config_url,
         keys=lti_keys.key_rows(session),
