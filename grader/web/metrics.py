@@ -91,14 +91,9 @@ def scrape() -> Response:
     registry = metrics.scrape_registry()
     body = generate_latest(registry)
     body += generate_latest(_QueueRegistry())
-    return Response(
-        body,
-        mimetype=CONTENT_TYPE_LATEST.split(";")[0],
-        headers={
-            "Content-Type": CONTENT_TYPE_LATEST,
-            "Cache-Control": "no-store",
-        },
-    )
+    response = Response(body, headers={"Cache-Control": "no-store"})
+    response.headers["Content-Type"] = CONTENT_TYPE_LATEST  # with the exposition version
+    return response
 
 
 class _QueueRegistry:
