@@ -32,6 +32,7 @@ install: $(STAMP)
 
 # The installable wheel (migrations and the exercise library inside; see setup.py) in dist/.
 wheel: install
+	rm -rf build
 	$(BIN)/pip wheel --quiet --no-deps --no-build-isolation --wheel-dir dist .
 
 # Re-pin constraints.txt from the venv (after changing dependencies in pyproject.toml).

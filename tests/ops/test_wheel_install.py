@@ -17,6 +17,7 @@ Prometheus text at ``/metrics`` over HTTP, and ``grader:create_app()`` as the ap
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -44,6 +45,27 @@ def _run(cmd: list[str], env: dict[str, str], cwd: Path) -> subprocess.Completed
 def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     root = tmp_path_factory.mktemp("wheel")
     dist = root / "dist"
+    # Build from a clean copy: setuptools reuses a build/ folder it finds, and a stale one
+    # (with modules since deleted) would put them in the wheel; nor do we litter the checkout.
+    source = root / "source"
+    shutil.copytree(
+        REPO,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git",
+            ".venv",
+            "build",
+            "dist",
+            "*.egg-info",
+            "__pycache__",
+            ".*_cache",
+            ".hypothesis",
+            "instance",
+            "tests",
+            "bench",
+            "loadtest",
+        ),
+    )
     build = _run(
         [
             sys.executable,
@@ -55,7 +77,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
             "--no-build-isolation",
             "--wheel-dir",
             str(dist),
-            str(REPO),
+            str(source),
         ],
         {**os.environ},
         root,
