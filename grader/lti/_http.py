@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import email.utils
 import json
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urljoin
 from urllib.parse import urlsplit
 
 import requests
@@ -37,6 +39,19 @@ def check_fetch_url(url: str, *, allow_private: bool = False) -> None:
         ValueError: the guard's :class:`~grader.url_guard.UnsafeUrl`, saying why.
     """
     check_url(url, allow_private=allow_private, what="LMS service URL")
+
+
+def redirect_guard(*, allow_private: bool) -> Callable[..., None]:
+    """A requests response hook refusing a redirect to a URL the guard refuses, so a public
+    URL cannot bounce a fetch to a private address (each hop is checked before it is sent)."""
+
+    def check(response: requests.Response, *args: object, **kwargs: object) -> None:
+        del args, kwargs
+        if response.is_redirect:
+            target = urljoin(response.url, response.headers.get("Location", ""))
+            check_fetch_url(target, allow_private=allow_private)
+
+    return check
 
 
 def read_capped(response: requests.Response, max_bytes: int) -> bytes:

@@ -25,6 +25,7 @@ from grader.lti._http import USER_AGENT
 from grader.lti._http import BodyTooLargeError
 from grader.lti._http import check_fetch_url
 from grader.lti._http import read_json_capped
+from grader.lti._http import redirect_guard
 from grader.lti.errors import JwksError
 from grader.lti.keys import MIN_KEY_SIZE
 
@@ -185,7 +186,11 @@ class JwksClient:
         }
         try:
             with self._session.get(
-                url, headers=headers, timeout=self._timeout, stream=True
+                url,
+                headers=headers,
+                timeout=self._timeout,
+                stream=True,
+                hooks={"response": redirect_guard(allow_private=self._allow_private)},
             ) as response:
                 if response.status_code != 200:
                     raise JwksError(

@@ -66,3 +66,20 @@ def test_lti_service_and_jwks_fetches_go_through_the_guard(platform, tool):
         jwks.get_key(platform.jwks_url, "any-kid")
     # The same platform, allowed (development), answers: the refusal was the guard's.
     assert tool.service(registration).access_token([c.SCOPE_SCORE])
+
+
+def test_a_redirect_to_a_private_address_is_refused_before_it_is_followed() -> None:
+    import requests
+
+    from grader.lti._http import redirect_guard
+
+    bounce = requests.Response()
+    bounce.status_code = 302
+    bounce.url = "https://lms.example.org/jwks"
+    bounce.headers["Location"] = "http://[64:ff9b::7f00:1]:8080/internal"
+    with pytest.raises(url_guard.UnsafeUrl, match="loopback, private or reserved"):
+        redirect_guard(allow_private=False)(bounce)
+    redirect_guard(allow_private=True)(bounce)  # development: allowed
+    plain = requests.Response()
+    plain.status_code = 200
+    redirect_guard(allow_private=False)(plain)  # not a redirect: nothing to check

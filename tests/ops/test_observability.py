@@ -165,3 +165,16 @@ def test_lti_show_config_refuses_production_without_an_https_public_url(tmp_path
     assert "GRADER_PUBLIC_URL must be this server's public https:// URL" in refused.stderr
     assert "http://127.0.0.1:5000" not in refused.stdout
     assert "Traceback" not in refused.stderr
+
+
+def test_a_sentry_dsn_without_sentry_sdk_stops_start_up_with_what_to_install(db_engine, db_session):
+    import importlib.util
+
+    from grader.errors import ConfigError
+
+    if importlib.util.find_spec("sentry_sdk") is not None:
+        app = _app(db_engine, db_session, SENTRY_DSN="https://key@sentry.invalid/1")
+        assert app.config["SENTRY_DSN"]
+        return
+    with pytest.raises(ConfigError, match="pip install sentry-sdk"):
+        _app(db_engine, db_session, SENTRY_DSN="https://key@sentry.invalid/1")
