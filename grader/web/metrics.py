@@ -6,8 +6,8 @@ proxy added ``X-Forwarded-For``), so a scraper on the host works out of the box 
 behind the public proxy can read it. Anyone else gets 404, as if there were no such page.
 
 Per-process samples (latency, grading) come from :mod:`grader.metrics` (merged across
-gunicorn workers in multiprocess mode); queue depths and ages and the worker's last sign
-of life are read from the database at each scrape.
+gunicorn workers in multiprocess mode); queue depths and ages and each worker's heartbeat
+age are read from the database at each scrape (:mod:`grader.services.queue_stats`).
 """
 
 from __future__ import annotations
@@ -38,16 +38,21 @@ bp = Blueprint("metrics", __name__)
 
 
 class QueueCollector(Collector):
-    """Depth and oldest age of every background queue, read at scrape time."""
+    """Queue depths and ages and worker heartbeat ages, read from the database at scrape time."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         depth = GaugeMetricFamily(
-            "grader_queue_depth", "Rows waiting in a background queue.", labels=["queue"]
+            "grader_queue_depth", "Items waiting in a background queue.", labels=["queue"]
         )
         age = GaugeMetricFamily(
             "grader_queue_oldest_age_seconds",
-            "Age of the oldest waiting row of a background queue (0 when empty).",
+            "Age of the oldest waiting item of a background queue (0 when empty).",
             labels=["queue"],
+        )
+        beats = GaugeMetricFamily(
+            "grader_worker_heartbeat_age_seconds",
+            "Seconds since each worker process last stamped its heartbeat.",
+            labels=["worker", "role"],
         )
         up = GaugeMetricFamily(
             "grader_queue_stats_up", "1 when the database answered the queue queries."
@@ -58,11 +63,13 @@ class QueueCollector(Collector):
             up.add_metric([], 0.0)
             yield up
             return
-        for stat in stats:
-            depth.add_metric([stat.queue], float(stat.depth))
-            age.add_metric([stat.queue], stat.oldest_age_seconds)
+        for queue in stats.queues:
+            depth.add_metric([queue.kind], float(queue.depth))
+            age.add_metric([queue.kind], queue.oldest_age_seconds or 0.0)
+        for worker in stats.workers:
+            beats.add_metric([f"{worker.hostname}:{worker.pid}", worker.role], worker.age_seconds)
         up.add_metric([], 1.0)
-        yield from (depth, age, up)
+        yield from (depth, age, beats, up)
 
 
 def _peer_address() -> str:

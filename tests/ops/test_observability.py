@@ -23,7 +23,9 @@ from grader.db import ENGINE_KEY
 from grader.db import SESSIONMAKER_KEY
 from grader.logging import configure_logging
 from grader.models import Job
+from grader.models import WorkerHeartbeat
 from grader.models import utcnow
+from grader.services import queue_stats
 
 GRADER = str(Path(sys.executable).parent / "grader")
 SECRET = "observability-secret-" + "s" * 40
@@ -56,6 +58,16 @@ def _samples(text: str, name: str) -> dict[str, float]:
 
 def test_metrics_report_latency_and_queue_depth_read_from_the_database(client, db_session):
     db_session.add(
+        WorkerHeartbeat(
+            id="host-a:4242:x",
+            hostname="host-a",
+            pid=4242,
+            role="worker",
+            started_at=utcnow() - dt.timedelta(minutes=5),
+            beat_at=utcnow() - dt.timedelta(minutes=1),
+        )
+    )
+    db_session.add(
         Job(
             kind="regrade",
             payload={},
@@ -71,16 +83,15 @@ def test_metrics_report_latency_and_queue_depth_read_from_the_database(client, d
     text = scrape.get_data(as_text=True)
     assert 'grader_http_request_duration_seconds_count{endpoint="health.healthz"' in text
     depth = _samples(text, "grader_queue_depth")
-    assert set(depth) == {
-        "lti_scores",
-        "webhook_deliveries",
-        "jobs_queued",
-        "jobs_running",
-        "pending_submissions",
-    }
-    assert depth["jobs_queued"] == 1.0
-    assert _samples(text, "grader_queue_oldest_age_seconds")["jobs_queued"] >= 290
+    assert set(depth) == set(queue_stats.KINDS)
+    assert depth["jobs"] == 1.0
+    assert _samples(text, "grader_queue_oldest_age_seconds")["jobs"] >= 290
     assert "grader_queue_stats_up 1.0" in text
+    beats = re.findall(
+        r'grader_worker_heartbeat_age_seconds\{role="worker",worker="host-a:4242"\} (\S+)', text
+    )
+    assert len(beats) == 1
+    assert float(beats[0]) >= 50
 
 
 def test_metrics_are_for_this_machine_or_the_token_only(db_engine, db_session):
