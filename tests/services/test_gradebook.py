@@ -267,7 +267,7 @@ def test_students_and_strangers_are_refused(db_session: Session) -> None:
 def test_formula_cells_after_a_semicolon_or_tab_are_neutralised() -> None:
     """A spreadsheet in a ``;`` locale splits on ``;`` whatever the quoting says."""
     cases = {
-        "Mal;=HYPERLINK(\"http://evil\",\"x\")": "Mal;'=HYPERLINK(\"http://evil\",\"x\")",
+        'Mal;=HYPERLINK("http://evil","x")': 'Mal;\'=HYPERLINK("http://evil","x")',
         "a; +1": "a; '+1",
         "a;-2;@SUM(A1)": "a;'-2;'@SUM(A1)",
         "x\t=1": "x\t'=1",
