@@ -5,7 +5,7 @@ Both start empty: a student who launched before this upgrade has no row until th
 launch, and until then scores go to every link of the quiz, as before.
 
 Revision ID: 0007
-Revises: 0008
+Revises: 0010
 Create Date: 2026-12-07 16:24:22.150508
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import grader.models
 
 revision: str = "0007"
-down_revision: str | None = "0008"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
