@@ -14,6 +14,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
+from grader.errors import Forbidden
 from grader.exercises import FAMILIES
 from grader.models import AccountLink
 from grader.models import Course
@@ -482,3 +483,37 @@ def test_a_link_is_mailed_when_smtp_is_configured(client, db_session, smtp_serve
     assert message["To"] == world.student.email
     assert message["Subject"] == "Your grader account: choose a password"
     assert url in message.get_content()
+
+
+def test_a_roster_link_never_opens_an_account_that_belongs_to_another_course(client, db_session):
+    """An instructor can enrol any existing account by email; the roster's link is shown
+    to them, so it must not become a way into a student or instructor of another course."""
+    world = make_world(db_session, passwords=True)
+    elsewhere = Course(code="OTHER-101", title="Another course", join_code="OTHERJOIN")
+    db_session.add(elsewhere)
+    db_session.flush()
+    colleague = make_user(db_session, "colleague@example.com", password=PASSWORD)
+    enrol(db_session, elsewhere, colleague, role="instructor")
+    enrol(db_session, elsewhere, world.other)  # also a student of another course
+    enrol(db_session, world.course, colleague, role="student")  # added by email
+    db_session.commit()
+    for victim in (colleague, world.other):
+        with pytest.raises(Forbidden):
+            account_links.issue_for_member(db_session, world.instructor, world.course.id, victim.id)
+    assert db_session.scalar(select(AccountLink.id)) is None
+
+    login_as(client, world.instructor)
+    course_page = client.get(f"/teach/courses/{world.course.id}").get_data(as_text=True)
+    response = client.post(
+        f"/teach/courses/{world.course.id}/members/{colleague.id}/link",
+        data={"csrf_token": csrf(course_page)},
+        follow_redirects=True,
+    )
+    html = response.get_data(as_text=True)
+    assert "courses you do not manage" in html
+    assert "/auth/set-password/" not in html
+    # a member of only this course still gets one
+    link = account_links.issue_for_member(
+        db_session, world.instructor, world.course.id, world.student.id
+    )
+    assert account_links.find_valid(db_session, link.token) is not None
