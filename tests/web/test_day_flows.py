@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import random
 import re
 import socketserver
 import threading
@@ -91,6 +92,7 @@ def test_a_signed_out_answer_goes_to_sign_in_and_back_to_its_part(client, db_ses
     response = client.post(
         f"/attempts/{attempt.id}/parts/w1",
         data={"answer": "0.25", "csrf_token": csrf(html), "quiz_id": str(world.quiz.id)},
+        headers={"Sec-Fetch-Site": "same-origin"},
     )
     assert response.status_code == 302
     target = f"/quizzes/{world.quiz.id}%23part-{attempt.id}-w1"
@@ -122,6 +124,7 @@ def test_an_unsent_answer_cookie_opens_nothing_of_anyone_else(client, db_session
             "csrf_token": csrf(other_html),
             "quiz_id": str(world.quiz.id),
         },
+        headers={"Origin": "http://localhost"},  # a browser without Sec-Fetch-Site
     )
     assert "grader_unsent=" in response.headers["Set-Cookie"]
     login_as(client, world.student)  # someone else in the same browser
@@ -517,3 +520,45 @@ def test_a_roster_link_never_opens_an_account_that_belongs_to_another_course(cli
         db_session, world.instructor, world.course.id, world.student.id
     )
     assert account_links.find_valid(db_session, link.token) is not None
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Sec-Fetch-Site": "cross-site"}, {"Origin": "https://elsewhere.example"}, {}],
+    ids=["cross-site", "foreign-origin", "unknown"],
+)
+def test_a_form_from_another_site_plants_no_text_in_an_answer_box(client, db_session, headers):
+    """A page elsewhere can post to an answer URL (it fails CSRF); what it posted must
+    not come back in the student's box as "your unsent answer"."""
+    world = make_world(db_session)
+    login_as(client, world.student)
+    open_quiz(client, world)
+    attempt = my_attempt(db_session, world)
+    response = client.post(
+        f"/attempts/{attempt.id}/parts/w1",
+        data={"answer": "0.99", "quiz_id": str(world.quiz.id)},
+        headers=headers,
+    )
+    assert response.status_code == 302
+    assert "grader_unsent=" not in response.headers.get("Set-Cookie", "")
+    html = open_quiz(client, world)
+    assert "Your unsent answer is back in the box" not in html
+    assert 'value="0.99"' not in html
+
+
+def test_an_unsent_answer_too_long_for_a_cookie_is_not_set(client, db_session):
+    world = make_world(db_session)
+    login_as(client, world.student)
+    html = open_quiz(client, world)
+    attempt = my_attempt(db_session, world)
+    with client.session_transaction() as cookie:
+        cookie.clear()
+    rng = random.Random(17)
+    text = "".join(chr(rng.randrange(0x4E00, 0x9FFF)) for _ in range(1800))  # \uXXXX: 6x
+    response = client.post(
+        f"/attempts/{attempt.id}/parts/w1",
+        data={"answer": text, "csrf_token": csrf(html), "quiz_id": str(world.quiz.id)},
+        headers={"Sec-Fetch-Site": "same-origin"},
+    )
+    assert response.status_code == 302
+    assert "grader_unsent=" not in response.headers.get("Set-Cookie", "")
