@@ -29,6 +29,7 @@ from grader.models_lti import LtiRegistration
 from grader.services import account_links
 from grader.services import accounts
 from grader.services import course_linking
+from grader.services import mail
 from grader.web import display
 from tests.support.student_world import PASSWORD
 from tests.support.student_world import enrol
@@ -441,8 +442,12 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
         self.wfile.write(b"220 test ready\r\n")
         while line := self.rfile.readline():
             verb = line[:4].upper()
+            self.server.verbs.append(line.split()[0].upper().decode())  # type: ignore[attr-defined]
             if verb == b"EHLO":
-                self.wfile.write(b"250-test\r\n250 8BITMIME\r\n")
+                extra = "".join(f"250-{f}\r\n" for f in self.server.features)  # type: ignore[attr-defined]
+                self.wfile.write(b"250-test\r\n" + extra.encode() + b"250 8BITMIME\r\n")
+            elif verb == b"STAR":  # STARTTLS offered, but this test server has no TLS
+                self.wfile.write(b"454 TLS not available\r\n")
             elif verb == b"DATA":
                 self.wfile.write(b"354 go on\r\n")
                 body = []
@@ -461,6 +466,8 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
 def smtp_server():
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _SmtpHandler)
     server.messages = []  # type: ignore[attr-defined]
+    server.verbs = []  # type: ignore[attr-defined]
+    server.features = []  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -562,3 +569,17 @@ def test_an_unsent_answer_too_long_for_a_cookie_is_not_set(client, db_session):
     )
     assert response.status_code == 302
     assert "grader_unsent=" not in response.headers.get("Set-Cookie", "")
+
+
+@pytest.mark.parametrize("offers_starttls", [True, False])
+def test_the_smtp_password_never_travels_unencrypted(smtp_server, offers_starttls):
+    """STARTTLS is used when offered (EHLO first: smtplib knows no extension before it);
+    a server without it gets neither the password nor the mail."""
+    smtp_server.features = ["AUTH PLAIN LOGIN"] + (["STARTTLS"] if offers_starttls else [])
+    port = smtp_server.server_address[1]
+    config = {"SMTP_URL": f"smtp://grader:secret-pw@127.0.0.1:{port}", "ENV": "testing"}
+    sent = mail.send(config, mail.link_mail("a@example.com", "A", "reset", "http://x/y", 2))
+    assert sent is False  # no TLS either way: the STARTTLS fails, or there is none
+    assert "AUTH" not in smtp_server.verbs
+    assert ("STARTTLS" in smtp_server.verbs) is offers_starttls
+    assert smtp_server.messages == []
