@@ -196,6 +196,12 @@ def validate(config: Mapping[str, Any]) -> None:
             value = str(config.get(key) or "")
             if key == "PUBLIC_URL" or value:
                 require_https_url(key, value)
+        if config.get("SMTP_URL") and config.get("PUBLIC_URL_FOLLOWS_ADDRESS"):
+            # mailed set-password links would point at the bind address (127.0.0.1)
+            raise ConfigError(
+                "GRADER_SMTP_URL is set but GRADER_PUBLIC_URL is not: mailed links need the "
+                "address people reach this site at, e.g. https://grader.example.edu"
+            )
     if not isinstance(config["TRUSTED_PROXIES"], int) or not 0 <= config["TRUSTED_PROXIES"] <= 5:
         raise ConfigError("GRADER_TRUSTED_PROXIES must be the number of proxies in front, 0-5")
     if config["INSTRUCTOR_JOBS"] not in {"thread", "inline", "off"}:

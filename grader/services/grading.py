@@ -39,9 +39,10 @@ from sqlalchemy.orm import Session
 
 from grader import metrics
 from grader.errors import NotFound
-from grader.exercises import PartResult
+from grader.exercises import Judgement
 from grader.exercises import Variant
 from grader.exercises import judge
+from grader.exercises import kind_of
 from grader.models import GradeOverride
 from grader.models import Quiz
 from grader.models import Submission
@@ -177,27 +178,9 @@ def counts_as_try(status: str) -> bool:
 # --------------------------------------------------------------------------- grading
 
 
-def feedback_json(result: PartResult) -> dict[str, Any]:
+def feedback_json(result: Judgement) -> dict[str, Any]:
     """What the student is shown about one judged answer (stored on the submission)."""
-    verdict = result.verdict
-    diagnosis: dict[str, str] | None = None
-    kind, _, code = result.note.partition(":")
-    if kind in ("mistake", "diagnosis") and code:
-        diagnosis = {"code": code, "message": result.feedback}
-    elif getattr(verdict, "diagnosis", None) is not None:
-        diagnosis = {"code": verdict.diagnosis.code, "message": verdict.diagnosis.message}
-    entries = getattr(verdict, "entries", None)
-    variables = getattr(verdict, "variables", ()) or ()
-    return {
-        "schema_version": FEEDBACK_SCHEMA_VERSION,
-        "status": result.status,
-        "message": result.feedback,
-        "latex": getattr(verdict, "latex", None),
-        "diagnosis": diagnosis,
-        "entries": [str(e) for e in entries] if entries is not None else None,
-        "offset": getattr(verdict, "offset", None),
-        "variables": [str(v) for v in variables],
-    }
+    return {"schema_version": FEEDBACK_SCHEMA_VERSION, **result.feedback_fields()}
 
 
 def previous_tries(session: Session, submission: Submission) -> int:
@@ -281,7 +264,6 @@ def grade_submission(
 # --------------------------------------------------------------------------- preview
 
 MAX_PREVIEW_LENGTH = 2000
-PREVIEWED_TYPES = ("expression", "numeric", "vector", "matrix")
 
 
 def preview_answer(
@@ -313,37 +295,23 @@ def preview_answer(
         return empty | {"message": "Type an answer to see how it is read."}
     if len(text) > MAX_PREVIEW_LENGTH:
         return empty | {"message": f"The answer is longer than {MAX_PREVIEW_LENGTH} characters."}
-    if part["type"] not in PREVIEWED_TYPES:
+    kind = kind_of(part["type"])
+    if not kind.previewed:
         return empty | {"ok": True}
     check = part.get("check", {})
     # Names a student may use: the declared variables and the defined names (z1, h, ...).
     names = (*check.get("variables", ()), *check.get("definitions", {}))
-    data = _checker_preview(text, tuple(names), part["type"])
-    if part["type"] != "expression" and data.get("ok") and data.get("variables"):
+    data = _checker_preview(text, tuple(names))
+    if kind.numeric and data.get("ok") and data.get("variables"):
         found = ", ".join(data["variables"])
         plural = "s" if len(data["variables"]) > 1 else ""
         return empty | {"message": f"Numbers are expected here, not the name{plural} {found}."}
     return data
 
 
-def _checker_preview(text: str, variables: tuple[str, ...], kind: str) -> dict[str, Any]:
-    try:
-        from grader.checking import preview
-    except ImportError:  # the checker without its preview API: read plain numbers only
-        return _number_preview(text, kind)
-    result = preview(text, variables=variables)
-    data: dict[str, Any] = result.to_json() if hasattr(result, "to_json") else dict(vars(result))
-    data.setdefault("text", None)
+def _checker_preview(text: str, variables: tuple[str, ...]) -> dict[str, Any]:
+    from grader.checking import preview
+
+    data: dict[str, Any] = preview(text, variables=variables).to_json()
     data["variables"] = list(data.get("variables") or [])
     return data
-
-
-def _number_preview(text: str, kind: str) -> dict[str, Any]:
-    base: dict[str, Any] = {"text": None, "variables": [], "offset": None}
-    if kind == "numeric":
-        try:
-            value = float(text.strip())
-        except ValueError:
-            return base | {"ok": False, "latex": None, "message": "Not a number yet."}
-        return base | {"ok": True, "latex": repr(value), "message": ""}
-    return base | {"ok": False, "latex": None, "message": "Preview is not available."}
