@@ -87,6 +87,18 @@ def unavailable_detail(exc: DBAPIError) -> str | None:
     return None
 
 
+def http_error_response(exc: HTTPException) -> Response:
+    """The page (or problem+json) for an HTTP error; blueprints that handle an error
+    themselves for some routes fall back to this for the others."""
+    status = exc.code or 500
+    response = _render(
+        status, exc.name, exc.description or exc.name, exc.name.lower().replace(" ", "_")
+    )
+    if status == 405 and exc.get_response().headers.get("Allow"):
+        response.headers["Allow"] = exc.get_response().headers["Allow"]
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers on the app."""
 
@@ -100,15 +112,7 @@ def init_app(app: Flask) -> None:
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> Response:
-        status = exc.code or 500
-        response = _render(
-            status, exc.name, exc.description or exc.name, exc.name.lower().replace(" ", "_")
-        )
-        if status == 405 and exc.get_response().headers.get("Allow"):
-            response.headers["Allow"] = exc.get_response().headers["Allow"]
-        return response
+    app.register_error_handler(HTTPException, http_error_response)
 
     @app.errorhandler(PendingRollbackError)
     def _earlier_database_failure(exc: PendingRollbackError) -> Response:
