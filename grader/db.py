@@ -8,8 +8,10 @@ a connection whose transaction they roll back.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,8 @@ class Base(DeclarativeBase):
 
 SESSIONMAKER_KEY = "grader.sessionmaker"
 ENGINE_KEY = "grader.engine"
+#: execution option begin_write() sets: the SQLite "begin" hook then emits BEGIN IMMEDIATE
+_IMMEDIATE = "grader_begin_immediate"
 
 
 def make_engine(url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
@@ -82,13 +86,57 @@ def make_engine(url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
+            # BEGIN IMMEDIATE for transactions begin_write() opens: they take the write
+            # lock now, waiting out the busy timeout behind the current writer.
+            immediate = conn.get_execution_options().get(_IMMEDIATE, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 5)
     kwargs.setdefault("max_overflow", 10)
     return create_engine(url, echo=echo, **kwargs)
+
+
+def begin_write(session: Session) -> None:
+    """Start the session's next transaction as a writer, holding the write lock from the start.
+
+    Every service that writes on a request's path calls this (or :func:`write_transaction`)
+    before the reads its writes depend on (the tries left before storing an answer, the
+    earlier tries before scoring one). What it does:
+
+    * ends the transaction open so far (commits it: the request's reads, or nothing), so
+      no write ever upgrades a transaction that began as a reader;
+    * SQLite: the next transaction begins ``BEGIN IMMEDIATE``. SQLite has one writer at
+      a time, and a deferred transaction that read first cannot become the writer once
+      another one has committed (SQLITE_BUSY at once, whatever the busy timeout); an
+      immediate one waits its turn (up to the busy timeout) and then reads the newest
+      data. So concurrent writers queue instead of failing, and each decides on what
+      the previous one stored;
+    * PostgreSQL: an ordinary transaction (writers never block readers; concurrent ones
+      are ordered where it matters by row locks, ``SELECT ... FOR UPDATE``).
+
+    Sessions bound to one connection (the tests' rollback sessions) keep their outer
+    transaction: there is no other writer to wait for.
+    """
+    if session.in_transaction():
+        session.commit()
+    bind = session.get_bind()
+    if isinstance(bind, Engine) and bind.dialect.name == "sqlite":
+        session.connection(execution_options={_IMMEDIATE: True})
+
+
+@contextlib.contextmanager
+def write_transaction(session: Session) -> Iterator[Session]:
+    """``with write_transaction(session):`` :func:`begin_write`, then commit at the end
+    (roll back and re-raise on an exception)."""
+    begin_write(session)
+    try:
+        yield session
+    except BaseException:
+        session.rollback()
+        raise
+    session.commit()
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import joinedload
 
+from grader.db import begin_write
 from grader.errors import Conflict
 from grader.errors import NotFound
 from grader.exercises import ExerciseSpec
@@ -44,6 +45,7 @@ from grader.models import User
 from grader.models import utcnow
 from grader.services import grading
 from grader.services import permissions
+from grader.services import quiz_access
 
 logger = logging.getLogger(__name__)
 
@@ -145,10 +147,8 @@ def start_or_resume(
         Conflict: the exercise cannot produce a variant (a broken exercise; staff are
             told which).
     """
-    from grader.services.courses import require_quiz_visible
-
     now = now or utcnow()
-    require_quiz_visible(session, user, quiz_item.quiz, now)
+    quiz_access.require_quiz_visible(session, user, quiz_item.quiz, now)
     return find_attempt(session, user, quiz_item) or _start(session, user, quiz_item, secret, now)
 
 
@@ -169,6 +169,7 @@ def _start(
         raise Conflict(
             f"exercise {quiz_item.exercise.slug} could not build your variant; tell your instructor"
         ) from None
+    begin_write(session)
     attempt = Attempt(
         quiz_item_id=quiz_item.id,
         user_id=user.id,
@@ -481,10 +482,8 @@ def quiz_page(
     Raises:
         NotFound: the quiz is not visible to the user.
     """
-    from grader.services.courses import get_quiz
-
     now = now or utcnow()
-    quiz = get_quiz(session, user, quiz_id, now)
+    quiz = quiz_access.get_quiz(session, user, quiz_id, now)
     found = find_attempts(session, user, quiz.items)
     attempts = [
         found.get(item.id) or _start(session, user, item, secret, now) for item in quiz.items
