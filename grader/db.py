@@ -21,6 +21,7 @@ from sqlalchemy import create_engine
 from sqlalchemy import event
 from sqlalchemy import make_url
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
@@ -168,8 +169,21 @@ def _close_session(_exc: BaseException | None) -> None:
     from flask import g
 
     session = g.pop("db_session", None)
-    if session is not None:
+    if session is None:
+        return
+    try:
         session.close()
+    except SQLAlchemyError as exc:
+        # The database went away after the response was built (a restart, a failover):
+        # closing rolls back what is still open, and that fails on the dead connection.
+        # The server rolled it back already and the connection is discarded; raising here
+        # would replace the finished response with the WSGI server's bare 500.
+        logger.warning("closing the request's session failed: %s", _first_line(exc))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def ping(engine: Engine) -> bool:
