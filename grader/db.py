@@ -63,6 +63,11 @@ def make_engine(url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
         if database and database != ":memory:":
             # The embedded default lives under instance/; create it on first use.
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if ":memory:" not in url and url not in {"sqlite://", "sqlite:///"}:
+            # A threaded server (``grader serve``) holds one connection per request in
+            # flight; a rush of answers queues on SQLite's write lock, not on the pool.
+            kwargs.setdefault("pool_size", 20)
+            kwargs.setdefault("max_overflow", 80)
         engine = create_engine(
             url,
             echo=echo,

@@ -101,7 +101,7 @@ def find_attempts(session: Session, user: User, items: Sequence[QuizItem]) -> di
 # Statements on every quiz page, submit and preview are built once: building one costs
 # more CPU than running it (see grader.services.auth._live_sign_in_query).
 @functools.cache
-def _attempts_query() -> Select[tuple[Attempt]]:
+def _attempts_query() -> Select[Attempt]:
     return select(Attempt).where(
         Attempt.quiz_item_id.in_(bindparam("item_ids", expanding=True)),
         Attempt.user_id == bindparam("user_id"),
@@ -109,7 +109,7 @@ def _attempts_query() -> Select[tuple[Attempt]]:
 
 
 @functools.cache
-def _attempt_query() -> Select[tuple[Attempt]]:
+def _attempt_query() -> Select[Attempt]:
     # submit and preview need the quiz next: one query instead of three
     return (
         select(Attempt)
@@ -119,7 +119,7 @@ def _attempt_query() -> Select[tuple[Attempt]]:
 
 
 @functools.cache
-def _submissions_query() -> Select[tuple[Submission]]:
+def _submissions_query() -> Select[Submission]:
     return (
         select(Submission)
         .where(Submission.attempt_id.in_(bindparam("attempt_ids", expanding=True)))

@@ -155,7 +155,7 @@ def newest_overrides(
 # Built once: every quiz page and submit runs these, and building a statement costs more
 # CPU than running it (see grader.services.auth._live_sign_in_query).
 @functools.cache
-def _overrides_query() -> Select[tuple[GradeOverride]]:
+def _overrides_query() -> Select[GradeOverride]:
     return (
         select(GradeOverride)
         .where(GradeOverride.attempt_id.in_(bindparam("attempt_ids", expanding=True)))
@@ -164,7 +164,7 @@ def _overrides_query() -> Select[tuple[GradeOverride]]:
 
 
 @functools.cache
-def _previous_tries_query() -> Select[tuple[int]]:
+def _previous_tries_query() -> Select[int]:
     return select(func.count(Submission.id)).where(
         Submission.attempt_id == bindparam("attempt_id"),
         Submission.part_id == bindparam("part_id"),
@@ -230,12 +230,12 @@ def lock_attempt(session: Session, attempt_id: int) -> None:
 
 
 @functools.cache
-def _lock_attempt_query() -> Select[tuple[int]]:
+def _lock_attempt_query() -> Select[int]:
     return select(Attempt.id).where(Attempt.id == bindparam("attempt_id")).with_for_update()
 
 
 @functools.cache
-def _earlier_pending_query() -> Select[tuple[Submission]]:
+def _earlier_pending_query() -> Select[Submission]:
     return (
         select(Submission)
         .where(

@@ -43,7 +43,7 @@ def course_role(session: Session, user: User, course_id: int) -> str | None:
 
 
 @functools.cache
-def _role_query() -> Select[tuple[str]]:
+def _role_query() -> Select[str]:
     # Built once: most requests ask, and building a statement costs more CPU than running
     # this one (see grader.services.auth._live_sign_in_query).
     return select(Enrolment.role).where(
@@ -104,7 +104,7 @@ def attempt_role(session: Session, user: User, attempt: Attempt) -> str | None:
 
 
 @functools.cache
-def _attempt_role_query() -> Select[tuple[str]]:
+def _attempt_role_query() -> Select[str]:
     from grader.models import Quiz
 
     return (

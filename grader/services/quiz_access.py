@@ -63,7 +63,7 @@ def require_quiz_visible(session: Session, user: User, quiz: Quiz, now: dt.datet
 
 
 @functools.cache
-def _quiz_query() -> Select[tuple[Quiz]]:
+def _quiz_query() -> Select[Quiz]:
     # Built once (statements with loader options cost more CPU to build than to run).
     return (
         select(Quiz)

@@ -53,7 +53,7 @@ def find_by_key(session: Session, attempt_id: int, idempotency_key: str) -> Subm
 
 
 @functools.cache
-def _by_key_query() -> Select[tuple[Submission]]:
+def _by_key_query() -> Select[Submission]:
     # Built once: every submit asks (building a statement costs more CPU than running it).
     return select(Submission).where(
         Submission.attempt_id == bindparam("attempt_id"),
@@ -132,7 +132,7 @@ def submit(
             return existing
     allowed = quiz.attempts_allowed
     if allowed is not None and _tries_used(session, attempt.id, part_id) >= allowed:
-        session.rollback()
+        session.commit()  # nothing written: end the transaction and its lock now
         raise Conflict(f"no tries left for part {part_id} (allowed: {allowed})")
 
     submission = Submission(

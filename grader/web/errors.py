@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import InterfaceError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import PendingRollbackError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from grader.errors import GraderError
@@ -152,6 +153,15 @@ def init_app(app: Flask) -> None:
             DATABASE_DOWN,
             "service_unavailable",
         )
+        response.headers["Retry-After"] = "5"
+        return response
+
+    @app.errorhandler(PoolTimeoutError)
+    def _pool_exhausted(exc: PoolTimeoutError) -> Response:
+        # Every pooled connection stayed busy for the pool's whole timeout: the database
+        # cannot serve this request now (the same answer as when it is down).
+        logger.error("no database connection free on %s %s: %s", request.method, request.path, exc)
+        response = _render(503, "Service unavailable", DATABASE_DOWN, "service_unavailable")
         response.headers["Retry-After"] = "5"
         return response
 
