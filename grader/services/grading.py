@@ -235,13 +235,13 @@ def _lock_attempt_query() -> Select[int]:
 
 
 @functools.cache
-def _earlier_pending_query() -> Select[Submission]:
+def _undecided_query() -> Select[Submission]:
     return (
         select(Submission)
         .where(
             Submission.attempt_id == bindparam("attempt_id"),
             Submission.part_id == bindparam("part_id"),
-            Submission.id < bindparam("submission_id"),
+            Submission.id <= bindparam("submission_id"),
             Submission.status == "pending",
         )
         .order_by(Submission.id)
@@ -302,15 +302,17 @@ def grade_submission(
     result = judge_stored(submission)
     begin_write(session)
     lock_attempt(session, attempt_id)
-    current = session.get(Submission, submission_id, populate_existing=True)
-    if current is None or current.status != "pending":
-        # Decided meanwhile (or deleted with its attempt): the stored decision stands.
-        session.commit()
-        return current if current is not None else submission
-    earlier = session.scalars(
-        _earlier_pending_query(),
+    # One query: this answer and every earlier one to the part still undecided, oldest first.
+    undecided = session.scalars(
+        _undecided_query(),
         {"attempt_id": attempt_id, "part_id": part_id, "submission_id": submission_id},
     ).all()
+    if not undecided or undecided[-1].id != submission_id:
+        # Decided meanwhile (a parallel request, the worker): the stored decision stands.
+        session.commit()
+        decided = session.get(Submission, submission_id, populate_existing=True)
+        return decided if decided is not None else submission
+    *earlier, current = undecided
     for other in earlier:
         try:
             other_result = judge_stored(other)
