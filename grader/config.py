@@ -33,8 +33,22 @@ DEFAULTS: dict[str, Any] = {
     "PUBLIC_URL": "http://127.0.0.1:5000",
     "WTF_CSRF_TIME_LIMIT": None,
     # How the web app runs background jobs it starts (regrades): "thread" beside the
-    # request, "inline" inside it (tests), "off" (leave them to `grader worker`).
-    "INSTRUCTOR_JOBS": "thread",
+    # request, "inline" inside it (tests), "off" (leave them to `grader worker`). None:
+    # "off" in production (a regrade in a web worker's thread dies with that worker;
+    # `grader worker` resumes it from its heartbeat, but should run it in the first place),
+    # "thread" otherwise.
+    "INSTRUCTOR_JOBS": None,
+    # A worker thread inside the serving process (pending grading, LTI scores, webhooks,
+    # regrades) for set-ups without `grader worker`. None: `grader serve` runs one in
+    # development (`make run`); true: every serving process runs one (gunicorn too);
+    # false: never. Safe beside real workers (every claim is checked).
+    "EMBEDDED_WORKER": None,
+    # `grader worker` (and the embedded one): LTI scores and webhook POSTs sent at once,
+    # seconds a pending answer is left to the request that stored it, idle poll interval.
+    "WORKER_LTI_CONCURRENCY": 4,
+    "WORKER_WEBHOOK_CONCURRENCY": 4,
+    "WORKER_PENDING_GRACE_SECONDS": 20.0,
+    "WORKER_IDLE_SECONDS": 2.0,
     # LTI 1.3: our public base URL for LMSs (PUBLIC_URL when empty), the tool's name,
     # and the secret the tool's private keys are encrypted under (SECRET_KEY when empty).
     "LTI_BASE_URL": "",
@@ -53,7 +67,7 @@ DEFAULTS: dict[str, Any] = {
 
 
 #: settings whose default is None but whose value, when set, is a boolean
-_OPTIONAL_BOOLEANS = {"WEBHOOK_ALLOW_PRIVATE_URLS"}
+_OPTIONAL_BOOLEANS = {"WEBHOOK_ALLOW_PRIVATE_URLS", "EMBEDDED_WORKER"}
 
 
 def _parse(raw: str, default: Any, *, boolean: bool = False) -> Any:
@@ -101,6 +115,8 @@ def load_config(
             raise ConfigError(f"GRADER_{key}: {exc}") from None
     if overrides:
         config.update(overrides)
+    if config.get("INSTRUCTOR_JOBS") is None:
+        config["INSTRUCTOR_JOBS"] = "off" if config["ENV"] == "production" else "thread"
     if config.get("WEBHOOK_ALLOW_PRIVATE_URLS") is None:
         config["WEBHOOK_ALLOW_PRIVATE_URLS"] = config["ENV"] in {"development", "testing"}
     if not config["DATABASE_URL"]:
@@ -127,6 +143,9 @@ def validate(config: Mapping[str, Any]) -> None:
             raise ConfigError("GRADER_SECRET_KEY is too short for production: use 32+ characters")
     if config["INSTRUCTOR_JOBS"] not in {"thread", "inline", "off"}:
         raise ConfigError("GRADER_INSTRUCTOR_JOBS must be thread, inline or off")
+    for key in ("WORKER_LTI_CONCURRENCY", "WORKER_WEBHOOK_CONCURRENCY"):
+        if not 1 <= int(config[key]) <= 64:
+            raise ConfigError(f"GRADER_{key} must be between 1 and 64")
     if config["LOG_FORMAT"] not in {"text", "json"}:
         raise ConfigError(f"GRADER_LOG_FORMAT must be text or json, not {config['LOG_FORMAT']!r}")
     url = str(config["DATABASE_URL"])

@@ -286,6 +286,12 @@ class Submission(Base):
     is_late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(TZDateTime(), default=utcnow)
     graded_at: Mapped[dt.datetime | None] = mapped_column(TZDateTime())
+    # Background grading of a row left pending (grader.services.pending): each claim counts
+    # a try (the count is also the claim's token); ``grade_after`` is the claim's lease or
+    # the backoff after a failure; ``grading_error`` the last failure, kept on ``error``.
+    grading_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    grade_after: Mapped[dt.datetime | None] = mapped_column(TZDateTime())
+    grading_error: Mapped[str | None] = mapped_column(Text)
 
     attempt: Mapped[Attempt] = relationship(back_populates="submissions")
 
@@ -349,6 +355,25 @@ class Job(Base):
     created_at: Mapped[dt.datetime] = mapped_column(TZDateTime(), default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(TZDateTime())
     finished_at: Mapped[dt.datetime | None] = mapped_column(TZDateTime())
+    # Claims so far (the current claim's token: finishing checks it) and the running
+    # claim's last sign of life; a running job silent too long is queued again.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(TZDateTime())
+
+
+class WorkerHeartbeat(Base):
+    """One background worker process (``grader worker`` or a server's embedded thread),
+    stamped every few seconds so operations can see which are alive; a clean stop deletes
+    its row, and rows silent for a day are pruned."""
+
+    __tablename__ = "worker_heartbeats"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)  # host:pid:random
+    hostname: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(20))  # "worker" | "embedded"
+    started_at: Mapped[dt.datetime] = mapped_column(TZDateTime(), default=utcnow)
+    beat_at: Mapped[dt.datetime] = mapped_column(TZDateTime(), default=utcnow, index=True)
 
 
 class Webhook(Base):

@@ -98,7 +98,11 @@ def seed_demo() -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 @with_appcontext
 def serve(host: str, port: int) -> None:
-    """Serve the app for development (use gunicorn with wsgi:app in production)."""
+    """Serve the app for development (use gunicorn with wsgi:app in production).
+
+    With ``GRADER_EMBEDDED_WORKER`` on (development's default) it also does the background
+    work ``grader worker`` does, in threads of this process.
+    """
     from werkzeug.serving import run_simple
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -106,6 +110,12 @@ def serve(host: str, port: int) -> None:
         check_reachable(app.extensions[ENGINE_KEY])
     except GraderError as exc:
         _fail(exc)
+    embedded = app.config.get("EMBEDDED_WORKER")
+    if embedded or (embedded is None and app.config["ENV"] == "development"):
+        from grader.web import embedded_worker
+
+        embedded_worker.ensure_started(app)
+        click.echo("background work runs in this process (GRADER_EMBEDDED_WORKER=false: off)")
     click.echo(f"grader is serving on http://{host}:{port}/  (Ctrl-C stops it)")
     run_simple(host, port, app, use_reloader=False, threaded=True)
 

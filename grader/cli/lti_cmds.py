@@ -5,21 +5,20 @@
   registers an LMS (or approves more deployments of one already registered).
 * ``grader lti show-config`` prints what to paste into an LMS, and the Canvas JSON.
 * ``grader lti rotate-keys [--prune-after-hours N]``: next key → active, active → retired.
-* ``grader worker [--once] [--interval S]`` runs due background work until stopped: the LTI
-  score outbox, pending submissions left ungraded by a crash, queued jobs (bulk regrades)
-  and webhook deliveries. Every step claims its rows safely (``FOR UPDATE SKIP LOCKED`` on
-  PostgreSQL), so one worker per machine can share the database with the others.
+* ``grader worker [--once] [--interval S]`` runs background work until SIGTERM or Ctrl-C:
+  the steps and their lanes are :data:`grader.services.worker.STEPS`; this command only
+  wires the app's database and settings to :class:`grader.services.worker.Worker`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
 import signal
 import sys
-import time
-from collections.abc import Callable
+import threading
 from typing import Any
 
 import click
@@ -29,8 +28,6 @@ from sqlalchemy.orm import Session
 
 from grader.db import SESSIONMAKER_KEY
 from grader.errors import GraderError
-from grader.models import utcnow
-from grader.services import auth as auth_service
 from grader.services import lti as lti_service
 from grader.services import lti_keys
 from grader.services import lti_outbox
@@ -164,131 +161,43 @@ def rotate_keys(prune_after_hours: float | None) -> None:
 # --------------------------------------------------------------------------- worker
 
 
-#: seconds between deleting expired sign-ins and old failed-login rows
-HOUSEKEEPING_EVERY = 600.0
-
-
-def _optional(module: str, name: str) -> Callable[..., Any] | None:
-    """Another area's worker hook, when that area offers it."""
-    try:
-        imported = __import__(f"grader.services.{module}", fromlist=[name])
-    except ImportError:
-        return None
-    found = getattr(imported, name, None)
-    return found if callable(found) else None
-
-
-def work_once(
-    session: Session,
-    clients: lti_outbox.ServiceClients,
-    *,
-    config: Any,
-    now: dt.datetime | None = None,
-    max_jobs: int = 5,
-    housekeeping: bool = True,
-) -> dict[str, int]:
-    """One pass over every kind of due work; returns how many items each step handled.
-
-    ``housekeeping`` also deletes expired sign-ins and old failed-login rows (the worker
-    does it every few minutes, not on every pass). A step that fails is logged and
-    skipped: the others still run.
-    """
-    done: dict[str, int] = {}
-
-    def step(name: str, run: Callable[[], int]) -> None:
-        try:
-            done[name] = run()
-        except Exception:
-            session.rollback()
-            logger.exception("worker step %s failed", name)
-            done[name] = 0
-
-    step("lti_scores", lambda: _lti(session, clients, now))
-    regrade = _optional("submissions", "regrade_pending")
-    if regrade is not None:
-        step(
-            "pending_submissions",
-            lambda: _handled(regrade(session, older_than=dt.timedelta(minutes=2), limit=100)),
-        )
-    run_next_job = _optional("jobs", "run_next_job")
-    if run_next_job is not None:
-
-        def jobs() -> int:
-            ran = 0
-            while ran < max_jobs and run_next_job(session) is not None:
-                ran += 1
-            return ran
-
-        step("jobs", jobs)
-    deliver = _optional("webhooks", "deliver_pending")
-    if deliver is not None:
-        allow = config.get("WEBHOOK_ALLOW_PRIVATE_URLS")
-        if allow is None:
-            allow = config.get("ENV") in ("development", "testing")
-        step("webhooks", lambda: _handled(deliver(session, allow_private=bool(allow))))
-    if housekeeping:
-        step("expired_sign_ins", lambda: auth_service.prune_expired_sessions(session, now=now))
-        limiter = auth_service.DatabaseLoginLimiter(session, clock=lambda: now or utcnow())
-        step("old_login_failures", limiter.prune)
-    return done
-
-
-def _lti(session: Session, clients: lti_outbox.ServiceClients, now: dt.datetime | None) -> int:
-    report = lti_outbox.send_pending(session, clients, now=now)
-    return report.attempted + report.superseded + report.deferred
-
-
-def _handled(report: Any) -> int:
-    """Items a step's report says it handled (``attempted``, or ``graded`` + ``failed``)."""
-    attempted = getattr(report, "attempted", None)
-    if isinstance(attempted, int):
-        return attempted
-    return int(getattr(report, "graded", 0)) + int(getattr(report, "failed", 0))
-
-
 @click.command("worker")
-@click.option("--once", is_flag=True, help="One pass over due work, then exit.")
+@click.option("--once", is_flag=True, help="One pass over every step, then exit.")
 @click.option(
-    "--interval", type=float, default=2.0, show_default=True, help="Seconds to sleep when idle."
+    "--interval",
+    type=click.FloatRange(min=0.05),
+    default=None,
+    help="Seconds a lane sleeps when it finds no work (default GRADER_WORKER_IDLE_SECONDS).",
 )
 @with_appcontext
-def worker(once: bool, interval: float) -> None:
-    """Run background work: LTI scores, pending grading, queued jobs, webhooks."""
-    stopping = False
+def worker(once: bool, interval: float | None) -> None:
+    """Run background work until stopped: LTI scores, pending grading, jobs, webhooks."""
+    from grader.services import worker as worker_service
 
-    def stop(_signum: int, _frame: Any) -> None:
-        nonlocal stopping
-        stopping = True
-
-    if not once:
-        signal.signal(signal.SIGTERM, stop)
-    clients = lti_outbox.ServiceClients(lti_keys.key_secret(current_app.config))
+    config = current_app.config
     factory = current_app.extensions[SESSIONMAKER_KEY]
-    last_housekeeping = -HOUSEKEEPING_EVERY
+    clients = lti_outbox.ServiceClients(lti_keys.key_secret(config))
     try:
-        while True:
-            session: Session = factory()
-            housekeeping = time.monotonic() - last_housekeeping >= HOUSEKEEPING_EVERY
-            if housekeeping:
-                last_housekeeping = time.monotonic()
-            try:
-                done = work_once(
-                    session, clients, config=current_app.config, housekeeping=housekeeping
-                )
-            finally:
-                session.close()
-            busy = any(done.values())
-            if busy:
-                logger.info("worker pass: %s", ", ".join(f"{k}={v}" for k, v in done.items()))
-            if once:
-                click.echo(" ".join(f"{k}={v}" for k, v in done.items()))
-                return
-            if stopping:
-                return
-            if not busy:
-                time.sleep(interval)
-    except KeyboardInterrupt:
-        return
+        if once:
+            with factory() as session:
+                done = worker_service.work_once(session, clients, config=config)
+            click.echo(" ".join(f"{k}={v}" for k, v in done.items()))
+            return
+        settings = worker_service.settings_from(config)
+        if interval is not None:
+            settings = dataclasses.replace(settings, idle_seconds=interval)
+        runner = worker_service.Worker(factory, clients, settings, role="worker")
+        stop = threading.Event()
+
+        def on_signal(_signum: int, _frame: Any) -> None:
+            stop.set()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        runner.start()
+        while not stop.wait(1.0):
+            pass
+        runner.stop()
     finally:
         clients.close()
 

@@ -6,8 +6,9 @@
 * ``grader import FILE.json [--with-passwords]`` creates that course in this database with
   new ids; a bad, newer-format or conflicting archive is refused whole.
 * ``grader regrade --pending [--older-than S] [--limit N]`` grades submissions a crash
-  left ``pending`` (``grader worker`` does the same on every pass for rows over 2 minutes
-  old). Exits 1 when some could not be graded.
+  left ``pending`` (``grader worker`` and ``grader serve``'s embedded worker do the same
+  for rows over 20 s old). Rows are claimed as the workers claim them, so it is safe while
+  they run; a row whose grading failed waits out its backoff. Exits 1 when some failed.
 """
 
 from __future__ import annotations

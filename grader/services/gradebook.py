@@ -102,6 +102,7 @@ class Cell:
     overridden: bool
     submissions: int
     pending: int
+    errors: int = 0  # answers whose grading failed for good (status "error")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,23 +129,31 @@ class Gradebook:
 def _credits(
     session: Session, attempts: Select[Any]
 ) -> tuple[dict[tuple[int, str], tuple[float | None, int, int]], dict[tuple[int, str], float]]:
-    """Per (attempt, part): (best graded score, submissions, pending), and the newest override."""
+    """Per (attempt, part): (best graded score, submissions, pending, errors), and the newest
+    override."""
     ids = attempts.with_only_columns(Attempt.id).scalar_subquery()
-    submissions: dict[tuple[int, str], tuple[float | None, int, int]] = {}
+    submissions: dict[tuple[int, str], tuple[float | None, int, int, int]] = {}
     graded_score = case((Submission.status == "graded", Submission.score), else_=None)
     pending = func.sum(case((Submission.status == "pending", 1), else_=0))
-    for attempt_id, part_id, best, count, waiting in session.execute(
+    failed = func.sum(case((Submission.status == "error", 1), else_=0))
+    for attempt_id, part_id, best, count, waiting, errors in session.execute(
         select(
             Submission.attempt_id,
             Submission.part_id,
             func.max(graded_score),
             func.count(),
             pending,
+            failed,
         )
         .where(Submission.attempt_id.in_(ids))
         .group_by(Submission.attempt_id, Submission.part_id)
     ):
-        submissions[(attempt_id, part_id)] = (best, int(count), int(waiting or 0))
+        submissions[(attempt_id, part_id)] = (
+            best,
+            int(count),
+            int(waiting or 0),
+            int(errors or 0),
+        )
     overrides: dict[tuple[int, str], float] = {}
     for attempt_id, part_id, score in session.execute(
         select(GradeOverride.attempt_id, GradeOverride.part_id, GradeOverride.score)
@@ -210,11 +219,13 @@ def _score_items(
     points: dict[int, float] = {}
     counts: dict[int, int] = defaultdict(int)
     waiting: dict[int, int] = defaultdict(int)
-    for (attempt_id, part_id), (best, n, pending) in submissions.items():
+    failing: dict[int, int] = defaultdict(int)
+    for (attempt_id, part_id), (best, n, pending, errors) in submissions.items():
         if attempt_id not in info:
             continue
         counts[attempt_id] += n
         waiting[attempt_id] += pending
+        failing[attempt_id] += errors
         if best is not None and (attempt_id, part_id) not in overrides:
             weight = info[attempt_id][2].get(part_id, 0.0)
             points[attempt_id] = points.get(attempt_id, 0.0) + best * weight
@@ -234,6 +245,7 @@ def _score_items(
             attempt_id in overridden,
             counts[attempt_id],
             waiting[attempt_id],
+            failing[attempt_id],
         )
     return [(s.id, s.name, s.email) for s in students], cells
 

@@ -49,8 +49,10 @@ import functools
 import json
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy import Select
 from sqlalchemy import bindparam
 from sqlalchemy import event
@@ -356,18 +358,21 @@ def _fix_score(session: Session, row: LtiScore) -> bool:
     return True
 
 
-def _claim(session: Session, now: dt.datetime, limit: int) -> tuple[list[int], int]:
-    """Claim due rows (see the module docstring); returns (ids to send, superseded count)."""
+def _claim(session: Session, now: dt.datetime, limit: int) -> tuple[list[tuple[int, int]], int]:
+    """Claim due rows (see the module docstring); returns ((id, token) to send, superseded).
+
+    The token is the row's ``attempts`` after the claim: only this claim may settle it."""
     query = (
         select(LtiScore)
         .where(LtiScore.status == "pending", LtiScore.next_attempt_at <= now)
         .order_by(LtiScore.id)
         .limit(limit)
+        .execution_options(populate_existing=True)  # outcomes are written with Core UPDATEs
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     rows = session.scalars(query).all()
-    claimed: list[int] = []
+    claimed: list[tuple[int, int]] = []
     superseded = 0
     for row in rows:
         # The conditional update is what makes the claim exclusive where SKIP LOCKED is absent.
@@ -405,7 +410,7 @@ def _claim(session: Session, now: dt.datetime, limit: int) -> tuple[list[int], i
             row.last_error = "the LMS link no longer points at a quiz"
             continue
         session.flush()
-        claimed.append(row.id)
+        claimed.append((row.id, row.attempts))
     try:
         session.commit()
     except IntegrityError:
@@ -528,11 +533,36 @@ def _landed_before(posted_before: dt.datetime | None, error: ServiceError) -> bo
     return error.status == 409 and posted_before is not None
 
 
+def _mine(score_id: int, token: int) -> tuple[Any, ...]:
+    return (LtiScore.id == score_id, LtiScore.status == "pending", LtiScore.attempts == token)
+
+
+def _settle(session: Session, score_id: int, token: int, values: dict[str, Any]) -> bool:
+    """Write a claimed row's outcome if this claim still holds it; commits."""
+    done = session.execute(
+        update(LtiScore)
+        .where(*_mine(score_id, token))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    if int(getattr(done, "rowcount", 0) or 0) != 1:
+        logger.warning("lti score_id=%s was taken back; its outcome is not kept", score_id)
+        return False
+    return True
+
+
 def _send_one(
-    session: Session, clients: ServiceClients, score_id: int, now: dt.datetime, report: OutboxReport
+    session: Session,
+    clients: ServiceClients,
+    claim: tuple[int, int],
+    now: dt.datetime,
+    report: OutboxReport,
 ) -> None:
+    score_id, token = claim
     row = session.get(LtiScore, score_id, populate_existing=True)
-    if row is None or row.status != "pending":
+    if row is None or row.status != "pending" or row.attempts != token:
+        session.commit()
         return
     link = session.get(LtiResourceLink, row.lti_resource_link_id)
     context = session.get(LtiContext, link.lti_context_id) if link is not None else None
@@ -540,6 +570,7 @@ def _send_one(
     registration = session.get(LtiRegistration, deployment.registration_id) if deployment else None
     quiz = session.get(Quiz, link.quiz_id) if link is not None and link.quiz_id else None
     posted_before = row.sent_at  # an earlier POST of this row that may have landed
+    link_id = row.lti_resource_link_id
     posting = False
     error: ServiceError | None = None
     try:
@@ -560,61 +591,64 @@ def _send_one(
             submitted_at=row.submitted_at,
         )
         client.access_token([c.SCOPE_SCORE])  # a token failure is not a POST: before the marker
-        if posted_before is None:
-            # The marker, only now that nothing but the POST is left: a worker killed from
-            # here on may have posted. Every answer (or error) below settles it again.
-            row.sent_at = utcnow()
-            session.commit()
+        # The marker, only now that nothing but the POST is left: a worker killed from here
+        # on may have posted. Every answer (or error) below settles it again.
+        if posted_before is None and not _settle(session, score_id, token, {"sent_at": utcnow()}):
+            return
         posting = True
         AgsClient(client).post_score(url, score)
     except LineItemBusy:
-        row = session.get(LtiScore, score_id, populate_existing=True)
-        assert row is not None
-        row.next_attempt_at = now + BUSY_RETRY
-        row.attempts = max(0, row.attempts - 1)
-        session.commit()
-        report.deferred += 1
+        session.rollback()
+        if _settle(
+            session,
+            score_id,
+            token,
+            {"next_attempt_at": now + BUSY_RETRY, "attempts": max(0, token - 1)},
+        ):
+            report.deferred += 1
         return
     except ServiceError as exc:
         error = exc
     except ValueError as exc:  # a score the protocol layer refuses to build
         error = PermanentServiceError("bad_score", str(exc))
-    row = session.get(LtiScore, score_id, populate_existing=True)
-    assert row is not None
+    session.rollback()
     if error is not None and _landed_before(posted_before, error):
-        logger.info("lti score already delivered (409 on a re-send): score_id=%s", row.id)
+        logger.info("lti score already delivered (409 on a re-send): score_id=%s", score_id)
         error = None
+    values: dict[str, Any]
     if error is None:
-        row.status = "sent"
-        row.sent_at = utcnow()
-        row.last_error = None
-        row.error_status = None
-        report.sent += 1
-        logger.info("lti score sent: score_id=%s link=%s", row.id, row.lti_resource_link_id)
-    elif error.retryable and row.attempts < MAX_ATTEMPTS:
-        wait = backoff(row.attempts)
+        values = {"status": "sent", "sent_at": utcnow(), "last_error": None, "error_status": None}
+    elif error.retryable and token < MAX_ATTEMPTS:
+        wait = backoff(token)
         if error.retry_after:
             wait = max(wait, dt.timedelta(seconds=min(error.retry_after, 86400)))
-        row.next_attempt_at = now + wait
-        row.last_error = _error_text(error)
-        row.error_status = error.status
+        values = {
+            "next_attempt_at": now + wait,
+            "last_error": _error_text(error),
+            "error_status": error.status,
+        }
         if not (posting and error.answer_lost):  # this try's POST did not land
-            row.sent_at = posted_before
+            values["sent_at"] = posted_before
+    else:
+        values = {
+            "status": "failed",
+            "sent_at": None,
+            "last_error": _error_text(error),
+            "error_status": error.status,
+        }
+    if not _settle(session, score_id, token, values):
+        return
+    if error is None:
+        report.sent += 1
+        logger.info("lti score sent: score_id=%s link=%s", score_id, link_id)
+    elif values.get("status") == "failed":
+        report.failed += 1
+        logger.warning("lti score failed: score_id=%s (%s)", score_id, error.code)
+    else:
         report.retried += 1
         logger.info(
-            "lti score will be retried: score_id=%s attempts=%s (%s)",
-            row.id,
-            row.attempts,
-            error.code,
+            "lti score will be retried: score_id=%s attempts=%s (%s)", score_id, token, error.code
         )
-    else:
-        row.status = "failed"
-        row.sent_at = None
-        row.last_error = _error_text(error)
-        row.error_status = error.status
-        report.failed += 1
-        logger.warning("lti score failed: score_id=%s (%s)", row.id, error.code)
-    session.commit()
 
 
 def send_pending(
@@ -623,21 +657,66 @@ def send_pending(
     *,
     now: dt.datetime | None = None,
     limit: int = 50,
+    concurrency: int = 1,
 ) -> OutboxReport:
     """Claim and send due scores once each; ``grader worker`` calls this in a loop.
+
+    Rows are claimed ``concurrency`` at a time and each group is sent at once, a thread and
+    a database session per row, so the :data:`LEASE` covers the one send it guards however
+    many rows a run takes, and one slow LMS holds up at most its own rows.
 
     Args:
         now: the current time (tests move it forward past the backoff).
         limit: rows claimed in one run.
+        concurrency: scores sent at once (sessions bound to a connection, as in tests
+            that roll back, always send one at a time).
     """
     now = now or utcnow()
     report = OutboxReport()
-    claimed, report.superseded = _claim(session, now, limit)
-    for score_id in claimed:
-        try:
-            _send_one(session, clients, score_id, now, report)
-        except Exception:
-            # A bug for one row must not stop the rest; the lease brings it back later.
-            session.rollback()
-            logger.exception("lti score crashed: score_id=%s", score_id)
+    bind = session.get_bind()
+    group = max(1, concurrency) if isinstance(bind, Engine) else 1
+    pool = ThreadPoolExecutor(group, thread_name_prefix="grader-lti") if group > 1 else None
+    lock = threading.Lock()
+
+    def send(claim: tuple[int, int]) -> None:
+        part = OutboxReport()
+        with Session(bind, expire_on_commit=False) as own:
+            _send_guarded(own, clients, claim, now, part)
+        with lock:
+            report.sent += part.sent
+            report.retried += part.retried
+            report.failed += part.failed
+            report.deferred += part.deferred
+
+    try:
+        taken = 0
+        while taken < limit:
+            claimed, superseded = _claim(session, now, min(group, limit - taken))
+            report.superseded += superseded
+            taken += len(claimed) + superseded
+            if not claimed and not superseded:
+                break
+            if pool is None:
+                for claim in claimed:
+                    _send_guarded(session, clients, claim, now, report)
+            else:
+                list(pool.map(send, claimed))
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
     return report
+
+
+def _send_guarded(
+    session: Session,
+    clients: ServiceClients,
+    claim: tuple[int, int],
+    now: dt.datetime,
+    report: OutboxReport,
+) -> None:
+    try:
+        _send_one(session, clients, claim, now, report)
+    except Exception:
+        # A bug for one row must not stop the rest; the lease brings it back later.
+        session.rollback()
+        logger.exception("lti score crashed: score_id=%s", claim[0])

@@ -8,7 +8,9 @@ would get.
 
 The audit trail: the job's payload keeps, for every submission whose outcome changed,
 the old and the new status, verdict, note and score and the exercise versions; manual
-overrides are untouched (they still win); and the old variant can be rebuilt from the old
+overrides are untouched (they still win); a submission the judge raises on keeps its
+outcome and is listed in ``failed_submissions`` (the rest of the quiz is regraded); and the
+old variant can be rebuilt from the old
 ``ExerciseVersion`` and the unchanged seed.
 """
 
@@ -151,6 +153,7 @@ def run_regrade_job(session: Session, job: Job, progress: jobs.Progress) -> None
     )
     changes: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
+    failed_subs: list[dict[str, Any]] = []
     changed = skipped = done = 0
     progress(0, total)
     for attempt_id in attempt_ids:
@@ -176,7 +179,14 @@ def run_regrade_job(session: Session, job: Job, progress: jobs.Progress) -> None
                 skipped += 1  # the fixed exercise dropped this part: keep the old outcome
                 continue
             before = _snapshot(sub)
-            grade_submission(session, sub, commit=False)
+            try:
+                with session.begin_nested():
+                    grade_submission(session, sub, commit=False)
+            except Exception as exc:  # one answer the judge cannot take keeps its outcome
+                logger.warning("regrade of submission_id=%s failed: %s", sub.id, exc)
+                session.refresh(sub)
+                failed_subs.append({"submission_id": sub.id, "error": str(exc)[:500]})
+                continue
             after = _snapshot(sub)
             if after != before:
                 changed += 1
@@ -202,6 +212,8 @@ def run_regrade_job(session: Session, job: Job, progress: jobs.Progress) -> None
         "changed": changed,
         "skipped": skipped,
         "failed_attempts": failed,
+        "failed_submissions": failed_subs[:MAX_CHANGES],
+        "failed_submission_count": len(failed_subs),
         "changes": changes,
     }
     progress(done, max(total, done))

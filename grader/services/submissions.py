@@ -189,40 +189,19 @@ def regrade_pending(
 ) -> RegradeReport:
     """Grade submissions left ``pending`` (a crash between storing and grading).
 
-    Rows are taken oldest first, each committed on its own, so a failing one is logged,
-    stays pending, and does not stop the rest.
+    Each row is claimed and committed on its own (:mod:`grader.services.pending`: safe with
+    several workers), so a failing one is logged, backs off, and does not stop the rest.
 
     Args:
         older_than: skip rows younger than this (a request may still be grading them).
         limit: at most this many rows.
     """
-    now = now or utcnow()
-    cutoff = now - older_than
-    query = (
-        select(Submission.id)
-        .where(Submission.status == "pending", Submission.created_at <= cutoff)
-        .order_by(Submission.id)
+    from grader.services import pending
+
+    report = pending.grade_pending(session, older_than=older_than, limit=limit, now=now)
+    return RegradeReport(
+        graded=report.graded, failed=report.failed, failed_ids=list(report.failed_ids)
     )
-    if limit is not None:
-        query = query.limit(limit)
-    ids = list(session.scalars(query))
-    report = RegradeReport()
-    for submission_id in ids:
-        submission = session.get(Submission, submission_id)
-        if submission is None or submission.status != "pending":
-            continue
-        try:
-            grading.grade_submission(session, submission, now=now)
-        except Exception:
-            logger.exception("regrade of pending submission_id=%s failed", submission_id)
-            session.rollback()
-            report.failed += 1
-            report.failed_ids.append(submission_id)
-            continue
-        report.graded += 1
-    if ids:
-        logger.info("regraded pending: graded=%s failed=%s", report.graded, report.failed)
-    return report
 
 
 def get_submission(session: Session, user: User, submission_id: int) -> Submission:

@@ -45,6 +45,7 @@ import secrets
 import socket
 import uuid
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -497,6 +498,7 @@ def _claim(session: Session, now: dt.datetime, limit: int, lease: dt.timedelta) 
             .order_by(WebhookDelivery.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)  # outcomes are Core UPDATEs
         ).all()
         for row in rows:
             row.next_attempt_at = now + lease
@@ -562,6 +564,109 @@ def _post(
         return f"HTTP {response.status_code}"
 
 
+@dataclasses.dataclass(frozen=True)
+class _Claimed:
+    """A leased delivery read into plain values, so a thread can send it."""
+
+    id: int
+    token: int  # ``attempts`` after the claim: only this claim records the outcome
+    event: str
+    payload: dict[str, Any]
+    webhook_id: int
+    url: str | None  # None: its webhook was deleted or disabled
+    secret: str
+
+
+def _load(session: Session, ids: list[int]) -> list[_Claimed]:
+    claimed = []
+    for delivery_id in ids:
+        delivery = session.get(WebhookDelivery, delivery_id, populate_existing=True)
+        if delivery is None:  # its webhook was deleted meanwhile
+            continue
+        hook = session.get(Webhook, delivery.webhook_id)
+        active = hook is not None and hook.is_active
+        claimed.append(
+            _Claimed(
+                id=delivery.id,
+                token=delivery.attempts,
+                event=delivery.event,
+                payload=delivery.payload,
+                webhook_id=delivery.webhook_id,
+                url=hook.url if hook is not None and active else None,
+                secret=hook.secret if hook is not None else "",
+            )
+        )
+    session.commit()
+    return claimed
+
+
+def _attempt(
+    item: _Claimed, http: requests.Session, now: dt.datetime, timeout: float, allow_private: bool
+) -> tuple[str | None, bool]:
+    """Send one delivery: (error or None, whether the error is final)."""
+    if item.url is None:
+        return "webhook disabled", True
+    try:
+        check_url(item.url, allow_private=allow_private)
+    except BadRequest as exc:
+        return exc.message, True
+    hook = Webhook(id=item.webhook_id, url=item.url, secret=item.secret)
+    delivery = WebhookDelivery(id=item.id, event=item.event, payload=item.payload)
+    return _post(http, hook, delivery, now, timeout), False
+
+
+def _settle(
+    session: Session,
+    item: _Claimed,
+    outcome: tuple[str | None, bool],
+    now: dt.datetime,
+    report: DeliveryReport,
+) -> None:
+    """Store the outcome if this claim still holds the row (else another worker has it)."""
+    error, final = outcome
+    values: dict[str, Any]
+    if error is None:
+        values = {"status": "delivered", "delivered_at": utcnow(), "last_error": None}
+    elif final or item.token >= MAX_ATTEMPTS:
+        values = {"status": "failed", "last_error": error}
+    else:
+        values = {"next_attempt_at": now + backoff(item.token), "last_error": error}
+    if final:
+        values["attempts"] = MAX_ATTEMPTS
+    done = session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.id == item.id,
+            WebhookDelivery.status == "pending",
+            WebhookDelivery.attempts == item.token,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    if int(getattr(done, "rowcount", 0) or 0) != 1:
+        logger.warning("webhook delivery_id=%s was taken back; its outcome is not kept", item.id)
+        return
+    if error is None:
+        report.delivered += 1
+    elif values.get("status") == "failed":
+        report.failed += 1
+        logger.warning(
+            "webhook delivery failed for good delivery_id=%s webhook_id=%s: %s",
+            item.id,
+            item.webhook_id,
+            error,
+        )
+    else:
+        report.retried += 1
+        logger.info(
+            "webhook delivery will be retried delivery_id=%s attempts=%s: %s",
+            item.id,
+            item.token,
+            error,
+        )
+
+
 def deliver_pending(
     session: Session,
     *,
@@ -570,67 +675,51 @@ def deliver_pending(
     timeout: float = 5.0,
     allow_private: bool = False,
     http: requests.Session | None = None,
+    concurrency: int = 1,
 ) -> DeliveryReport:
     """Send due webhook deliveries once each; the worker calls this in a loop.
+
+    Rows are leased ``concurrency`` at a time and each group is sent at once (a thread
+    per row), so a lease (two timeouts plus 30 s) covers the one POST it guards however
+    many rows a run takes; an outcome is stored only while this claim still holds the row.
 
     Args:
         now: the current time (tests move it forward to pass the backoff).
         limit: rows claimed in one run.
         timeout: seconds per POST (connect and read).
         allow_private: allow loopback/private receivers (development and tests).
-        http: a ``requests.Session`` to reuse connections.
+        http: a ``requests.Session`` to reuse connections (sequential sends only).
+        concurrency: deliveries sent at once.
     """
     now = now or utcnow()
     report = DeliveryReport()
     lease = dt.timedelta(seconds=timeout * 2 + 30)
-    claimed = _claim(session, now, limit, lease)
+    group = max(1, concurrency)
     own_http = http is None
     http = http or requests.Session()
+    pool = ThreadPoolExecutor(group, thread_name_prefix="grader-webhook") if group > 1 else None
+
+    def send(item: _Claimed) -> tuple[str | None, bool]:
+        with requests.Session() as own:
+            return _attempt(item, own, now, timeout, allow_private)
+
     try:
-        for delivery_id in claimed:
-            delivery = session.get(WebhookDelivery, delivery_id)
-            if delivery is None:  # its webhook was deleted meanwhile
-                continue
-            hook = session.get(Webhook, delivery.webhook_id)
-            error: str | None
-            if hook is None or not hook.is_active:
-                error = "webhook disabled"
-                delivery.attempts = MAX_ATTEMPTS
+        taken = 0
+        while taken < limit:
+            ids = _claim(session, now, min(group, limit - taken), lease)
+            if not ids:
+                break
+            taken += len(ids)
+            items = _load(session, ids)
+            if pool is None:
+                outcomes = [_attempt(i, http, now, timeout, allow_private) for i in items]
             else:
-                try:
-                    check_url(hook.url, allow_private=allow_private)
-                except BadRequest as exc:
-                    error = exc.message
-                    delivery.attempts = MAX_ATTEMPTS
-                else:
-                    error = _post(http, hook, delivery, now, timeout)
-            if error is None:
-                delivery.status = "delivered"
-                delivery.delivered_at = utcnow()
-                delivery.last_error = None
-                report.delivered += 1
-            elif delivery.attempts >= MAX_ATTEMPTS:
-                delivery.status = "failed"
-                delivery.last_error = error
-                report.failed += 1
-                logger.warning(
-                    "webhook delivery failed for good delivery_id=%s webhook_id=%s: %s",
-                    delivery.id,
-                    delivery.webhook_id,
-                    error,
-                )
-            else:
-                delivery.next_attempt_at = now + backoff(delivery.attempts)
-                delivery.last_error = error
-                report.retried += 1
-                logger.info(
-                    "webhook delivery will be retried delivery_id=%s attempts=%s: %s",
-                    delivery.id,
-                    delivery.attempts,
-                    error,
-                )
-            session.commit()
+                outcomes = list(pool.map(send, items))
+            for item, outcome in zip(items, outcomes, strict=True):
+                _settle(session, item, outcome, now, report)
     finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
         if own_http:
             http.close()
     return report

@@ -8,6 +8,7 @@ from flask import Flask
 
 from grader.web import api
 from grader.web import auth
+from grader.web import embedded_worker
 from grader.web import errors
 from grader.web import health
 from grader.web import ids
@@ -47,6 +48,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(render_inline, "markdown_inline")
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_points, "points")
+    embedded_worker.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(student.bp)

@@ -8,11 +8,11 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from grader.cli.lti_cmds import work_once
 from grader.models import LoginFailure
 from grader.models import UserSession
 from grader.services import auth
 from grader.services import lti_outbox
+from grader.services.worker import work_once
 from tests.support.student_world import make_user
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)

@@ -3,8 +3,9 @@
 A regrade started from the gradebook is queued as a row in ``jobs``; this starts a thread
 with its own database session that runs queued jobs until none is left (a ``grader
 worker`` process may take them as well: claiming is safe between processes). Config
-``INSTRUCTOR_JOBS``: ``thread`` (default), ``inline`` (run inside the request: tests and
-single-threaded setups) or ``off`` (leave them to an external worker).
+``INSTRUCTOR_JOBS``: ``thread`` (the default outside production), ``inline`` (run inside the
+request: tests and single-threaded setups) or ``off`` (production's default: leave them to
+``grader worker``, whose jobs lane also resumes a job a dead web worker left running).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def _drain(app: Flask) -> None:
 
 def kick() -> None:
     """Make sure someone runs the queued jobs."""
-    mode = current_app.config.get("INSTRUCTOR_JOBS", "thread")
+    mode = current_app.config.get("INSTRUCTOR_JOBS") or "thread"
     if mode == "off":
         return
     if mode == "inline":
