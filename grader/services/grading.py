@@ -245,6 +245,9 @@ def _undecided_query() -> Select[Submission]:
             Submission.status == "pending",
         )
         .order_by(Submission.id)
+        # A row a worker is grading right now (grader.services.pending holds its lock
+        # until the grade commits) is waited for, then left out: it is decided already.
+        .with_for_update()
         .execution_options(populate_existing=True)
     )
 
