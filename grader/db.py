@@ -8,10 +8,8 @@ a connection whose transaction they roll back.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -107,9 +105,9 @@ def make_engine(url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
 def begin_write(session: Session) -> None:
     """Start the session's next transaction as a writer, holding the write lock from the start.
 
-    Every service that writes on a request's path calls this (or :func:`write_transaction`)
-    before the reads its writes depend on (the tries left before storing an answer, the
-    earlier tries before scoring one). What it does:
+    Every service that writes on a request's path calls this before the reads its writes
+    depend on (the tries left before storing an answer, the earlier tries before scoring
+    one). What it does:
 
     * ends the transaction open so far (commits it: the request's reads, or nothing), so
       no write ever upgrades a transaction that began as a reader;
@@ -130,19 +128,6 @@ def begin_write(session: Session) -> None:
     bind = session.get_bind()
     if isinstance(bind, Engine) and bind.dialect.name == "sqlite":
         session.connection(execution_options={_IMMEDIATE: True})
-
-
-@contextlib.contextmanager
-def write_transaction(session: Session) -> Iterator[Session]:
-    """``with write_transaction(session):`` :func:`begin_write`, then commit at the end
-    (roll back and re-raise on an exception)."""
-    begin_write(session)
-    try:
-        yield session
-    except BaseException:
-        session.rollback()
-        raise
-    session.commit()
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
