@@ -3,14 +3,18 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+HASH := $(shell cat pyproject.toml | sha1sum | cut -c1-12)
+# `make run` needs only the app's dependencies; `make test` adds the dev/test extras
+# (pytest, playwright, torch: most of the download).
+APP_STAMP := $(VENV)/.app-$(HASH)
+STAMP := $(VENV)/.installed-$(HASH)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format bench loadtest install system-deps clean help
+.PHONY: run test lint format bench loadtest install install-app system-deps clean help
 
 help:
-	@echo "make run    - install, migrate SQLite, load exercises and a demo course, serve on http://$(HOST):$(PORT)"
+	@echo "make run    - install the app, migrate SQLite, load exercises and a demo course, serve on http://$(HOST):$(PORT) (HOST=, PORT= to change)"
 	@echo "make test   - install test requirements (chromium, postgresql) and run the whole suite"
 	@echo "make lint   - ruff check, ruff format --check, import contracts"
 	@echo "make bench  - the benchmarks asked for by the issues"
@@ -20,21 +24,33 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# No --quiet on the long steps: pip's progress lines show that something is happening.
+$(APP_STAMP): $(BIN)/python pyproject.toml
+	@echo "Installing the app's dependencies into $(VENV) (first time: about a minute)..."
+	$(BIN)/pip install --progress-bar on -e .
+	rm -f $(VENV)/.app-*
+	touch $(APP_STAMP)
+
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e '.[dev]'
-	rm -f $(VENV)/.installed-*
-	touch $(STAMP)
+	@echo "Installing the app with its test and dev tools into $(VENV) (torch among them: several minutes)..."
+	$(BIN)/pip install --progress-bar on -e '.[dev]'
+	rm -f $(VENV)/.installed-* $(VENV)/.app-*
+	touch $(STAMP) $(APP_STAMP)
 
 install: $(STAMP)
 
-run: install
+install-app: $(APP_STAMP)
+
+# HOST= and PORT= choose the address (make run PORT=8000); in development the public
+# URL (links, the LTI configuration) follows them unless GRADER_PUBLIC_URL is set.
+run: install-app
 	$(BIN)/grader db upgrade
 	$(BIN)/grader load-exercises
 	$(BIN)/grader seed-demo
 	@echo
 	@echo "  Open http://$(HOST):$(PORT)/ and sign in with one of the accounts above."
 	@echo
-	$(BIN)/grader serve --host $(HOST) --port $(PORT)
+	GRADER_HOST=$(HOST) GRADER_PORT=$(PORT) $(BIN)/grader serve
 
 # Debian's chromium and postgresql for the browser and database tests (root only;
 # elsewhere install them yourself, or those tests skip locally and fail under CI=true).

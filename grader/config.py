@@ -30,7 +30,15 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SECURE": False,  # True in production (see validate)
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
-    "PUBLIC_URL": "http://127.0.0.1:5000",
+    # The URL LMSs and emailed links use. Empty: in development, http://HOST:PORT of
+    # `grader serve` (so `make run PORT=8000` advertises port 8000).
+    "PUBLIC_URL": "",
+    "HOST": "127.0.0.1",
+    "PORT": 5000,
+    # Outgoing mail (invitations, set-password links): smtp://user:pass@host:587 (STARTTLS)
+    # or smtps://...:465. Empty: links are logged (development) and shown to instructors.
+    "SMTP_URL": "",
+    "MAIL_FROM": "grader@localhost",
     "WTF_CSRF_TIME_LIMIT": None,
     # How the web app runs background jobs it starts (regrades): "thread" beside the
     # request, "inline" inside it (tests), "off" (leave them to `grader worker`). None:
@@ -119,11 +127,23 @@ def load_config(
         config["INSTRUCTOR_JOBS"] = "off" if config["ENV"] == "production" else "thread"
     if config.get("WEBHOOK_ALLOW_PRIVATE_URLS") is None:
         config["WEBHOOK_ALLOW_PRIVATE_URLS"] = config["ENV"] in {"development", "testing"}
+    # The public URL follows the serving address unless set (serve updates it too).
+    config["PUBLIC_URL_FOLLOWS_ADDRESS"] = not config["PUBLIC_URL"]
+    if not config["PUBLIC_URL"]:
+        config["PUBLIC_URL"] = address_url(str(config["HOST"]), int(config["PORT"]))
     if not config["DATABASE_URL"]:
         path = Path(instance_path).resolve() / "grader.sqlite3"
         config["DATABASE_URL"] = f"sqlite:///{path}"
     validate(config)
     return config
+
+
+def address_url(host: str, port: int) -> str:
+    """``http://host:port`` of a development server (``0.0.0.0`` reads as localhost)."""
+    shown = "127.0.0.1" if host in {"0.0.0.0", ""} else host  # noqa: S104 - naming it, not binding
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
 
 
 def validate(config: Mapping[str, Any]) -> None:

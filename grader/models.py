@@ -117,6 +117,30 @@ class LoginFailure(Base):
     created_at: Mapped[dt.datetime] = mapped_column(TZDateTime(), default=utcnow, index=True)
 
 
+ACCOUNT_LINK_PURPOSES = ("invite", "reset")
+
+
+class AccountLink(Base):
+    """A single-use, expiring link that lets a person set their password.
+
+    ``invite``: an account made from a roster or "Add a person" (no password yet);
+    ``reset``: forgot-password, or an instructor's "send a new link". Only the token's
+    SHA-256 is stored (like sign-ins and API tokens): the link is shown or mailed once.
+    A link is spent when used; issuing a new one for the same person spends the old ones.
+    """
+
+    __tablename__ = "account_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(TZDateTime(), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(TZDateTime())
+    used_at: Mapped[dt.datetime | None] = mapped_column(TZDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
 class Course(Base):
     __tablename__ = "courses"
 

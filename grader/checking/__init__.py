@@ -2,9 +2,12 @@
 
 Nothing here runs student text as code: our own tokenizer and parser build a small tree
 from a whitelist, with limits on length, nesting, size and exponents checked before any
-arithmetic. Symbolic answers are decided by evaluating both sides with mpmath at seeded
-random points on the declared domains (30 digits, re-checked at 60 and 120 when they
-differ), within a time budget that ends in ``undetermined`` rather than a guess.
+arithmetic. Symbolic answers are decided by evaluating both sides with mpmath at points
+that depend only on the key and its domains (:mod:`grader.checking.plans`: moderate and
+very large and small magnitudes, and both sides of every kink), at 30 digits, with
+interval evaluation (and 60 and 120 digits) to tell a real difference from rounding,
+within a time budget that ends in ``undetermined`` rather than a guess. The answer must
+be defined wherever the key is.
 Equations and single inequalities are compared as relations
 (:mod:`grader.checking.relations`).
 

@@ -9,6 +9,7 @@ term is missing or extra.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -38,10 +39,16 @@ def close(x: Value, y: Value, rtol: float = _RTOL) -> bool:
 
 
 def nice_fraction(value: Value) -> Fraction | None:
-    """``value`` as a small fraction (like 2, 1/2 or -3/2) when it is one."""
+    """``value`` as a small fraction (like 2, 1/2 or -3/2) when it is one.
+
+    Never raises: a value beyond the range of a float (``1e400``), or not finite, is
+    simply not a small fraction.
+    """
     try:
         as_float = float(value)
-    except (OverflowError, ValueError):
+    except (OverflowError, ValueError, TypeError):
+        return None
+    if not math.isfinite(as_float) or not 1e-6 < abs(as_float) < 1e6:
         return None
     guess = Fraction(as_float).limit_denominator(12)
     if abs(guess.numerator) > 1000 or guess == 0:

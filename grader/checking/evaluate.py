@@ -100,8 +100,13 @@ checked = _checked
 """The same guard for callers outside this module that build values from parts."""
 
 
+_GUARD_BITS = int(MAX_FUNCTION_ARGUMENT).bit_length() - 1
+"""Below ``2**_GUARD_BITS`` an argument is certainly small enough (checked on the bits)."""
+
+
 def _guard_argument(node: Node, x: Value) -> None:
-    if abs(x) > MAX_FUNCTION_ARGUMENT:
+    _, mantissa, exponent, bits = x._mpf_
+    if mantissa and exponent + bits > _GUARD_BITS and abs(x) > MAX_FUNCTION_ARGUMENT:
         raise Overflow(node, "has too large an argument")
 
 
@@ -348,9 +353,13 @@ def _compile_add(node: Node) -> Compiled:
     signs = tuple(node.value)
     pairs = list(zip(signs, terms, strict=True))
 
+    (first_sign, first), *rest = pairs
+
     def add(env: Env) -> Value:
-        total = env.ctx.zero
-        for sign, term in pairs:
+        total = first(env)
+        if first_sign < 0:
+            total = -total
+        for sign, term in rest:
             if sign > 0:
                 total += term(env)
             else:
@@ -364,9 +373,11 @@ def _compile_mul(node: Node) -> Compiled:
     factors = [compile_node(arg) for arg in node.args]
     pairs = list(zip(tuple(node.value), factors, node.args, strict=True))
 
+    (_, first, _), *rest = pairs  # the first factor is never a divisor
+
     def mul(env: Env) -> Value:
-        product = env.ctx.one
-        for how, factor, arg in pairs:
+        product = first(env)
+        for how, factor, arg in rest:
             value = factor(env)
             if how == "/":
                 if not value:

@@ -10,10 +10,12 @@ import logging
 from collections.abc import Collection
 from collections.abc import Mapping
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Any
 
 from grader.checking.diagnose import close
 from grader.checking.diagnose import diagnose
+from grader.checking.equivalence import Bounds
 from grader.checking.equivalence import Comparison
 from grader.checking.equivalence import Decision
 from grader.checking.equivalence import TimeBudgetExceeded
@@ -31,11 +33,18 @@ from grader.checking.keys import normalize_names
 from grader.checking.keys import parse_cached
 from grader.checking.limits import budget_clock
 from grader.checking.nodes import Node
+from grader.checking.parser import reading_notes
+from grader.checking.plans import answer_points
+from grader.checking.plans import interval_definitions
+from grader.checking.plans import key_plan
+from grader.checking.plans import key_value
+from grader.checking.positivity import fact
 from grader.checking.relations import Outcome
 from grader.checking.relations import judge_relation
 from grader.checking.render import to_latex
 from grader.checking.render import to_text
 from grader.checking.sampling import PointSource
+from grader.checking.sampling import base_points
 from grader.checking.sampling import seeded_rng
 from grader.checking.verdict import Diagnosis
 from grader.checking.verdict import Preview
@@ -53,10 +62,8 @@ UNDETERMINED = (
     "We could not decide whether your answer is right in the time available; it has not "
     "been marked wrong."
 )
-DOMAIN_DIFFERS = Diagnosis(
-    "domain_differs",
-    "Your answer agrees with the correct answer wherever both are defined, but it is "
-    "undefined for some values where the correct answer is defined.",
+INTERNAL = (
+    "We could not check your answer because of a problem on our side; it has not been marked wrong."
 )
 
 
@@ -98,8 +105,9 @@ def preview(
         functions: the functions allowed (``None``: all).
 
     Returns:
-        A :class:`Preview` with LaTeX (multiplication always visible) and the variables
-        found, or the error message and offset.
+        A :class:`Preview` with LaTeX (multiplication always visible), the variables
+        found and any note on how notation was read (``sin^2(x) was read as
+        sin(x)^2.``), or the error message and offset.
     """
     known = frozenset(normalize_names(variables)) if variables else None
     try:
@@ -107,7 +115,11 @@ def preview(
     except ParseError as exc:
         return Preview(ok=False, message=exc.message, offset=exc.offset)
     return Preview(
-        ok=True, latex=to_latex(root), text=to_text(root), variables=tuple(sorted(root.names()))
+        ok=True,
+        latex=to_latex(root),
+        text=to_text(root),
+        variables=tuple(sorted(root.names())),
+        message=" ".join(reading_notes(root)),
     )
 
 
@@ -124,8 +136,9 @@ def check_expression(
 ) -> Verdict:
     """Judge a symbolic answer against the expected expression.
 
-    Two expressions are equivalent when they agree wherever both are defined on the
-    declared domains (real numbers unless said otherwise). Lists and matrices are
+    The answer is right when it is defined wherever the key is defined on the declared
+    domains (real numbers unless said otherwise), apart from isolated points, and agrees
+    with it there (see :mod:`grader.checking.equivalence`). Lists and matrices are
     compared entry by entry; equations and inequalities as described in
     :mod:`grader.checking.relations`.
 
@@ -170,8 +183,7 @@ def check_expression(
         return invalid(exc.message, exc.offset)
     latex = to_latex(root)
     found = tuple(sorted(root.names()))
-    seed = (expected, answer, tuple(sorted(key.known or ())), tuple(sorted(key.domains)))
-    judge = _Judge(key, answer, deadline, seed, diagnose=diagnose)
+    judge = _Judge(key, answer, deadline, diagnose=diagnose)
     try:
         status, message, diagnosis, entries, offset = judge.judge(key.root, root)
     except TimeBudgetExceeded:
@@ -183,8 +195,14 @@ def check_expression(
             None,
             None,
         )
+    except Exception:  # a bug must cost the student nothing: never a traceback
+        logger.exception("check failed: key=%r answer=%r", expected, answer)
+        status, message, diagnosis, entries, offset = "undetermined", INTERNAL, None, None, None
     if status == "invalid":
         return Verdict("invalid", message, offset=offset)
+    notes = reading_notes(root)
+    if notes:
+        message = f"{message} ({' '.join(notes)})"
     return Verdict(
         status,  # type: ignore[arg-type]
         message,
@@ -196,21 +214,22 @@ def check_expression(
 
 
 class _Judge:
-    """One check: the key, the answer text and the shared deadline and seed."""
+    """One check: the key, the answer text and the shared deadline.
+
+    Every point is seeded from the key (``key.seed``), never from the answer.
+    """
 
     def __init__(
         self,
         key: Key,
         answer_text: str,
         deadline: float,
-        seed: tuple[Any, ...],
         *,
         diagnose: bool = True,
     ) -> None:
         self.key = key
         self.answer_text = answer_text
         self.deadline = deadline
-        self.seed = seed
         self.diagnose = diagnose
 
     def judge(self, expected: Node, answer: Node) -> Outcome:
@@ -236,31 +255,57 @@ class _Judge:
     def comparison(
         self, expected: Compiled, answer: Compiled, nodes: Sequence[Node], index: int
     ) -> tuple[Comparison, list[str]]:
+        """A comparison of two closures (the sides of relations) on key-seeded points."""
         variables = self.key.free_variables(*nodes)
-        points = PointSource(variables, self.key.domains, seeded_rng(*self.seed, index))
+        seed = (*self.key.seed, "relation", index)
+        points = PointSource(variables, self.key.domains, seeded_rng(*seed))
+        plan = base_points(variables, self.key.domains, seeded_rng(*seed, "plan"))
         comparison = Comparison(
-            expected, answer, self.key.compiled_definitions, points, self.deadline
+            expected, answer, self.key.compiled_definitions, points, self.deadline, plan
         )
         return comparison, variables
+
+    def nonvanishing(self, node: Node) -> bool:
+        """Whether ``node`` is, by its structure, defined and nonzero on the domain."""
+        return fact(node, self.key.domains, self.key.definitions).nonvanishing
+
+    def expression_comparison(
+        self, expected: Node, answer: Node, index: int
+    ) -> tuple[Comparison, list[str]]:
+        """A comparison on the key's plan for entry ``index`` and the answer's kinks."""
+        key = self.key
+        plan = key_plan(key, expected, index)
+        expected_fn = compiled(expected)
+        extra = answer_points(key, plan, answer)
+        extra_values = [key_value(expected_fn, point, key.compiled_definitions) for point in extra]
+        bounds = Bounds(expected, answer, lambda: interval_definitions(key))
+        points = PointSource(key.sampled, key.domains, seeded_rng(*key.seed, "draws", index))
+        comparison = Comparison(
+            expected_fn,
+            compiled(answer),
+            key.compiled_definitions,
+            points,
+            self.deadline,
+            [*plan.points, *extra],
+            [*plan.values, *extra_values],
+            bounds,
+            plan.converted,
+            plan.zero_widths,
+        )
+        return comparison, key.free_variables(expected, answer)
 
     def compare(self, expected: Node, answer: Node, index: int) -> tuple[str, Diagnosis | None]:
         """Status and diagnosis for one pair of scalar expressions."""
         if to_text(expected) == to_text(answer):
             return "correct", None
-        comparison, variables = self.comparison(
-            compiled(expected), compiled(answer), (expected, answer), index
-        )
+        comparison, variables = self.expression_comparison(expected, answer, index)
         decision = comparison.decide(has_variables=bool(variables))
         if decision.outcome == "equal":
-            return "correct", DOMAIN_DIFFERS if decision.answer_undefined else None
+            return "correct", None
         if decision.outcome == "undetermined":
             return "undetermined", None
         if decision.reason == "answer_undefined":
-            return "incorrect", Diagnosis(
-                "domain_differs",
-                "Your answer is undefined for every value we tried where the correct answer "
-                "is defined.",
-            )
+            return "incorrect", self.undefined(answer, decision, variables)
         if not self.diagnose:
             return "incorrect", None
         inexact = self.inexact_decimal(expected, answer, decision)
@@ -271,12 +316,42 @@ class _Judge:
             comparison, expected, answer, self.answer_text, symbols, decision.samples
         )
 
+    def undefined(self, answer: Node, decision: Decision, variables: Sequence[str]) -> Diagnosis:
+        """Where the answer is undefined though the key is defined, and why."""
+        if decision.point is None:
+            return Diagnosis(
+                "domain_differs",
+                "Your answer is undefined for every value we tried where the correct answer "
+                "is defined.",
+            )
+        where = describe_point(decision.point, variables)
+        message = (
+            f"Your answer is undefined at {where}, where the correct answer is defined"
+            if where
+            else "Your answer is undefined where the correct answer is defined"
+        )
+        error = decision.error
+        if error is not None:
+            node = error.node
+            inside = any(part is node for part in answer.walk())
+            text = self.answer_text[node.start : node.end].strip() if inside else to_text(node)
+            if text and len(text) <= 40:
+                message += f": {text} {error.reason}"
+        return Diagnosis("domain_differs", message + ".")
+
     def inexact_decimal(self, expected: Node, answer: Node, decision: Decision) -> Diagnosis | None:
-        """A rounded decimal where the key is exact: say so rather than just "wrong"."""
+        """A rounded decimal where the key is exact: say so rather than just "wrong".
+
+        Only a decimal with a fractional part that is not a power of ten can be a
+        rounding (``0.333``); ``1e9`` is a whole number and ``1e-7`` a scale. A key that
+        has decimals of its own is not exact.
+        """
         typed = [
-            n for n in answer.walk() if n.op == "num" and ("." in n.text or "e" in n.text.lower())
+            n
+            for n in answer.walk()
+            if n.op == "num" and _decimal_text(n.text) and _could_be_rounded(n.value)
         ]
-        keyed = [n for n in expected.walk() if n.op == "num" and "." in n.text]
+        keyed = [n for n in expected.walk() if n.op == "num" and _decimal_text(n.text)]
         if not typed or keyed or not decision.samples:
             return None
         if all(close(s.answer, s.expected, 2e-2) for s in decision.samples):
@@ -325,7 +400,7 @@ class _Judge:
     ) -> Diagnosis | None:
         _, flipped = transpose(answer_shape, answer_entries)
         for index, (e, a) in enumerate(zip(expected_entries, flipped, strict=True)):
-            if self.compare(e, a, 1000 + index)[0] != "correct":
+            if self.compare(e, a, index)[0] != "correct":
                 return None
         return Diagnosis("transposed", "Your matrix is the transpose of the correct one.")
 
@@ -336,3 +411,36 @@ def _message(status: str, diagnosis: Diagnosis | None) -> str:
     if status == "undetermined":
         return UNDETERMINED
     return diagnosis.message if diagnosis else NOT_EQUIVALENT
+
+
+def _decimal_text(text: str) -> bool:
+    """Whether a number was typed as a decimal (``0.5``, ``5e-2``), not a whole number."""
+    return "." in text or "e" in text.lower()
+
+
+def _could_be_rounded(value: Fraction) -> bool:
+    """Not a whole number, and not a power of ten."""
+    if value.denominator == 1:
+        return False
+    magnitude = abs(value)
+    return not (magnitude.numerator == 1 and _is_power_of_ten(magnitude.denominator))
+
+
+def _is_power_of_ten(n: int) -> bool:
+    while n % 10 == 0:
+        n //= 10
+    return n == 1
+
+
+def describe_point(point: Mapping[str, float], names: Sequence[str]) -> str:
+    """``x = -0.7312, y = 2.5`` for the variables in ``names`` (4 significant digits)."""
+    parts = [f"{name} = {_short(point[name])}" for name in names if name in point]
+    return ", ".join(parts)
+
+
+def _short(value: float) -> str:
+    text = f"{value:.4g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        return f"{mantissa}×10^{int(exponent)}"
+    return text

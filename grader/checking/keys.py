@@ -8,6 +8,8 @@ from collections.abc import Collection
 from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
 
 from grader.checking.errors import ParseError
 from grader.checking.evaluate import Compiled
@@ -81,6 +83,9 @@ class Key:
         definitions: defined names and their parsed bodies.
         compiled_definitions: the same, compiled.
         domains: sampling domain per variable.
+        seed: what the key's points are seeded from (never anything of an answer).
+        cache: per-key results computed on first use (the points of each entry and the
+            key's values there; see :mod:`grader.checking.plans`).
     """
 
     root: Node | None
@@ -89,6 +94,13 @@ class Key:
     definitions: Mapping[str, Node]
     compiled_definitions: Mapping[str, Compiled]
     domains: Mapping[str, Domain]
+    seed: tuple[Any, ...] = ()
+    cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def sampled(self) -> list[str]:
+        """The variables a point gives values to: every known name but the defined ones."""
+        return sorted(set(self.known or ()) - set(self.definitions))
 
     def free_variables(self, *nodes: Node) -> list[str]:
         """The variables to sample: every name used, through definitions, sorted."""
@@ -136,17 +148,18 @@ def build_key(
         if definition_nodes[name].op in ("list", "matrix", "eq", "rel"):
             raise ValueError(f"definition of {name!r} must be a scalar expression")
     _check_acyclic(definition_nodes)
+    seed = (expected, declared, tuple(sorted(domains)), tuple(sorted(definitions)))
     try:
         root = parse_cached(expected, known, None)
     except ParseError as exc:
-        return Key(None, exc.message, known, definition_nodes, {}, parsed_domains)
+        return Key(None, exc.message, known, definition_nodes, {}, parsed_domains, seed)
     if known is None:
         inferred = set(root.names()) | set(defined)
         for node in definition_nodes.values():
             inferred |= node.names()
         known = frozenset(inferred)
     compiled_definitions = {name: compiled(node) for name, node in definition_nodes.items()}
-    return Key(root, None, known, definition_nodes, compiled_definitions, parsed_domains)
+    return Key(root, None, known, definition_nodes, compiled_definitions, parsed_domains, seed)
 
 
 def _check_acyclic(definitions: Mapping[str, Node]) -> None:

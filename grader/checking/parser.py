@@ -47,6 +47,7 @@ from grader.checking.names import resolve_function
 from grader.checking.names import split_name
 from grader.checking.names import suggest
 from grader.checking.nodes import Node
+from grader.checking.render import to_text
 
 _FUNCTION_WORDS = frozenset(FUNCTIONS) | frozenset(FUNCTION_ALIASES)
 _CONFUSIONS = {"In": "ln", "lg": "log"}
@@ -54,6 +55,15 @@ _NOT_NUMBERS = frozenset({"nan", "inf", "infty", "infinity", "oo"})
 """Reserved even when any name is allowed: junk gets a specific message (PrairieLearn)."""
 """Misspellings too far from the function for a similarity match (STACK's "In")."""
 
+
+_POWER_NOTATION = frozenset(
+    {"sin", "cos", "tan", "sec", "csc", "cot", "sinh", "cosh", "tanh", "sech", "csch", "coth"}
+    | {"log", "log10", "log2"}
+)
+"""Functions whose square may be written ``sin^2(x)``: read as ``sin(x)^2``, with a note."""
+
+_FUNCTION_POWER = "function"
+"""``value`` of a power node written as ``sin^2(x)``."""
 
 _SPLIT = "split"
 """``text`` of the product node made by splitting one typed name (``w1x1``)."""
@@ -496,11 +506,7 @@ class _Parser:
             if following.kind == "(":
                 return self.parse_call(token, function)
             if following.kind == "sup" or self.is_op(following, "^"):
-                raise ParseError(
-                    f"Write {token.text}(x)^2 instead of {token.text}^2(x) "
-                    f"({_at(following.start)}).",
-                    following.start,
-                )
+                return self.function_power(token, function, following)
             raise ParseError(
                 f"The function {token.text} needs brackets around its argument, like "
                 f"{token.text}(x) ({_at(token.start)}).",
@@ -533,6 +539,56 @@ class _Parser:
                 token.start,
             )
         raise ParseError(self.unknown_message(token, following), token.start)
+
+    def function_power(self, token: Token, function: str, caret: Token) -> Node:
+        """``sin^2(x)`` (or ``sin²(x)``) read as ``sin(x)^2``, for the functions where
+        that notation is usual; ``sin^-1(x)`` is refused as ambiguous."""
+        if caret.kind == "sup":
+            exponent_token, opening = caret, self.peek(1)
+            power = int(str(caret.value))
+        else:
+            exponent_token, opening = self.peek(1), self.peek(2)
+            if self.is_op(exponent_token, "-"):
+                power = -1
+            elif (
+                exponent_token.kind == "num"
+                and isinstance(exponent_token.value, Fraction)
+                and exponent_token.value.denominator == 1
+            ):
+                power = int(exponent_token.value)
+            else:
+                power = 0
+        if power < 0 and function in _POWER_NOTATION:
+            raise ParseError(
+                f"{token.text}^{power}(x) is ambiguous ({_at(caret.start)}): write "
+                f"a{function}(x) for the inverse function or 1/{token.text}(x) for one over "
+                f"{token.text}.",
+                caret.start,
+            )
+        if function not in _POWER_NOTATION or not 1 <= power <= 99 or opening.kind != "(":
+            raise ParseError(
+                f"Write {token.text}(x)^2 instead of {token.text}^2(x) ({_at(caret.start)}).",
+                caret.start,
+            )
+        self.pos += 1 if caret.kind == "sup" else 2
+        call = self.parse_call(token, function)
+        exponent = self.node(
+            "num",
+            (),
+            Fraction(power),
+            exponent_token.start,
+            exponent_token.end,
+            text=exponent_token.text,
+        )
+        return self.node(
+            "pow",
+            (call, exponent),
+            _FUNCTION_POWER,
+            token.start,
+            call.end,
+            caret.start,
+            self.text[token.start : call.end],
+        )
 
     def split_node(self, token: Token, parts: list[str]) -> Node:
         offset = token.start
@@ -622,6 +678,15 @@ class _Parser:
         return self.node(
             "call", tuple(args), function, token.start, closing.end, token.start, token.text
         )
+
+
+def reading_notes(root: Node) -> list[str]:
+    """Sentences on notation we read in a particular way (``sin^2(x)`` as ``sin(x)^2``)."""
+    notes = []
+    for node in root.walk():
+        if node.op == "pow" and node.value == _FUNCTION_POWER:
+            notes.append(f"{node.text} was read as {to_text(node)}.")
+    return notes
 
 
 def _one_letter_off(name: str, words: frozenset[str]) -> str | None:

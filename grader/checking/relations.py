@@ -68,6 +68,7 @@ from grader.checking.evaluate import power
 from grader.checking.grid import describe
 from grader.checking.grid import node_grid
 from grader.checking.nodes import Node
+from grader.checking.render import to_text
 from grader.checking.verdict import Diagnosis
 
 Outcome = tuple[str, str, Diagnosis | None, tuple[str, ...] | None, int | None]
@@ -131,6 +132,10 @@ class Probe(Protocol):
         """A :class:`Comparison` of two closures, and the variables sampled."""
         ...  # pragma: no cover - a protocol
 
+    def nonvanishing(self, node: Node) -> bool:
+        """Whether ``node`` is, by its structure, defined and nonzero on the domain."""
+        ...  # pragma: no cover - a protocol
+
 
 def judge_relation(probe: Probe, expected: Node, answer: Node) -> Outcome:
     """The outcome for a key or an answer that is an equation or an inequality."""
@@ -161,6 +166,26 @@ def judge_equation(probe: Probe, expected: Node, answer: Node) -> Outcome:
         again = _proportional(probe, _numerator(expected), _numerator(answer), nodes, 2)
         if again != "different":
             kind = again
+    if kind == "different":
+        # A factor that is defined and nonzero everywhere changes no solution:
+        # s^2*exp(s*t) = 0 is s^2 = 0 (STACK's rule). Never (x - 2)^2 or exp(1/x).
+        for number, factor in enumerate(_nonvanishing_factors(probe, expected, answer)):
+            scale = compile_node(factor)
+            index = 4 + 2 * number
+            again = _proportional(
+                probe, _times(_difference(expected), scale), _difference(answer), nodes, index
+            )
+            if again != "equal":
+                again = _proportional(
+                    probe,
+                    _difference(expected),
+                    _times(_difference(answer), scale),
+                    nodes,
+                    index + 1,
+                )
+            if again == "equal":
+                kind = "equal"
+                break
     if kind == "equal":
         return "correct", CORRECT, None, None, None
     if kind == "undetermined":
@@ -176,6 +201,48 @@ def _difference(equation: Node) -> Signed:
         return a - b, abs(a) + abs(b)
 
     return difference
+
+
+MAX_FACTORS = 4
+"""Nonvanishing factors tried, at most, on an equation that is otherwise wrong."""
+
+
+def _nonvanishing_factors(probe: Probe, *equations: Node) -> list[Node]:
+    """Factors of either side of either equation (of the side, or of one of its terms)
+    that are not constant and, by their structure, defined and nonzero everywhere."""
+    found: dict[str, Node] = {}
+    for equation in equations:
+        for side in equation.args:
+            for factor in _factors(side):
+                if len(found) >= MAX_FACTORS:
+                    return list(found.values())
+                text = to_text(factor)
+                if factor.has_names and text not in found and probe.nonvanishing(factor):
+                    found[text] = factor
+    return list(found.values())
+
+
+def _factors(side: Node) -> list[Node]:
+    node = side.unwrap()
+    if node.op == "neg":
+        node = node.args[0].unwrap()
+    terms = list(node.args) if node.op == "add" else [node]
+    out: list[Node] = []
+    for term in terms:
+        term = term.unwrap()
+        if term.op == "neg":
+            term = term.args[0].unwrap()
+        out.extend(arg.unwrap() for arg in term.args) if term.op == "mul" else out.append(term)
+    return out
+
+
+def _times(difference: Signed, factor: Compiled) -> Signed:
+    def scaled(env: Env) -> tuple[Value, Value]:
+        value, scale = difference(env)
+        f = factor(env)
+        return value * f, scale * abs(f)
+
+    return scaled
 
 
 def _numerator(equation: Node) -> Signed:
@@ -246,7 +313,10 @@ def _proportional(
         return answer_value(env) / env.ctx.mpf(scale)
 
     comparison, _ = probe.comparison(key_value, scaled, nodes, index + 1)
-    decision = comparison.decide(has_variables=bool(variables))
+    # An equation means its solutions: where a side is undefined there are none, so
+    # definedness is not compared point by point (x^2 = a against
+    # (x - sqrt(a))(x + sqrt(a)) = 0).
+    decision = comparison.decide(has_variables=bool(variables), strict=False)
     if decision.outcome == "equal":
         return "equal"
     return "undetermined" if decision.outcome == "undetermined" else "different"

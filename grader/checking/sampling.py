@@ -1,7 +1,16 @@
 """Variable domains and the seeded random points at which answers are compared.
 
-The generator is seeded from the inputs of a check, so the same answer to the same key
-always meets the same points: a regrade gives the same verdict.
+The generator is seeded from the answer key (its text, variables and domains), never
+from the answer: every answer to one key meets the same points, so a regrade gives the
+same verdict and two spellings of one answer cannot be judged differently.
+
+A key's points (:func:`base_points`) come in blocks of two kinds: *central* points of
+moderate size, where most mistakes show, and *wide* points whose magnitudes are spread
+over many orders (one per decade from 10^-5 to 10^5 for each variable, in shuffled
+order), so answers that agree near zero but not far out (``abs(x + 11) - 11`` against
+``abs(x + 10) - 10``) or far out but not near zero (``x + exp(-1000 x^2)`` against ``x``)
+are told apart. Points next to the kinks of piecewise expressions are added by
+:mod:`grader.checking.kinks`.
 """
 
 from __future__ import annotations
@@ -52,6 +61,39 @@ class Domain:
             return high - _positive(rng)
         margin = (high - low) * 1e-6
         return rng.uniform(low + margin, high - margin)
+
+    def sample_decade(self, rng: random.Random, decade: int, negative: bool) -> float:
+        """A value about ``10**decade`` from zero (the real line, on the side ``negative``
+        picks), from the finite end of a half-line, or, on an interval, that fraction of
+        its width (``10**(decade - WIDE_DECADES[-1])``) from one end."""
+        magnitude = 10.0 ** (decade + rng.random())
+        low, high = self.low, self.high
+        if math.isinf(low) and math.isinf(high):
+            return -magnitude if negative else magnitude
+        if math.isinf(high):
+            return _inside(low + magnitude, low, high)
+        if math.isinf(low):
+            return _inside(high - magnitude, low, high)
+        fraction = 10.0 ** (decade - WIDE_DECADES[-1] - 1 + rng.random())
+        width = high - low
+        value = high - fraction * width if negative else low + fraction * width
+        return _inside(value, low, high)
+
+
+WIDE_DECADES = tuple(range(-5, 5))
+"""Decades of the wide points: one point per decade and variable in each block."""
+
+CENTRAL_POINTS = 6
+"""Central points in each block of a key's points."""
+
+
+def _inside(value: float, low: float, high: float) -> float:
+    """``value``, nudged off an endpoint it rounded onto."""
+    if value <= low:
+        return math.nextafter(low, math.inf)
+    if value >= high:
+        return math.nextafter(high, -math.inf)
+    return value
 
 
 def _log_uniform(rng: random.Random, low: float, high: float) -> float:
@@ -157,3 +199,46 @@ class PointSource:
             negative = (bin(k & mask).count("1") % 2 == 1) != flip
             point[name] = self.domains.get(name, REAL).sample(self.rng, negative, self.wide)
         return point
+
+
+def _signs(rng: random.Random, variables: list[str], count: int) -> list[dict[str, bool]]:
+    """Balanced signs: in each run of 8 points every variable (and the product of any two
+    with different masks) is negative 4 times (see :class:`PointSource`)."""
+    out: list[dict[str, bool]] = []
+    masks: dict[str, tuple[int, bool]] = {}
+    for k in range(count):
+        if k % PointSource.BLOCK == 0:
+            order = list(range(1, PointSource.BLOCK))
+            rng.shuffle(order)
+            masks = {
+                name: (order[index % len(order)], rng.random() < 0.5)
+                for index, name in enumerate(variables)
+            }
+        out.append(
+            {
+                name: (bin(k % PointSource.BLOCK & mask).count("1") % 2 == 1) != flip
+                for name, (mask, flip) in masks.items()
+            }
+        )
+    return out
+
+
+def base_points(
+    variables: list[str], domains: Mapping[str, Domain], rng: random.Random
+) -> list[dict[str, float]]:
+    """One block of a key's points: :data:`CENTRAL_POINTS` central ones, then one wide
+    point per decade of :data:`WIDE_DECADES`, each variable's decades in its own order."""
+    points: list[dict[str, float]] = []
+    for signs in _signs(rng, variables, CENTRAL_POINTS):
+        points.append(
+            {name: domains.get(name, REAL).sample(rng, signs[name]) for name in variables}
+        )
+    decades = {name: rng.sample(WIDE_DECADES, len(WIDE_DECADES)) for name in variables}
+    for k, signs in enumerate(_signs(rng, variables, len(WIDE_DECADES))):
+        points.append(
+            {
+                name: domains.get(name, REAL).sample_decade(rng, decades[name][k], signs[name])
+                for name in variables
+            }
+        )
+    return points

@@ -82,7 +82,8 @@ class Preview:
         latex: LaTeX with every multiplication visible (``None`` when not ok).
         text: the same interpretation as plain text with explicit ``*``.
         variables: the variable names found, sorted.
-        message: the error message when not ok, else an empty string.
+        message: the error message when not ok; when ok, notes on how notation was
+            read (``sin^2(x) was read as sin(x)^2.``) or an empty string.
         offset: 0-based character offset of the error when not ok.
     """
 

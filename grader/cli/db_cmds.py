@@ -94,10 +94,10 @@ def seed_demo() -> None:
 
 
 @click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--host", default=None, help="default: GRADER_HOST, else 127.0.0.1")
+@click.option("--port", default=None, type=int, help="default: GRADER_PORT, else 5000")
 @with_appcontext
-def serve(host: str, port: int) -> None:
+def serve(host: str | None, port: int | None) -> None:
     """Serve the app for development (use gunicorn with wsgi:app in production).
 
     With ``GRADER_EMBEDDED_WORKER`` on (development's default) it also does the background
@@ -105,7 +105,13 @@ def serve(host: str, port: int) -> None:
     """
     from werkzeug.serving import run_simple
 
+    from grader.config import address_url
+
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    host = host or str(app.config["HOST"])
+    port = port or int(app.config["PORT"])
+    if app.config.get("PUBLIC_URL_FOLLOWS_ADDRESS"):
+        app.config["PUBLIC_URL"] = address_url(host, port)
     try:
         check_reachable(app.extensions[ENGINE_KEY])
     except GraderError as exc:

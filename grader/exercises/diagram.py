@@ -23,6 +23,26 @@ _PAD_X = 70
 _PAD_Y = 46
 #: a white outline behind edge labels keeps them legible where lines cross
 _HALO = 'paint-order="stroke" stroke="#ffffff" stroke-width="3"'
+_WEIGHT_FONT = 13
+_GRAD_FONT = 11
+#: gap between a label's box and the edge line (px)
+_GAP = 3.0
+
+
+def _clear_of_line(
+    px: float, py: float, nx: float, ny: float, text: str, font: float, *, side: float
+) -> tuple[float, float]:
+    """The centre of a label box beside the point (px, py) of a line with unit normal
+    (nx, ny), on ``side`` (-1 above, +1 below), so that no part of the box touches it.
+
+    The box (width estimated from the characters, height from the font) reaches
+    ``hw|nx| + hh|ny|`` towards the line from its centre; the centre sits that far plus a
+    gap away along the normal.
+    """
+    half_width = 0.3 * font * len(text)
+    half_height = 0.5 * font
+    reach = half_width * abs(nx) + half_height * abs(ny) + _GAP
+    return px + side * nx * reach, py + side * ny * reach
 
 
 @dataclass(frozen=True)
@@ -95,15 +115,24 @@ def network_svg(
         )
         # dense layers: stagger labels along their edges by destination so they do not collide
         frac = 0.2 + 0.22 * (e.dst[1] % 3) if dense else 0.35
-        lx, ly = sx + (ex - sx) * frac, sy + (ey - sy) * frac - 6
+        px, py = sx + (ex - sx) * frac, sy + (ey - sy) * frac
+        # The weight sits above the line and the gradient below it, each moved off the line
+        # along its normal far enough that its whole box clears the stroke at any slope.
+        nx, ny = -dy / dist, dx / dist
+        if ny < 0:
+            nx, ny = -nx, -ny  # the normal pointing down the page
+        cx, cy = _clear_of_line(px, py, nx, ny, e.label, _WEIGHT_FONT, side=-1.0)
         out.append(
-            f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="middle" fill="#1f4e9c" {_HALO} '
-            f'class="weight">{_esc(e.label)}</text>'
+            f'<text x="{cx:.1f}" y="{cy + _WEIGHT_FONT * 0.35:.1f}" text-anchor="middle" '
+            f'fill="#1f4e9c" {_HALO} class="weight">{_esc(e.label)}</text>'
         )
         if solution and e.grad is not None:
+            text = f"∂L = {num(e.grad)}"
+            gx, gy = _clear_of_line(px, py, nx, ny, text, _GRAD_FONT, side=1.0)
             out.append(
-                f'<text x="{lx:.1f}" y="{ly + 13:.1f}" text-anchor="middle" fill="#b03a2e" {_HALO} '
-                f'font-size="11" class="grad">∂L = {_esc(num(e.grad))}</text>'
+                f'<text x="{gx:.1f}" y="{gy + _GRAD_FONT * 0.35:.1f}" text-anchor="middle" '
+                f'fill="#b03a2e" {_HALO} font-size="{_GRAD_FONT}" class="grad">'
+                f"{_esc(text)}</text>"
             )
     for li, layer in enumerate(layers):
         for ni, node in enumerate(layer):

@@ -467,6 +467,8 @@ class PartView:
     progress: PartProgress
     accepting: bool
     key_text: str | None = None  # set only when the solution is visible
+    #: names the prompt defines (h, z1, ...) that answers may use besides the variables
+    defined_names: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -543,6 +545,7 @@ def quiz_page(
                     progress=part_progress,
                     accepting=accepting and part_progress.tries_left != 0,
                     key_text=variant.part(part["id"]).key_text if show.part(part["id"]) else None,
+                    defined_names=list(part.get("check", {}).get("definition_names", [])),
                 )
             )
         items.append(

@@ -31,6 +31,7 @@ from grader.services import permissions
 from grader.services.quiz_access import get_quiz as get_quiz
 from grader.services.quiz_access import quiz_is_visible as quiz_is_visible
 from grader.services.quiz_access import require_quiz_visible as require_quiz_visible
+from grader.services.quiz_access import scheduled_quiz as scheduled_quiz
 from grader.services.quiz_access import visible_quizzes as visible_quizzes
 
 logger = logging.getLogger(__name__)
@@ -117,9 +118,14 @@ class QuizSummary:
     """One line of the dashboard: the quiz, its state for this user, the score so far."""
 
     quiz: Quiz
-    state: str  # "open" | "closed" | "upcoming" | "draft"
+    state: str  # "open" | "late" | "closed" | "upcoming" | "draft"
     closes_at: dt.datetime | None
     score: attempts.QuizScore
+
+    @property
+    def late_penalty(self) -> float:
+        """The fraction of credit a late answer loses (0 when none)."""
+        return grading.late_policy(self.quiz).penalty
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,7 +140,9 @@ def _state(quiz: Quiz, now: dt.datetime) -> str:
         return "draft"
     if quiz.opens_at is not None and now < quiz.opens_at:
         return "upcoming"
-    return "open" if grading.accepts_answers(quiz, now) else "closed"
+    if not grading.accepts_answers(quiz, now):
+        return "closed"
+    return "late" if grading.is_late(quiz, now) else "open"
 
 
 def dashboard(session: Session, user: User, now: dt.datetime | None = None) -> list[CourseSummary]:
@@ -142,7 +150,7 @@ def dashboard(session: Session, user: User, now: dt.datetime | None = None) -> l
     now = now or utcnow()
     summaries = []
     for mine in courses_for_user(session, user):
-        quizzes = visible_quizzes(session, user, mine.course, now)
+        quizzes = visible_quizzes(session, user, mine.course, now, include_scheduled=True)
         scores = attempts.quiz_scores(session, user, quizzes)
         summaries.append(
             CourseSummary(

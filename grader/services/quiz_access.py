@@ -31,15 +31,24 @@ def _visible_filter(now: dt.datetime) -> ColumnElement[bool]:
 
 
 def visible_quizzes(
-    session: Session, user: User, course: Course, now: dt.datetime | None = None
+    session: Session,
+    user: User,
+    course: Course,
+    now: dt.datetime | None = None,
+    *,
+    include_scheduled: bool = False,
 ) -> list[Quiz]:
     """The quizzes of a course the user may open: all of them for staff; published and
-    opened ones for students. Ordered by due date (undated last), then title."""
+    opened ones for students (and published ones still to open, with
+    ``include_scheduled``: the dashboard lists them with their opening time). Ordered by
+    due date (undated last), then title."""
     now = now or utcnow()
     role = permissions.require_member(session, user, course.id)
     query = select(Quiz).where(Quiz.course_id == course.id)
     if role not in permissions.STAFF_ROLES:
-        query = query.where(_visible_filter(now))
+        query = query.where(
+            Quiz.is_published.is_(True) if include_scheduled else _visible_filter(now)
+        )
     query = query.order_by(Quiz.due_at.is_(None), Quiz.due_at, Quiz.title, Quiz.id)
     return list(session.scalars(query))
 
@@ -54,6 +63,20 @@ def quiz_is_visible(session: Session, user: User, quiz: Quiz, now: dt.datetime) 
     if role is None:
         return False
     return quiz.is_published and (quiz.opens_at is None or quiz.opens_at <= now)
+
+
+def scheduled_quiz(
+    session: Session, user: User, quiz_id: int, now: dt.datetime | None = None
+) -> Quiz | None:
+    """A published quiz of the user's course that has not opened yet (its page says when
+    it opens instead of "not found"); None for anything else."""
+    now = now or utcnow()
+    quiz = session.get(Quiz, quiz_id)
+    if quiz is None or not quiz.is_published or quiz.opens_at is None or quiz.opens_at <= now:
+        return None
+    if permissions.course_role(session, user, quiz.course_id) is None:
+        return None
+    return quiz
 
 
 def require_quiz_visible(session: Session, user: User, quiz: Quiz, now: dt.datetime) -> None:

@@ -234,3 +234,18 @@ def changes_for_attempt(session: Session, quiz_id: int, attempt_id: int) -> list
             if change.get("attempt_id") == attempt_id:
                 out.append({**change, "job_id": job.id, "finished_at": job.finished_at})
     return out
+
+
+def attempt_students(session: Session, attempt_ids: list[int]) -> dict[int, User]:
+    """Whose attempts these are (the "what changed" table names the student), one query.
+
+    Callers pass ids from a regrade they were allowed to see (``get_regrade`` checked).
+    """
+    if not attempt_ids:
+        return {}
+    rows = session.execute(
+        select(Attempt.id, User)
+        .join(User, User.id == Attempt.user_id)
+        .where(Attempt.id.in_(attempt_ids))
+    )
+    return {attempt_id: user for attempt_id, user in rows}

@@ -14,6 +14,7 @@ from wtforms import EmailField
 from wtforms import PasswordField
 from wtforms import StringField
 from wtforms.validators import DataRequired
+from wtforms.validators import EqualTo
 from wtforms.validators import Length
 
 from grader.services.accounts import MIN_PASSWORD_LENGTH
@@ -57,3 +58,19 @@ class RegisterForm(HtmlForm):
 
 class JoinForm(HtmlForm):
     join_code = StringField("Course join code", validators=[DataRequired(), Length(max=32)])
+
+
+class ForgotPasswordForm(HtmlForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=320)])
+
+
+class SetPasswordForm(HtmlForm):
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1000)],
+        description=f"At least {MIN_PASSWORD_LENGTH} characters.",
+    )
+    confirm = PasswordField(
+        "New password again",
+        validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")],
+    )

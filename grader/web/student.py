@@ -8,6 +8,7 @@ made for each rendered form, so a double click or a resent form never grades twi
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import html
 import re
 import secrets
@@ -21,14 +22,24 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask_wtf.csrf import CSRFError
+from itsdangerous import BadData
+from itsdangerous import URLSafeTimedSerializer
 from markupsafe import Markup
 
 from grader.db import get_session
 from grader.errors import BadRequest
 from grader.errors import Conflict
+from grader.errors import NotFound
+from grader.models import Quiz
+from grader.models import utcnow
 from grader.services import attempts as attempt_service
 from grader.services import courses as course_service
+from grader.services import grading
+from grader.services import permissions
 from grader.services import submissions as submission_service
+from grader.web import display
+from grader.web import security
 from grader.web.forms import JoinForm
 from grader.web.security import login_required
 from grader.web.security import require_user
@@ -65,6 +76,63 @@ def answer_key() -> str:
     return new_idempotency_key()
 
 
+@bp.app_template_filter("when")
+def when(value: dt.datetime | None) -> Markup:
+    """A ``<time>`` in UTC that grader.js rewrites into the reader's own time zone."""
+    if value is None:
+        return Markup("")
+    return Markup('<time datetime="{}" data-localize>{}</time>').format(
+        display.iso_utc(value), display.utc_text(value)
+    )
+
+
+@bp.app_template_filter("percent")
+def percent(value: float) -> str:
+    return display.percent(value)
+
+
+@bp.app_template_global()
+def late_summary(quiz: Quiz) -> Markup:
+    """What happens after the due date, in one line, before the student acts."""
+    policy = grading.late_policy(quiz)
+    end = grading.closes_at(quiz)
+    if quiz.due_at is None:
+        return Markup("")
+    if policy.mode == "refuse":
+        return Markup("No late answers.")
+    lose = (
+        Markup("lose {} of the credit").format(display.percent(policy.penalty))
+        if policy.penalty
+        else Markup("keep full credit")
+    )
+    if end is not None:
+        return Markup("Late answers until {} {}.").format(when(end), lose)
+    return Markup("Late answers {}.").format(lose)
+
+
+@bp.app_template_global()
+def part_points(parts: list[attempt_service.PartView]) -> dict[str, str]:
+    """Each part's points as shown, adding up to the question's total."""
+    return dict(
+        zip([p.id for p in parts], display.shared_points([p.points for p in parts]), strict=True)
+    )
+
+
+@bp.app_template_global()
+def is_late_now(quiz: Quiz) -> bool:
+    return grading.is_late(quiz, utcnow())
+
+
+@bp.app_template_global()
+def late_penalty(quiz: Quiz) -> float:
+    return grading.late_policy(quiz).penalty
+
+
+bp.add_app_template_global(display.part_number, "part_number")
+bp.add_app_template_global(display.readable_key, "readable_key")
+bp.add_app_template_global(display.answer_example, "answer_example")
+
+
 @bp.get("/")
 @login_required
 def dashboard() -> str:
@@ -94,12 +162,60 @@ def join() -> Response:
 
 @bp.get("/quizzes/<int:quiz_id>")
 @login_required
-def quiz(quiz_id: int) -> str:
+def quiz(quiz_id: int) -> Response | str:
     """The quiz with this student's variants, an answer box per part, and feedback."""
-    page = attempt_service.quiz_page(
-        get_session(), require_user(), quiz_id, secret=current_app.config["SECRET_KEY"]
+    session = get_session()
+    user = require_user()
+    try:
+        page = attempt_service.quiz_page(
+            session, user, quiz_id, secret=current_app.config["SECRET_KEY"]
+        )
+    except NotFound:
+        scheduled = course_service.scheduled_quiz(session, user, quiz_id)
+        if scheduled is None:
+            raise
+        # Published but not open yet: say when, rather than "not found".
+        return render_template("student/opens_later.html", quiz=scheduled)
+    staff = permissions.is_admin(user) or (
+        permissions.course_role(session, user, page.quiz.course_id) in permissions.STAFF_ROLES
     )
-    return render_template("student/quiz.html", page=page, svg_img=svg_img)
+    pending = _read_pending(page)
+    response = Response(
+        render_template(
+            "student/quiz.html", page=page, svg_img=svg_img, staff_preview=staff, pending=pending
+        ),
+        mimetype="text/html",
+    )
+    if PENDING_COOKIE in request.cookies:
+        response.delete_cookie(PENDING_COOKIE, path="/")
+    return response
+
+
+#: an unsent answer carried through the sign-in round trip (also without JavaScript)
+PENDING_COOKIE = "grader_unsent"
+PENDING_MAX_CHARS = 2000  # a cookie holds about 4 KB
+PENDING_MAX_AGE = 3600
+
+
+def _pending_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="grader.unsent-answer")
+
+
+def _read_pending(page: attempt_service.QuizPage) -> dict[str, str]:
+    """``{"<attempt id>-<part id>": text}`` of an unsent answer to one of this page's
+    parts (the signature and the page's own attempts keep anyone else's text out)."""
+    raw = request.cookies.get(PENDING_COOKIE)
+    if not raw:
+        return {}
+    try:
+        data = _pending_signer().loads(raw, max_age=PENDING_MAX_AGE)
+    except BadData:
+        return {}
+    if not isinstance(data, dict) or not isinstance(data.get("t"), str):
+        return {}
+    mine = {f"{item.attempt_id}-{part.id}" for item in page.items for part in item.parts}
+    key = f"{data.get('a')}-{data.get('p')}"
+    return {key: data["t"]} if key in mine else {}
 
 
 @bp.post("/attempts/<int:attempt_id>/parts/<part_id>")
@@ -108,9 +224,12 @@ def answer(attempt_id: int, part_id: str) -> Response:
     """Store and grade one answer, then back to the quiz at that part."""
     session = get_session()
     user = require_user()
-    attempt = attempt_service.get_attempt(session, user, attempt_id)
-    values = request.form.getlist("answer")
-    raw = ",".join(values) if len(values) > 1 else (values[0] if values else "")
+    raw = _typed_answer()
+    try:
+        attempt = attempt_service.get_attempt(session, user, attempt_id)
+    except NotFound:
+        return _not_sent(raw, "This question is no longer available to you.", None, 404)
+    quiz_id = attempt.quiz_item.quiz_id
     try:
         submission_service.submit(
             session,
@@ -120,12 +239,81 @@ def answer(attempt_id: int, part_id: str) -> Response:
             raw_answer=raw,
             idempotency_key=request.form.get("idempotency_key"),
         )
-    except (Conflict, BadRequest) as exc:
+    except Conflict as exc:
+        quiz = attempt.quiz_item.quiz
+        if not grading.accepts_answers(quiz, utcnow()):
+            # Closed or withdrawn meanwhile: say so, and give back what was typed.
+            reason = (
+                "Your instructor withdrew this quiz."
+                if not quiz.is_published
+                else "This quiz closed before your answer arrived."
+            )
+            return _not_sent(raw, reason, quiz if quiz.is_published else None, 409)
         flash(exc.message[:1].upper() + exc.message[1:] + ".", "error")
-    quiz_id = attempt.quiz_item.quiz_id
+    except BadRequest as exc:
+        flash(exc.message[:1].upper() + exc.message[1:] + ".", "error")
     return redirect(  # type: ignore[return-value]
         url_for("student.quiz", quiz_id=quiz_id, _anchor=f"part-{attempt_id}-{part_id}")
     )
+
+
+def _typed_answer() -> str:
+    values = request.form.getlist("answer")
+    return ",".join(values) if len(values) > 1 else (values[0] if values else "")
+
+
+def _not_sent(raw: str, reason: str, quiz: Quiz | None, status: int) -> Response:
+    """A page saying the answer was not recorded, with the typed text to copy."""
+    body = render_template("student/not_sent.html", raw=raw, reason=reason, quiz=quiz)
+    return Response(body, status=status, mimetype="text/html")
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_failed(exc: CSRFError) -> Response:
+    """An answer form whose sign-in ended (in another tab, or it expired).
+
+    The text the student typed comes back in its box after they sign in again and return
+    to the part: from a short-lived signed cookie set here (works without JavaScript, up
+    to ``PENDING_MAX_CHARS``), and from grader.js's copy in the tab's sessionStorage.
+    """
+    match = request.path.startswith("/attempts/")
+    back = request.form.get("quiz_id", "")
+    part = request.path.rsplit("/", 1)[-1] if match else ""
+    attempt = request.path.split("/")[2] if match else ""
+    target = None
+    if match and back.isdigit():
+        target = url_for("student.quiz", quiz_id=int(back), _anchor=f"part-{attempt}-{part}")
+    if security.current_user() is None:
+        flash(
+            "Your sign-in ended, so your answer was not sent. Sign in, then send it again: "
+            "the text you typed is back in its box.",
+            "error",
+        )
+        response = redirect(url_for("auth.login", next=target) if target else url_for("auth.login"))
+    elif target:
+        flash(
+            "This page was out of date, so your answer was not sent. Your text is back in "
+            "its box: send it again.",
+            "error",
+        )
+        response = redirect(target)
+    else:
+        return _not_sent(
+            _typed_answer(), "This form was out of date, so nothing was sent.", None, 400
+        )
+    text = _typed_answer()
+    if target and attempt.isdigit() and text and len(text) <= PENDING_MAX_CHARS:
+        response.set_cookie(
+            PENDING_COOKIE,
+            _pending_signer().dumps({"a": int(attempt), "p": part, "t": text}),
+            max_age=PENDING_MAX_AGE,
+            path="/",
+            httponly=True,
+            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+            samesite="Lax",
+        )
+    return response  # type: ignore[return-value]
+    return _not_sent(_typed_answer(), "This form was out of date, so nothing was sent.", None, 400)
 
 
 @bp.get("/quizzes/<int:quiz_id>/history")

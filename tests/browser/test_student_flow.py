@@ -60,7 +60,9 @@ def test_student_answers_with_preview_diagnosis_and_score(page, live_server, see
     part.get_by_role("button", name="Submit answer").click()
     expect(feedback).to_contain_text("Correct")
     expect(feedback).to_contain_text("1.8 / 2 points")
-    expect(part).to_contain_text("1 try left")
+    # answered correctly: nothing more is asked, no try is offered
+    expect(part).to_contain_text("Answered correctly: nothing more to do here.")
+    expect(part.get_by_role("button", name="Submit answer")).to_have_count(0)
 
 
 def test_symbolic_preview_typesets_and_lists_variables(page, seeded, sign_in):

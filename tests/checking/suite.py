@@ -3,8 +3,9 @@
 Each entry is ``(expected, answer, variables, domains, equivalent)``. The syntax is
 the common ground of our parser and SymPy's ``parse_expr`` with ``convert_xor`` (explicit
 ``*``, ``^`` for powers, ``abs``/``max``), so the naive baseline can read every pair.
-Truth follows grader's documented semantics: equal wherever both sides are defined on
-the declared (real) domains. Sources: the backprop identities of issue 4, STACK's
+Truth follows grader's documented semantics (README, "the equivalence rule"): the answer
+is defined wherever the key is on the declared (real) domains, apart from isolated points,
+and equal to it there. Sources: the backprop identities of issue 4, STACK's
 known-failure fixtures and complaints (#147, #614), PrairieLearn's list in CHECKING.md.
 """
 

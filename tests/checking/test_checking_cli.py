@@ -42,9 +42,37 @@ def test_single_check_reports_diagnosis_and_invalid():
     wrong = json.loads(invoke("-e", "eta*g", "-a", "g", "--vars", "eta,g").output)
     assert wrong["status"] == "incorrect"
     assert wrong["diagnosis"]["code"] == "constant_factor"
-    bad = json.loads(invoke("-e", "x", "-a", "sin^2(x)", "--vars", "x").output)
+    bad = json.loads(invoke("-e", "x", "-a", "sin^-1(x)", "--vars", "x").output)
     assert bad["status"] == "invalid"
     assert bad["offset"] == 3
+    read = json.loads(invoke("-e", "sin(x)^2", "-a", "sin^2(x)", "--vars", "x").output)
+    assert read["status"] == "correct"
+    assert "sin^2(x) was read as sin(x)^2" in read["message"]
+
+
+@pytest.mark.parametrize(
+    ("expected", "answer"),
+    [("1", "1e400"), ("1", "2^2^2^2^2"), ("1", "x*1e400"), ("x", "x*1e-400"), ("1", "1e-400")],
+)
+def test_huge_and_tiny_answers_get_a_verdict_not_a_traceback(expected, answer):
+    result = invoke("-e", expected, "-a", answer, "--vars", "x")
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    assert json.loads(result.output)["status"] == "incorrect"
+
+
+def test_batch_never_says_internal_error():
+    lines = [
+        json.dumps({"id": n, "expected": e, "answer": a, "variables": ["x"]})
+        for n, (e, a) in enumerate(
+            [("1", "1e400"), ("1", "2^2^2^2^2"), ("log(x^2)", "2*log(x)"), ("x", "x*1e400")]
+        )
+    ]
+    result = invoke("--batch", "-", stdin="\n".join(lines) + "\n")
+    assert result.exit_code == 0
+    out = [json.loads(line) for line in result.output.splitlines()]
+    assert [line["status"] for line in out] == ["incorrect"] * 4
+    assert all("internal error" not in line["message"] for line in out)
 
 
 @pytest.mark.parametrize(

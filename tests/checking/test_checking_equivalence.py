@@ -106,11 +106,17 @@ def test_bad_domains_and_variables_are_authoring_errors():
         check_expression("x", "x", variables=("x y",))
 
 
-def test_answer_defined_on_a_smaller_domain_is_correct_with_a_note():
+def test_answer_undefined_where_the_key_is_defined_is_incorrect():
+    # The rule changed (issue 19): the answer must be defined wherever the key is on the
+    # declared domain. 2*log(x) is log(x^2) only when x > 0 is given.
     verdict = check_expression("log(x^2)", "2*log(x)", variables=("x",))
-    assert verdict.status == "correct"
+    assert verdict.status == "incorrect"
     assert verdict.diagnosis is not None
     assert verdict.diagnosis.code == "domain_differs"
+    assert "x = -" in verdict.message
+    assert check_expression(
+        "log(x^2)", "2*log(x)", variables=("x",), domains={"x": "positive"}
+    ).correct
 
 
 def test_answer_undefined_everywhere_is_incorrect():
@@ -299,11 +305,17 @@ def test_differences_below_thirty_digits_are_still_seen():
 
 
 def test_answers_defined_on_a_small_part_of_the_keys_domain_are_decided():
-    # Most points put x below 3, where the answer is undefined; wider points decide it.
+    # The answer is undefined for x < 3, where the key is defined: wrong without a
+    # domain (issue 19), right on the declared domain x > 5.
     verdict = check_expression("sqrt((x-3)*(x-5))", "sqrt(x-3)*sqrt(x-5)", variables=("x",))
-    assert verdict.correct
+    assert verdict.status == "incorrect"
     assert verdict.diagnosis is not None
     assert verdict.diagnosis.code == "domain_differs"
+    assert check_expression(
+        "sqrt((x-3)*(x-5))", "sqrt(x-3)*sqrt(x-5)", variables=("x",), domains={"x": "(5, 50)"}
+    ).correct
+    # The other way round the answer is defined on more than the key: that is fine.
+    assert check_expression("sqrt(x-3)*sqrt(x-5)", "sqrt((x-3)*(x-5))", variables=("x",)).correct
 
 
 @pytest.mark.parametrize(

@@ -94,8 +94,11 @@ def test_preview_can_restrict_functions():
 INVALID = [
     ("", BACKPROP, 0, "empty"),
     ("   ", BACKPROP, 0, "empty"),
-    ("sin^2(x)", BACKPROP, 3, "sin(x)^2"),
-    ("sin²(x)", BACKPROP, 3, "sin(x)^2"),
+    # sin^2(x) is read as sin(x)^2 (test_checking_generalize.py); these are not.
+    ("sin^-1(x)", BACKPROP, 3, "asin(x)"),
+    ("sin⁻¹(x)", BACKPROP, 3, "ambiguous"),
+    ("sin^2 x", BACKPROP, 3, "sin(x)^2"),
+    ("exp^2(x)", BACKPROP, 3, "exp(x)^2"),
     ("sin x", BACKPROP, 0, "brackets"),
     ("ln*x", BACKPROP, 0, "brackets"),
     ("X + 1", BACKPROP, 0, "did you mean x?"),

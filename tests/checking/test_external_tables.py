@@ -24,8 +24,10 @@ mark where it is right. Where we deliberately do better the row says so (``# bet
 STACK's own known failures (mark -3, "should be 1") are expected correct when true; an
 answer we cannot read (wrong case, a wrong shape, an undefined number, ``pi`` where a
 decimal is asked) is ``invalid``, a free retry, where STACK marks it 0; a correct answer
-that is undefined on part of the key's domain is correct with a ``domain_differs`` note
-(CHECKING.md §7). Rows outside our answer types (sets, logic, complex numbers, units,
+that is undefined on part of the key's domain is *incorrect*, with a ``domain_differs``
+diagnosis naming a point (issue 19: the answer must be defined wherever the key is on the
+declared domain; the rows that encoded the older "agree wherever both are defined" rule
+say so). Rows outside our answer types (sets, logic, complex numbers, units,
 factorials, sums, functions ``f(x):=``, form tests such as EqualComAss/FacForm/PartFrac,
 decimal places, GT/GTE, strings) are not restated; ``DROPPED`` lists the categories and
 a few single rows with a one-line reason each.
@@ -133,10 +135,12 @@ ALGEBRAIC = [
         Sym("x", "sqrt(x^2)", W),
         Sym("abs(x)", "sqrt(x^2)", C),
         Sym("1/abs(x)^(1/3)", "(abs(x)^(1/3)/abs(x))^(1/2)", C),
-        # better: STACK says 0; the two agree wherever the key is defined (CHECKING.md §7),
-        # and the other way round they agree where both are, which earns a domain note.
+        # better: STACK says 0; the answer is defined wherever the key is (and more).
         Sym("sqrt((x-3)*(x-5))", "sqrt(x-3)*sqrt(x-5)", C),
-        Sym("sqrt(x-3)*sqrt(x-5)", "sqrt((x-3)*(x-5))", C, code="domain_differs"),
+        # Changed deliberately (issue 19; was C with a domain note): the answer is
+        # undefined for x < 3, where the key is defined. STACK also says 0 here.
+        Sym("sqrt(x-3)*sqrt(x-5)", "sqrt((x-3)*(x-5))", W, code="domain_differs"),
+        Sym("sqrt(x-3)*sqrt(x-5)", "sqrt((x-3)*(x-5))", C, ("x",), {"x": "(5, 100)"}),
         Sym("1/sqrt(x)", "sqrt(1/x)", C),
         Sym("x-1", "(x^2-1)/(x+1)", C),
         Sym("2^((1/5.1)*t)", "2^((1/5.1)*t)", C),
@@ -156,8 +160,9 @@ ALGEBRAIC = [
             variables=("rho", "z", "V", "epsilon_0", "epsilon_1", "R"),
         ),
         Sym("sqrt(k/m)*sqrt(m/k)", "1", C, ("k", "m"), {"k": "positive", "m": "positive"}),
-        # STACK's real domain for k/m < 0 is complex; on ours the answer is undefined there.
-        Sym("sqrt(k/m)*sqrt(m/k)", "1", C, ("k", "m"), code="domain_differs"),
+        # Changed deliberately (issue 19; was C with a domain note): on the real line the
+        # answer is undefined where k/m < 0 and the key 1 is defined; positive k, m above.
+        Sym("sqrt(k/m)*sqrt(m/k)", "1", W, ("k", "m"), code="domain_differs"),
         Sym("(2*pi)/(k/m)^(1/2)", "(2*pi)/(k/m)^(1/2)", C),
         Sym("(2*pi)*(m/k)^(1/2)", "(2*pi)/(k/m)^(1/2)", C),
         Sym("sqrt(2*x/10+1)", "sqrt((2*x+10)/10)", C),
@@ -217,8 +222,9 @@ ALGEBRAIC = [
         Sym("-(7*x^6+4*x^3)/sin(7*y+x^7+x^4+1)^2", "-(7*x^6+4*x^3)*csc(7*y+x^7+x^4+1)^2", C),
         # Logarithms (STACK's lg is base 10, lg(x, a) base a).
         Sym("log(a^2*b)", "2*log(a)+log(b)", C),
-        # The other way round the answer is undefined for a < 0: correct, with the note.
-        Sym("2*log(a)+log(b)", "log(a^2*b)", C, code="domain_differs"),
+        # Changed deliberately (issue 19; was C with a domain note): the other way round
+        # the answer is undefined for a < 0 where the key is defined; a, b > 0 below.
+        Sym("2*log(a)+log(b)", "log(a^2*b)", W, code="domain_differs"),
         Sym("log(a^2*b)", "2*log(a)+log(b)", C, ("a", "b"), {"a": "positive", "b": "positive"}),
         Sym("(2*log(2*x)+x)/(2*x)", "(log(2*x)+2)/(2*sqrt(x))", W),
         # better: STACK says 0 (a known complaint); it is true wherever both are defined.
@@ -381,7 +387,9 @@ EQUATIONS = rows(
     Sym("y=(a-x)^5999", "y=(x-a)^5999", W),
     # better: STACK says 0; an exponent above our limit (10000) is not read at all.
     Sym("y=(a-x)^59999", "y=(x-a)^5999", V),
-    Sym("s^2*e^(s*t)=0", "s^2=0", W, ("s", "t")),
+    # Changed deliberately (issue 19; was W as in this STACK row): e^(s*t) is defined and
+    # never zero, so the solutions (s = 0, any t) are the same.
+    Sym("s^2*e^(s*t)=0", "s^2=0", C, ("s", "t")),
     Sym("x^6000-x^6001=x^5999", "x^5999*(1-x+x^2)=0", C),
     Sym("x^6000-x^6001=x^5999", "x^5999*(1-x+x^3)=0", W),
     Sym("Ia*(R1+R2+R3)-Ib*R3=0", "-Ia*(R1+R2+R3)+Ib*R3=0", C),
@@ -1019,8 +1027,11 @@ VALIDATION = [
         Read("sim(x)", ("x",), False, "sin"),
         Read("asin(x)", ("x",), True),
         Read("arcsin(x)", ("x",), True),
-        Read("sin^-1(x)", ("x",), False, "sin(x)^2"),
-        Read("cos^2(x)", ("x",), False, "cos(x)^2"),
+        # sin^-1 is ambiguous (inverse or reciprocal): refused, naming both.
+        Read("sin^-1(x)", ("x",), False, "asin(x)"),
+        # Changed deliberately (issue 19; STACK refuses it): common student notation,
+        # read as cos(x)^2 with a note in the preview.
+        Read("cos^2(x)", ("x",), True),
         Read("sin*2*x", ("x",), False, "brackets"),
         Read("sin[2*x]", ("x",), False),
         Read("cosh(x) + sinh(x) + tanh(x) + sech(x) + coth(x)", ("x",), True),
@@ -1064,7 +1075,8 @@ VALIDATION = [
         Read("#", ("n",), False),
         Read("n + 2 # comment", ("n",), False),
         Read("infty", (), False, "infinity"),
-        Read("sin**2 (m)", ("m",), False, "sin(x)^2"),
+        # Changed deliberately (issue 19): read as sin(m)^2, with a note.
+        Read("sin**2 (m)", ("m",), True),
         Read("5mn sin m", ("m", "n"), False, "brackets"),
         Read("Max(m,n)", ("m", "n"), False, "max"),
         Read("max(m)", ("m",), False, "arguments"),

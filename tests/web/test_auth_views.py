@@ -79,7 +79,7 @@ def test_wrong_password_then_rate_limit_with_retry_after(client, db_session):
     assert int(response.headers["Retry-After"]) > 0
 
 
-def test_register_with_join_code_signs_in_and_enrols(client, db_session):
+def test_register_with_join_code_enrols_then_the_student_signs_in(client, db_session):
     world = make_world(db_session, commit=True)
     response = client.post(
         "/auth/register",
@@ -92,6 +92,8 @@ def test_register_with_join_code_signs_in_and_enrols(client, db_session):
         },
     )
     assert response.status_code == 302
+    assert response.headers["Location"] == "/auth/login?email=nia@example.com"
+    assert login(client, "nia@example.com", PASSWORD).status_code == 302
     dashboard = client.get("/").get_data(as_text=True)
     assert world.course.title in dashboard
     assert "Quiz 1" in dashboard

@@ -287,7 +287,7 @@ def test_signing_in_again_ends_the_browsers_previous_sign_in(
     assert len(rows(db_session, bob.id)) == 1
 
 
-def test_registering_with_a_join_code_signs_in_with_a_row(
+def test_registering_starts_no_sign_in_until_the_student_signs_in(
     client: FlaskClient, db_session: Session
 ) -> None:
     world = make_world(db_session)
@@ -305,6 +305,17 @@ def test_registering_with_a_join_code_signs_in_with_a_row(
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
     user = accounts.find_user_by_email(db_session, "new@example.com")
     assert user is not None
+    # the answer is the same as for a taken email, so it cannot sign anyone in
+    assert len(rows(db_session, user.id)) == 0
+    assert not signed_in(client)
+    client.post(
+        "/auth/login",
+        data={
+            "email": "new@example.com",
+            "password": PASSWORD,
+            "csrf_token": csrf(client, "/auth/login"),
+        },
+    )
     assert len(rows(db_session, user.id)) == 1
     assert signed_in(client)
 

@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+
 from flask import Response
+from flask import current_app
 from flask import flash
+from flask import redirect
 from flask import render_template
 from flask import request
+from flask import url_for
 
 from grader.errors import BadRequest
 from grader.errors import Conflict
 from grader.models import COURSE_ROLES
+from grader.services import account_links
+from grader.services import course_linking
 from grader.services import enrolments
+from grader.services import mail
 from grader.services import quizzes as quiz_service
 from grader.services.enrolments import MAX_ROSTER_BYTES
+from grader.web import security
+from grader.web.auth import link_url
 from grader.web.instructor import bp
 from grader.web.instructor._common import actor
 from grader.web.instructor._common import back
 from grader.web.instructor._common import db
 from grader.web.instructor._common import fail
+from grader.web.instructor._common import form_int
 from grader.web.security import login_required
 
 
@@ -47,7 +59,9 @@ def create_course() -> Response:
     return back("instructor.course", course_id=course.id)
 
 
-def _course_page(course_id: int, status: int = 200, report: object = None) -> tuple[str, int]:
+def _course_page(
+    course_id: int, status: int = 200, report: object = None, issued: object = None
+) -> tuple[str, int]:
     session, user = db(), actor()
     members = enrolments.roster(session, user, course_id)
     course = enrolments.get_course(session, course_id)
@@ -60,6 +74,7 @@ def _course_page(course_id: int, status: int = 200, report: object = None) -> tu
         roles=COURSE_ROLES,
         quizzes=quiz_service.list_quizzes(session, user, course_id),
         report=report,
+        issued=issued,
         max_kib=MAX_ROSTER_BYTES // 1024,
     )
     return html, status
@@ -96,6 +111,60 @@ def add_member(course_id: int) -> Response:
     }
     flash(messages[outcome], "success")
     return back("instructor.course", "roster", course_id=course_id)
+
+
+@dataclasses.dataclass(frozen=True)
+class IssuedView:
+    """A link just made, shown once on the course page to copy."""
+
+    name: str
+    email: str
+    purpose: str
+    url: str
+    mailed: bool
+    expires_at: dt.datetime
+
+
+@bp.post("/courses/<int:course_id>/members/<int:user_id>/link")
+@login_required
+def send_link(course_id: int, user_id: int) -> Response | tuple[str, int]:
+    """A new set-password link for a member (invitation or reset): mailed when SMTP is
+    configured, and shown once here to copy; the member's older links stop working."""
+    try:
+        link = account_links.issue_for_member(db(), actor(), course_id, user_id)
+    except BadRequest as exc:
+        fail(exc.message)
+        return back("instructor.course", "roster", course_id=course_id)
+    url = link_url(link.token)
+    hours = account_links.LIFETIMES[link.purpose].total_seconds() / 3600
+    mailed = mail.send(
+        current_app.config,
+        mail.link_mail(link.user.email, link.user.name, link.purpose, url, hours),
+    )
+    issued = IssuedView(link.user.name, link.user.email, link.purpose, url, mailed, link.expires_at)
+    html, status = _course_page(course_id, issued=issued)
+    return html, status
+
+
+@bp.app_template_global()
+def lms_link_offer(course_id: int) -> course_linking.LinkOffer | None:
+    """For a fresh course an LMS launch made: the actor's other courses to link it to."""
+    user = security.current_user()
+    return course_linking.link_offer(db(), user, course_id) if user is not None else None
+
+
+@bp.post("/courses/<int:course_id>/link-lms")
+@login_required
+def link_lms(course_id: int) -> Response:
+    """Link the LMS course behind this (fresh, empty) course to another course instead."""
+    next_url = security.safe_next(request.form.get("next"))
+    try:
+        target = course_linking.link_lms_course(db(), actor(), course_id, form_int("target_id"))
+    except (BadRequest, Conflict) as exc:
+        fail(exc.message)
+        return redirect(next_url or url_for("instructor.course", course_id=course_id))  # type: ignore[return-value]
+    flash(f"Your LMS course now uses {target.code}: {target.title}, with its quizzes.", "success")
+    return redirect(next_url or url_for("instructor.course", course_id=target.id))  # type: ignore[return-value]
 
 
 @bp.post("/courses/<int:course_id>/members/<int:enrolment_id>/role")

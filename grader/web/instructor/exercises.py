@@ -8,6 +8,8 @@ instructor types and when they press Preview.
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
 from typing import Any
 
 from flask import Response
@@ -16,8 +18,11 @@ from flask import jsonify
 from flask import render_template
 from flask import request
 
+from grader import exercises as exercises_package
 from grader.errors import BadRequest
 from grader.errors import Conflict
+from grader.exercises import FAMILIES
+from grader.exercises import reference
 from grader.services import analysis
 from grader.services import authoring
 from grader.services import enrolments
@@ -97,6 +102,42 @@ def _render_editor(
         svg_img=svg_img,
     )
     return html, status
+
+
+def format_reference_md() -> str:
+    """FORMAT.md, its families section generated from the registry right now (so a new
+    family shows up here without editing anything)."""
+    path = Path(exercises_package.__file__).with_name("FORMAT.md")
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    families = reference.family_reference_md()
+    if reference.BEGIN in text and reference.END in text:
+        head, rest = text.split(reference.BEGIN, 1)
+        tail = rest.split(reference.END, 1)[1]
+        return head + families + tail
+    return text + "\n\n## Families\n\n" + families
+
+
+@dataclasses.dataclass(frozen=True)
+class FamilySummary:
+    name: str
+    description: str
+    parameters: list[str]
+
+
+@bp.app_template_global()
+def exercise_families() -> list[FamilySummary]:
+    """Every registered family with its parameters, for the editor's side list."""
+    return [
+        FamilySummary(name, family.description, list(family.parameter_defaults({})))
+        for name, family in FAMILIES.items()
+    ]
+
+
+@bp.get("/format")
+@login_required
+def format_reference() -> str:
+    """The exercise format reference, with every family and its parameters and keys."""
+    return render_template("instructor/format.html", reference_md=format_reference_md())
 
 
 @bp.get("/courses/<int:course_id>/exercises/new")

@@ -171,8 +171,10 @@ def regrade_status_page(quiz_id: int, job_id: int) -> str:
     session, user = db(), actor()
     job = regrade.get_regrade(session, user, quiz_id, job_id)
     quiz = get_quiz(session, user, quiz_id)
+    changed = [c.get("attempt_id") for c in (job.payload or {}).get("changes", [])[:200]]
     return render_template(
         "instructor/regrade.html",
+        students=regrade.attempt_students(session, [a for a in changed if isinstance(a, int)]),
         job=job,
         quiz=quiz,
         course=quiz.course,

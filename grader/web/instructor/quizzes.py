@@ -14,6 +14,7 @@ from grader.errors import BadRequest
 from grader.errors import Conflict
 from grader.errors import NotFound
 from grader.models import Quiz
+from grader.services import course_linking
 from grader.services import enrolments
 from grader.services import quizzes as quiz_service
 from grader.services.quizzes import LATE_MODES
@@ -26,6 +27,7 @@ from grader.web.instructor._common import back
 from grader.web.instructor._common import db
 from grader.web.instructor._common import fail
 from grader.web.instructor._common import form_float
+from grader.web.instructor._common import form_int
 from grader.web.security import login_required
 
 
@@ -137,6 +139,7 @@ def _builder(quiz: Quiz, status: int = 200, raw: Any = None) -> tuple[str, int]:
         manager=enrolments.can_manage(session, user, quiz.course_id),
         exercises=quiz_service.available_exercises(session, user, quiz.course_id),
         parts=parts,
+        copy_targets=course_linking.manageable_courses(session, user),
         **_settings_context(QuizSettings.of(quiz), raw),
     )
     return html, status
@@ -147,6 +150,19 @@ def _builder(quiz: Quiz, status: int = 200, raw: Any = None) -> tuple[str, int]:
 def quiz(quiz_id: int) -> tuple[str, int]:
     """The builder: settings, items with their points, publishing, links to the results."""
     return _builder(quiz_service.get_quiz(db(), actor(), quiz_id))
+
+
+@bp.post("/quizzes/<int:quiz_id>/copy")
+@login_required
+def copy_quiz(quiz_id: int) -> Response:
+    """Copy the quiz (settings and items, unpublished) into a course the actor teaches."""
+    try:
+        copy = course_linking.copy_quiz(db(), actor(), quiz_id, form_int("course_id"))
+    except (BadRequest, Conflict, NotFound) as exc:
+        fail(exc.message)
+        return back("instructor.quiz", "copy", quiz_id=quiz_id)
+    flash(f"Copied into {copy.course.code} as a draft: check its dates, then publish.", "success")
+    return back("instructor.quiz", quiz_id=copy.id)
 
 
 @bp.post("/quizzes/<int:quiz_id>/settings")

@@ -130,7 +130,76 @@
     });
   }
 
+  /* Nothing typed is lost: each answer box's text is kept in this tab's sessionStorage
+   * as it is typed. When the page comes back with another last answer than the kept
+   * text (the sign-in had ended, the form was stale, the student went away), the text is
+   * put back in the box. Once the server shows it as the last answer, it is forgotten. */
+  function draftKey(input) {
+    return "grader:draft:" + input.dataset.attemptId + "-" + input.dataset.partId;
+  }
+
+  function keepDraft(input) {
+    var key = draftKey(input);
+    var last = input.dataset.lastAnswer || "";
+    var saved = null;
+    try {
+      saved = window.sessionStorage.getItem(key);
+    } catch (e) {
+      return;
+    }
+    if (saved !== null) {
+      if (saved === last || saved === "") {
+        window.sessionStorage.removeItem(key);
+      } else {
+        input.value = saved;
+        if (input.form && input.form.querySelector(".draft-note")) return listen();
+        var note = el("p", "draft-note", "Your unsent answer is back in the box: check it and submit it.");
+        note.setAttribute("role", "status");
+        input.insertAdjacentElement("afterend", note);
+      }
+    }
+    listen();
+
+    function listen() {
+      input.addEventListener("input", function () {
+        try {
+          window.sessionStorage.setItem(key, input.value);
+        } catch (e) {
+          /* storage full or disabled: the server's copy (a cookie) still brings it back */
+        }
+      });
+    }
+  }
+
+  /* Times are sent in UTC (the fallback text); shown in the reader's own time zone. */
+  function localizeTimes(root) {
+    if (typeof Intl !== "object" || typeof Intl.DateTimeFormat !== "function") return;
+    var format = new Intl.DateTimeFormat(undefined, {
+      weekday: "short", day: "numeric", month: "short", year: "numeric",
+      hour: "2-digit", minute: "2-digit", timeZoneName: "short"
+    });
+    root.querySelectorAll("time[data-localize]").forEach(function (node) {
+      var when = new Date(node.getAttribute("datetime"));
+      if (isNaN(when.getTime())) return;
+      node.title = node.textContent;
+      node.textContent = format.format(when);
+    });
+  }
+
+  function focusPartFromHash() {
+    var id = window.location.hash.slice(1);
+    if (id.indexOf("part-") !== 0) return;
+    var part = document.getElementById(id);
+    var input = part && part.querySelector("input.answer-input");
+    if (input) input.focus({ preventScroll: false });
+  }
+
+  // After load: the browser's own scroll to the #part target would otherwise undo it.
+  window.addEventListener("load", focusPartFromHash);
+
   document.addEventListener("DOMContentLoaded", function () {
+    localizeTimes(document);
+    document.querySelectorAll("input.answer-input[data-attempt-id]").forEach(keepDraft);
     typesetMath(document.body);
     document.querySelectorAll("input[data-preview-url]").forEach(attachPreview);
     document.querySelectorAll("form[data-answer-form]").forEach(guardDoubleSubmit);
