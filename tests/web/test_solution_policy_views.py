@@ -30,10 +30,15 @@ def _api_solution(client: Any, token: str, attempt_id: int) -> dict[str, Any]:
 
 
 def _page_keys(html: str, attempt: Any) -> set[str]:
-    """The parts whose answer the page shows."""
-    return {
-        p["id"] for p in attempt.variant["parts"] if f"Answer: <code>{p['key_text']}</code>" in html
-    }
+    """The parts whose section on the page shows an answer (the ``key`` paragraph)."""
+    shown = set()
+    for part in attempt.variant["parts"]:
+        start = html.find(f'id="part-{attempt.id}-{part["id"]}"')
+        assert start >= 0, part["id"]
+        section = html[start : html.find("</section>", start)]
+        if 'class="key"' in section:
+            shown.add(part["id"])
+    return shown
 
 
 def test_always_shows_each_answer_after_its_first_graded_answer(client, db_session) -> None:
