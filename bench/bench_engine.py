@@ -28,6 +28,16 @@ import torch.nn.functional as F  # noqa: E402, N812
 from timing import median_seconds  # noqa: E402
 
 from grader.engine import MLP  # noqa: E402
+from grader.engine import avg_pool2d  # noqa: E402
+from grader.engine import avg_pool2d_backward  # noqa: E402
+from grader.engine import batchnorm_backward  # noqa: E402
+from grader.engine import batchnorm_forward  # noqa: E402
+from grader.engine import dropout  # noqa: E402
+from grader.engine import dropout_backward  # noqa: E402
+from grader.engine import lstm_cell  # noqa: E402
+from grader.engine import lstm_cell_backward  # noqa: E402
+from grader.engine import max_pool2d  # noqa: E402
+from grader.engine import max_pool2d_backward  # noqa: E402
 from grader.engine import one_hot  # noqa: E402
 
 torch.set_num_threads(1)
@@ -105,6 +115,96 @@ def large_case() -> tuple[float, float]:
     return statistics.median(ours_s), statistics.median(theirs_s)
 
 
+def layer_cases() -> list[tuple[str, float, float]]:
+    """Forward + backward of the issue-15 layers, engine vs PyTorch autograd, same numbers."""
+    rng = np.random.default_rng(2)
+    x4 = rng.normal(size=(8, 8, 32, 32))
+    g4 = rng.normal(size=(8, 8, 16, 16))
+    xb, gamma, beta, gb = (rng.normal(size=s) for s in ((64, 128), 128, 128, (64, 128)))
+    xl, hl, cl = rng.normal(size=(16, 32)), rng.normal(size=(16, 64)), rng.normal(size=(16, 64))
+    wi, wh, bl = rng.normal(size=(256, 32)), rng.normal(size=(256, 64)), rng.normal(size=256)
+    dh = rng.normal(size=(16, 64))
+    mask = (rng.random((64, 128)) > 0.5).astype(float)
+    cell = torch.nn.LSTMCell(32, 64, dtype=torch.float64)
+    with torch.no_grad():
+        cell.weight_ih.copy_(torch.tensor(wi))
+        cell.weight_hh.copy_(torch.tensor(wh))
+        cell.bias_ih.copy_(torch.tensor(bl))
+        cell.bias_hh.zero_()
+
+    def leaf(a: np.ndarray) -> torch.Tensor:
+        return torch.tensor(a, requires_grad=True)
+
+    def t_pool(fn: object) -> object:
+        def run() -> None:
+            xt = leaf(x4)
+            fn(xt, 2).backward(torch.tensor(g4))  # type: ignore[operator]
+
+        return run
+
+    def t_bn() -> None:
+        xt, gt, bt = leaf(xb), leaf(gamma), leaf(beta)
+        F.batch_norm(xt, None, None, gt, bt, training=True).backward(torch.tensor(gb))
+
+    def t_lstm() -> None:
+        cell.zero_grad()
+        xt, ht, ct = leaf(xl), leaf(hl), leaf(cl)
+        h2, _ = cell(xt, (ht, ct))
+        h2.backward(torch.tensor(dh))
+
+    def t_drop() -> None:
+        xt = leaf(xb)
+        (xt * torch.tensor(mask) / 0.5).backward(torch.tensor(gb))
+
+    # Same numbers first.
+    np.testing.assert_allclose(max_pool2d(x4, 2), F.max_pool2d(torch.tensor(x4), 2).numpy())
+    np.testing.assert_allclose(
+        batchnorm_forward(xb, gamma, beta).y,
+        F.batch_norm(
+            torch.tensor(xb), None, None, torch.tensor(gamma), torch.tensor(beta), training=True
+        ).numpy(),
+        atol=1e-10,
+    )
+    np.testing.assert_allclose(
+        lstm_cell(xl, hl, cl, wi, wh, bl)[0],
+        cell(torch.tensor(xl), (torch.tensor(hl), torch.tensor(cl)))[0].detach().numpy(),
+        atol=1e-12,
+    )
+    cases = [
+        (
+            "max pool 2x2, (8,8,32,32), fwd+bwd",
+            lambda: (max_pool2d(x4, 2), max_pool2d_backward(x4, g4, 2)),
+            t_pool(F.max_pool2d),
+        ),
+        (
+            "avg pool 2x2, (8,8,32,32), fwd+bwd",
+            lambda: (avg_pool2d(x4, 2), avg_pool2d_backward(x4, g4, 2)),
+            t_pool(F.avg_pool2d),
+        ),
+        (
+            "batch norm (64,128), fwd+bwd",
+            lambda: (batchnorm_forward(xb, gamma, beta), batchnorm_backward(xb, gamma, gb)),
+            t_bn,
+        ),
+        (
+            "LSTM cell 32->64, batch 16, fwd+bwd",
+            lambda: lstm_cell_backward(xl, hl, cl, wi, wh, bl, dh),
+            t_lstm,
+        ),
+        (
+            "inverted dropout (64,128), fwd+bwd",
+            lambda: (dropout(xb, mask, 0.5), dropout_backward(gb, mask, 0.5)),
+            t_drop,
+        ),
+    ]
+    out = []
+    for label, ours_fn, theirs_fn in cases:
+        ours = statistics.median(median_seconds(ours_fn, 20, 3) for _ in range(5))
+        theirs = statistics.median(median_seconds(theirs_fn, 20, 3) for _ in range(5))  # type: ignore[arg-type]
+        out.append((label, ours, theirs))
+    return out
+
+
 def main() -> int:
     print(f"grader engine benchmark (numpy {np.__version__}, torch {torch.__version__}, 1 thread)")
     print(f"{'case':52s} {'median':>10s}")
@@ -114,6 +214,12 @@ def main() -> int:
     print(f"{'784-128-10, batch 64, engine (float64)':52s} {ours * 1e3:8.3f} ms")
     print(f"{'784-128-10, batch 64, PyTorch CPU (float64)':52s} {theirs * 1e3:8.3f} ms")
     print(f"{'784-128-10 ratio engine / PyTorch (target <= 1.5)':52s} {ours / theirs:8.2f} x")
+    print(
+        f"{'layer (engine vs PyTorch autograd, float64)':40s} "
+        f"{'engine':>10s} {'torch':>10s} {'ratio':>7s}"
+    )
+    for label, mine, torch_s in layer_cases():
+        print(f"{label:40s} {mine * 1e6:8.0f}µs {torch_s * 1e6:8.0f}µs {mine / torch_s:6.2f}x")
     return 0
 
 

@@ -78,6 +78,10 @@ FUNCTION_ALIASES: dict[str, str] = {
 CONSTANTS = frozenset({"e", "pi"})
 """``e`` and ``pi``; a declared variable of the same name takes precedence."""
 
+RESERVED_NAMES = frozenset(FUNCTIONS) | frozenset(FUNCTION_ALIASES) | CONSTANTS
+"""The one list of names the answer language gives a meaning (functions, their other
+spellings, constants): exercise parameters and engine symbols may not take them."""
+
 GREEK_NAMES = frozenset(
     [
         "alpha",

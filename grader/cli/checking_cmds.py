@@ -16,17 +16,73 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 from typing import TextIO
 
 import click
 
-from grader.checking import check
+from grader.checking import Verdict
 from grader.checking.dispatch import DISPATCH_MODES
 
 logger = logging.getLogger(__name__)
 
 _BATCH_KEYS = frozenset({"id", "expected", "answer", "variables", "mode", "tolerance", "sigfigs"})
+
+
+#: the checker's own time budget for one symbolic check (seconds)
+TIME_BUDGET = 1.0
+
+
+def check(
+    expected: Any,
+    answer: Any,
+    *,
+    mode: str = "symbolic",
+    variables: str | Sequence[str] = (),
+    tolerance: float | None = None,
+    sigfigs: int | None = None,
+) -> Verdict:
+    """Judge through the exercises' answer kinds, with the checker's own defaults.
+
+    The web judges with the same kinds; only the options differ (no definitions or
+    mistakes here, and the checker's ``atol`` 1e-8 instead of the exercises' 1e-4).
+
+    Raises:
+        ValueError: an unknown mode or a bad key.
+    """
+    from grader.exercises.kinds import ANSWER_KINDS
+
+    options: dict[str, Any]
+    if mode == "symbolic":
+        if not isinstance(expected, str):
+            raise ValueError("a symbolic key must be a string")
+        kind, options = ANSWER_KINDS["expression"], {"variables": _names(variables)}
+    elif mode == "choice":
+        several = not isinstance(expected, str)
+        kind, options = ANSWER_KINDS["multiselect" if several else "choice"], {}
+        if not several and not isinstance(answer, str):
+            raise ValueError("a single choice is one label")
+    elif mode in DISPATCH_MODES:
+        is_array = (isinstance(expected, list)) or (
+            isinstance(expected, str) and expected.lstrip().startswith("[")
+        )
+        kind = ANSWER_KINDS["vector" if is_array else "numeric"]
+        options = {"mode": mode, "functions": None}
+        if tolerance is not None:
+            options["atol" if mode == "absolute" else "rtol"] = tolerance
+        if mode == "sigfigs":
+            options["sigfigs"] = sigfigs
+        answer = str(answer)
+    else:
+        raise ValueError(f"unknown mode {mode!r}: use one of {', '.join(DISPATCH_MODES)}")
+    return kind.check(options, expected, answer, TIME_BUDGET)
+
+
+def _names(variables: str | Sequence[str]) -> tuple[str, ...]:
+    if isinstance(variables, str):
+        return tuple(part.strip() for part in variables.split(",") if part.strip())
+    return tuple(variables)
 
 
 def _dump(payload: dict[str, Any]) -> str:

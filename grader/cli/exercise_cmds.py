@@ -18,9 +18,9 @@ import click
 from grader.exercises import ExerciseSpec
 from grader.exercises import SpecError
 from grader.exercises import generate
+from grader.exercises import kind_of
 from grader.exercises import load_library
 from grader.exercises import self_test
-from grader.exercises.generator import key_text
 from grader.exercises.library import default_library_path
 from grader.exercises.library import library_files
 from grader.exercises.spec import load_spec_file
@@ -83,7 +83,7 @@ def generate_command(
             click.echo(f"  {choice['id']}. {choice['text']}")
         click.echo(f"Answer key: {part.key_text}")
         for m in part.mistakes:
-            shown = key_text(part.type, m.value, part.check)
+            shown = kind_of(part.type).key_text(m.value, part.check)
             click.echo(f"  mistake {m.code} (credit {m.credit:g}): {shown}")
     click.echo("")
     click.echo("## Worked solution")
@@ -162,4 +162,73 @@ def list_command(as_json: bool, library: str | None) -> None:
         click.echo(f"{s.id:<32} {s.title}  [{', '.join(s.topics)}]  parts: {parts}")
 
 
-COMMANDS: list[click.Command] = [generate_command, validate_command, list_command]
+@click.command("replay")
+@click.argument("exercise_id", required=False)
+@click.option("--submission", "submission_id", type=int, default=None, help="A stored submission.")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Variant seed.")
+@click.option("--part", "part_id", default=None, help="Part id.")
+@click.option("--answer", default=None, help="The answer to judge.")
+@click.option("--library", type=click.Path(exists=True), default=None, help="Exercise directory.")
+def replay_command(
+    exercise_id: str | None,
+    submission_id: int | None,
+    seed: int | None,
+    part_id: str | None,
+    answer: str | None,
+    library: str | None,
+) -> None:
+    """Print, as JSON, the judgement the web gives (or gave) an answer.
+
+    Either ``--submission ID`` (judged again against the variant stored with its attempt;
+    needs the database) or ``EXERCISE --seed N --part P --answer A`` (a fresh variant of
+    the library's current version).
+    """
+    if submission_id is not None:
+        if exercise_id or seed is not None or part_id or answer is not None:
+            raise click.UsageError("--submission replays a stored answer: give nothing else")
+        click.echo(json.dumps(_replay_stored(submission_id), indent=2, ensure_ascii=False))
+        return
+    if exercise_id is None or seed is None or part_id is None or answer is None:
+        raise click.UsageError("give --submission ID, or EXERCISE --seed N --part P --answer A")
+    from grader.exercises import judge
+
+    specs = _library(library)
+    if exercise_id not in specs:
+        known = ", ".join(sorted(specs)) or "none"
+        raise click.BadParameter(f"unknown exercise {exercise_id!r}; known: {known}")
+    variant = generate(specs[exercise_id], seed)
+    try:
+        judgement = judge(variant, part_id, answer)
+    except KeyError:
+        known = ", ".join(p.id for p in variant.parts)
+        raise click.BadParameter(f"no part {part_id!r}; parts: {known}") from None
+    payload = {
+        "exercise": variant.exercise_id,
+        "version": variant.spec_version,
+        "seed": seed,
+        "part": part_id,
+        "answer": answer,
+        "judgement": judgement.to_json(),
+    }
+    click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+
+
+def _replay_stored(submission_id: int) -> dict[str, Any]:
+    from flask.cli import ScriptInfo
+
+    from grader.db import SESSIONMAKER_KEY
+    from grader.errors import NotFound
+    from grader.services.replay import replay_submission
+
+    app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+    with app.app_context():
+        session = app.extensions[SESSIONMAKER_KEY]()
+        try:
+            return replay_submission(session, submission_id).to_json()
+        except NotFound as exc:
+            raise click.BadParameter(str(exc), param_hint="--submission") from None
+        finally:
+            session.close()
+
+
+COMMANDS: list[click.Command] = [generate_command, validate_command, list_command, replay_command]

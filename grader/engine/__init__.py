@@ -60,6 +60,19 @@ Convolution (`grader.engine.conv`): valid cross-correlation as in torch.nn.funct
 `conv1d_backward(x, w, grad_out) -> (dx, dw)`; `stride=` and `padding=` keywords.
 `conv2d` / `conv2d_backward` likewise for x (H, W), w (KH, KW) or channels first.
 
+Pooling (`grader.engine.pooling`): `max_pool2d(x, kernel, stride=None)`, `avg_pool2d`, and
+their `..._backward(x, grad_out, kernel, stride)` (x (H, W), (C, H, W) or (N, C, H, W); stride
+defaults to the kernel). Batch norm (`grader.engine.batchnorm`), training mode on x (N, D):
+`batchnorm_forward(x, gamma, beta, eps=1e-5)` (.y .mean .var .x_hat) and
+`batchnorm_backward(x, gamma, grad_out)` (.dx .dgamma .dbeta). One LSTM step
+(`grader.engine.lstm`, torch.nn.LSTMCell's gate order i, f, g, o): `lstm_cell(x, h, c, W_ih,
+W_hh, b) -> (h', c')`, `lstm_cell_steps(...)` (every gate) and `lstm_cell_backward(...,
+dh_new, dc_new=None)` (.x .h .c .W_ih .W_hh .b .gates); one GRU step (`grader.engine.gru`,
+torch.nn.GRUCell's r, z, n): `gru_cell(x, h, W_ih, W_hh, b_ih, b_hh)` and
+`gru_cell_backward(..., dh_new)`. Inverted dropout with a given 0/1 mask
+(`grader.engine.dropout`): `dropout(x, mask, p)`, `dropout_backward(grad_out, mask, p)`.
+`SGD(lr, weight_decay)` adds torch's L2 decay.
+
 Gradient checking (`grader.engine.gradcheck`)::
 
     result = gradcheck(lambda: net.loss_value(X, T), net.parameters(), grads.parameters())
@@ -89,16 +102,30 @@ with the argument's name and says what was expected.
 
 from grader.engine.activations import ACTIVATIONS
 from grader.engine.activations import get_activation
+from grader.engine.batchnorm import BatchNormForward
+from grader.engine.batchnorm import BatchNormGradients
+from grader.engine.batchnorm import batchnorm_backward
+from grader.engine.batchnorm import batchnorm_forward
 from grader.engine.conv import conv1d
 from grader.engine.conv import conv1d_backward
 from grader.engine.conv import conv2d
 from grader.engine.conv import conv2d_backward
+from grader.engine.dropout import dropout
+from grader.engine.dropout import dropout_backward
 from grader.engine.gradcheck import GradcheckResult
 from grader.engine.gradcheck import gradcheck
 from grader.engine.gradcheck import numerical_gradient
+from grader.engine.gru import GRUGradients
+from grader.engine.gru import gru_cell
+from grader.engine.gru import gru_cell_backward
 from grader.engine.losses import LOSSES
 from grader.engine.losses import get_loss
 from grader.engine.losses import one_hot
+from grader.engine.lstm import LSTMGradients
+from grader.engine.lstm import LSTMStep
+from grader.engine.lstm import lstm_cell
+from grader.engine.lstm import lstm_cell_backward
+from grader.engine.lstm import lstm_cell_steps
 from grader.engine.mlp import MLP
 from grader.engine.mlp import Backprop
 from grader.engine.mlp import Gradients
@@ -107,6 +134,10 @@ from grader.engine.optimizers import Adam
 from grader.engine.optimizers import Momentum
 from grader.engine.optimizers import Optimizer
 from grader.engine.optimizers import RMSprop
+from grader.engine.pooling import avg_pool2d
+from grader.engine.pooling import avg_pool2d_backward
+from grader.engine.pooling import max_pool2d
+from grader.engine.pooling import max_pool2d_backward
 from grader.engine.rnn import RNN
 from grader.engine.rnn import RNNBackprop
 from grader.engine.trace import Step
@@ -120,21 +151,39 @@ __all__ = [
     "SGD",
     "Adam",
     "Backprop",
+    "BatchNormForward",
+    "BatchNormGradients",
+    "GRUGradients",
     "GradcheckResult",
     "Gradients",
+    "LSTMGradients",
+    "LSTMStep",
     "Momentum",
     "Optimizer",
     "RMSprop",
     "RNNBackprop",
     "Step",
     "Trace",
+    "avg_pool2d",
+    "avg_pool2d_backward",
+    "batchnorm_backward",
+    "batchnorm_forward",
     "conv1d",
     "conv1d_backward",
     "conv2d",
     "conv2d_backward",
+    "dropout",
+    "dropout_backward",
     "get_activation",
     "get_loss",
     "gradcheck",
+    "gru_cell",
+    "gru_cell_backward",
+    "lstm_cell",
+    "lstm_cell_backward",
+    "lstm_cell_steps",
+    "max_pool2d",
+    "max_pool2d_backward",
     "numerical_gradient",
     "one_hot",
 ]

@@ -2,7 +2,8 @@
 
 With g the gradient, p the parameter and t the step count (from 1):
 
-- `SGD(lr)`: p <- p - lr g.
+- `SGD(lr, weight_decay=0)`: p <- p - lr (g + weight_decay p), torch's L2 weight decay (the
+  gradient of weight_decay/2 ||p||^2 added to g).
 - `Momentum(lr, momentum)` (= `torch.optim.SGD(momentum=mu)`, no dampening, not Nesterov):
   v <- mu v + g (v = g on the first step), p <- p - lr v.
 - `RMSprop(lr, alpha, eps)`: s <- alpha s + (1 - alpha) g^2, p <- p - lr g / (sqrt(s) + eps).
@@ -123,17 +124,18 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """Plain gradient descent: p <- p - lr g."""
+    """Plain gradient descent: p <- p - lr (g + weight_decay p) (L2 decay as torch.optim.SGD)."""
 
-    def __init__(self, lr: float = 0.1) -> None:
+    def __init__(self, lr: float = 0.1, weight_decay: float = 0.0) -> None:
         super().__init__(lr)
+        self.weight_decay = finite_float("weight_decay", weight_decay, low=0.0)
 
     def _update(self, params: list[FloatArray], grads: list[FloatArray]) -> None:
         for p, g in zip(params, grads, strict=True):
-            p -= self.lr * g
+            p -= self.lr * (g + self.weight_decay * p if self.weight_decay else g)
 
     def __repr__(self) -> str:
-        return f"SGD(lr={self.lr})"
+        return f"SGD(lr={self.lr}, weight_decay={self.weight_decay})"
 
 
 class Momentum(Optimizer):

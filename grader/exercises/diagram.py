@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from grader.exercises.expressions import format_number
+from grader.exercises.numbers import format_number
 
 _COL = 190
 _COL_DENSE = 270

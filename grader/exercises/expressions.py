@@ -19,8 +19,9 @@ from typing import Any
 import sympy
 from sympy.printing.str import StrPrinter
 
-from grader.exercises._checking import ParseError
-from grader.exercises._checking import parse as checking_parse
+from grader.checking import ParseError
+from grader.checking import parse as checking_parse
+from grader.exercises.numbers import format_number
 
 logger = logging.getLogger(__name__)
 
@@ -281,21 +282,3 @@ def substitute(expr: Any, values: Mapping[str, Any]) -> Any:
     names = {s.name: s for s in expr.free_symbols}
     mapping = {names[k.name]: v for k, v in subs.items() if k.name in names}
     return expr.xreplace(mapping) if mapping else expr
-
-
-def format_number(value: float | int, sig: int = 10) -> str:
-    """Short, exact-looking decimal text: 0.526, -0.1792, 3, 1.5e-05."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    v = float(value)
-    if v == 0:
-        return "0"
-    if v.is_integer() and abs(v) < 1e15:
-        return str(int(v))
-    text = f"{v:.{sig}g}"
-    if "e" in text:
-        mant, _, exp_ = text.partition("e")
-        if "." in mant:
-            mant = mant.rstrip("0").rstrip(".")
-        return f"{mant}e{int(exp_)}"
-    return text

@@ -11,19 +11,20 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping
-from decimal import ROUND_HALF_UP
-from decimal import Decimal
 from typing import Any
 
 import numpy as np
 
-from grader.checking.numeric import float_decimal
 from grader.exercises import expressions
 from grader.exercises.errors import SpecError
 from grader.exercises.families import FAMILIES
 from grader.exercises.families.base import FamilyOutput
 from grader.exercises.families.base import IllPosed
 from grader.exercises.families.base import Quantity
+from grader.exercises.kinds import AnswerKind
+from grader.exercises.kinds import kind_of
+from grader.exercises.kinds.numeric import flat
+from grader.exercises.kinds.precision import Indistinct
 from grader.exercises.sampling import coerce
 from grader.exercises.sampling import draw_all
 from grader.exercises.spec import ExerciseSpec
@@ -39,7 +40,6 @@ logger = logging.getLogger(__name__)
 MAX_TRIES = 200
 #: a nonzero key smaller than this "rounds to zero" for a student working by hand
 MIN_MAGNITUDE = 1e-3
-DEFAULT_NUMERIC_CHECK = {"mode": "combined", "rtol": 0.01, "atol": 1e-4}
 LETTERS = "ABCDEFGHIJKL"
 
 
@@ -142,24 +142,6 @@ def _json_params(drawn: Mapping[str, Any]) -> dict[str, Any]:
     return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in drawn.items()}
 
 
-def _check_options(part: PartSpec, quantity: Quantity | None) -> dict[str, Any]:
-    ptype = part.type
-    base: dict[str, Any] = dict(quantity.check) if quantity is not None else {}
-    if ptype in ("numeric", "vector", "matrix"):
-        if not base.get("mode") and not part.check:
-            base = {**DEFAULT_NUMERIC_CHECK, **base}
-        base.update(part.check)
-        if "sigfigs" in base:
-            base["mode"] = "sigfigs"
-        base.setdefault("mode", "combined")
-        base.setdefault("rtol", DEFAULT_NUMERIC_CHECK["rtol"])
-        base.setdefault("atol", DEFAULT_NUMERIC_CHECK["atol"])
-    elif ptype == "expression":
-        base.update(part.check)
-        base["mode"] = "symbolic"
-    return base
-
-
 def _part(
     spec: ExerciseSpec,
     index: int,
@@ -171,53 +153,81 @@ def _part(
     path = ("parts", index)
     quantity = out.quantities.get(part.key) if part.key else None
     ptype = part.type or (quantity.type if quantity else "numeric")
-    check = _check_options(part, quantity)
+    kind = kind_of(ptype)
+    check = kind.check_options(part.check, quantity.check if quantity is not None else {})
     choices: tuple[dict[str, str], ...] | None = None
     if quantity is not None:
         key = quantity.value
-        family_mistakes = {m.code: m for m in quantity.mistakes}
-        candidates = []
-        if part.mistakes_given:
-            for m in part.mistakes:
-                fm = family_mistakes.get(m.code)
-                if fm is not None:
-                    candidates.append((m.code, m.feedback or fm.feedback, fm.value, m.credit))
-        else:
-            candidates = [(m.code, m.feedback, m.value, 0.0) for m in quantity.mistakes]
+        candidates = _family_mistakes(spec, part, quantity, path)
         if quantity.choices is not None:
             choices = tuple(dict(c) for c in quantity.choices)
-    elif ptype in ("choice", "multiselect"):
-        key, candidates, choices = _declarative_choices(spec, part, rng)
+    elif kind.from_choices:
+        key, candidates, choices = _declarative_choices(kind, part, rng)
         choices = tuple({**c, "text": render(c["text"], values)} for c in choices)
     else:
-        free = set(check.get("variables", ())) | set(check.get("definitions", {}))
+        free = kind.free_names(check)
         values = {k: v for k, v in values.items() if k not in free}
-        key = _evaluate_answer(spec, f"{_field(path)}.answer", ptype, values, path)
+        key = _evaluate_answer(spec, f"{_field(path)}.answer", kind, values, path)
         candidates = []
         for j, m in enumerate(part.mistakes):
             mfield = f"{_field(path)}.mistakes[{j}].answer"
-            try:
-                value = _evaluate_answer(spec, mfield, ptype, values, path)
-            except IllPosed:
-                continue
+            value = _evaluate_answer(spec, mfield, kind, values, path)
             candidates.append((m.code, m.feedback or "", value, m.credit))
-    if ptype in ("numeric", "vector", "matrix"):
+        if isinstance(check.get("reference"), str):
+            rfield = f"{_field(path)}.check.reference"
+            check["reference"] = _evaluate_answer(spec, rfield, kind, values, path)
+    if kind.numeric:
         _guard_numbers(key, check, path)
     if quantity is None or part.mistakes_given:  # instructor text may use placeholders
         candidates = [(c, render(fb, values), v, cr) for c, fb, v, cr in candidates]
-    mistakes = _distinct_mistakes(ptype, key, candidates, check)
+    try:
+        check = kind.settle(key, [(c, v) for c, _, v, _ in candidates], check)
+    except Indistinct as exc:
+        raise _illposed(f"part {part.id}: {exc}", path) from None
+    mistakes = tuple(Mistake(c, fb, v, float(cr)) for c, fb, v, cr in candidates)
+    note = kind.precision_note(check)
+    prompt = render(part.prompt, values)
     return Part(
         id=part.id,
-        prompt_md=render(part.prompt, values),
-        type=ptype,
+        prompt_md=f"{prompt.rstrip()} {note}".strip() if note else prompt,
+        type=kind.name,
         points=float(part.points),
         check=check,
         key=key,
-        key_text=key_text(ptype, key, check),
+        key_text=kind.key_text(key, check),
         mistakes=mistakes,
         choices=choices,
         hints=tuple(render(h, values) for h in part.hints),
     )
+
+
+def _family_mistakes(
+    spec: ExerciseSpec, part: PartSpec, quantity: Quantity, path: tuple[Any, ...]
+) -> list[tuple[str, str, Any, float]]:
+    """The part's declared mistakes this draw models, each with its credit.
+
+    A part without its own ``mistakes:`` list has every mistake its family models, each
+    with the credit another part of the exercise gives it (one rule per exercise).
+    """
+    made = {m.code: m for m in quantity.mistakes}
+    if part.mistakes_given:
+        wanted = [(m.code, m.feedback, m.credit) for m in part.mistakes]
+    else:
+        credits: dict[str, float] = {}
+        for other in spec.parts:
+            for m in other.mistakes:
+                credits.setdefault(m.code, m.credit)
+        assert spec.family is not None
+        assert part.key is not None
+        declared = FAMILIES[spec.family].quantities(spec.options)[part.key].mistakes
+        wanted = [(code, None, credits.get(code, 0.0)) for code in declared]
+    # A family models some mistakes only in some cases (an activation, a question);
+    # validate-exercises fails on a declared mistake that no seed ever produces.
+    return [
+        (code, feedback or made[code].feedback, made[code].value, credit)
+        for code, feedback, credit in wanted
+        if code in made
+    ]
 
 
 def _field(path: tuple[Any, ...]) -> str:
@@ -225,19 +235,20 @@ def _field(path: tuple[Any, ...]) -> str:
 
 
 def _evaluate_answer(
-    spec: ExerciseSpec, name: str, ptype: str, values: Mapping[str, Any], path: tuple[Any, ...]
+    spec: ExerciseSpec,
+    name: str,
+    kind: AnswerKind,
+    values: Mapping[str, Any],
+    path: tuple[Any, ...],
 ) -> Any:
-    expr = spec.compiled[name]
-    if ptype == "expression":
-        return expressions.to_text(expressions.substitute(expr, values))
     try:
-        return expressions.evaluate(expr, values)
+        return kind.declarative_value(spec.compiled[name], values)
     except (ArithmeticError, ValueError) as exc:
         raise _illposed(f"the answer of {path} is undefined ({exc})", path) from None
 
 
 def _declarative_choices(
-    spec: ExerciseSpec, part: PartSpec, rng: np.random.Generator
+    kind: AnswerKind, part: PartSpec, rng: np.random.Generator
 ) -> tuple[Any, list[tuple[str, str, Any, float]], tuple[dict[str, str], ...]]:
     order = list(range(len(part.choices)))
     if part.shuffle:
@@ -254,87 +265,22 @@ def _declarative_choices(
         else:
             feedback = c.feedback or "That option is not right."
             candidates.append((f"choice_{original + 1}", feedback, letter, 0.0))
-    key: Any = correct[0] if part.type == "choice" else correct
-    if part.type == "multiselect":
-        candidates = [(code, fb, sorted({*correct, v}), cr) for code, fb, v, cr in candidates]
-    return key, candidates, tuple(choices)
-
-
-def _flat(value: Any) -> list[float]:
-    if isinstance(value, list):
-        return [x for v in value for x in _flat(v)]
-    return [float(value)]
+    candidates = [(c, fb, kind.choice_mistake(correct, v), cr) for c, fb, v, cr in candidates]
+    return kind.choice_key(correct), candidates, tuple(choices)
 
 
 def _guard_numbers(key: Any, check: Mapping[str, Any], path: tuple[Any, ...]) -> None:
     floor = max(MIN_MAGNITUDE, 10 * float(check.get("atol", 0.0)))
-    for v in _flat(key):
+    for v in flat(key):
         if not math.isfinite(v):
             raise _illposed("an answer is not finite", path)
         if 1e-12 < abs(v) < floor:
             raise _illposed(f"an answer ({v:.3g}) rounds to zero", path)
 
 
-def close(a: Any, b: Any, check: Mapping[str, Any]) -> bool:
-    """Would the checker accept ``a`` for key ``b``? (a float-level estimate)."""
-    fa, fb = _flat(a), _flat(b)
-    if len(fa) != len(fb):
-        return False
-    if check.get("mode") == "sigfigs":
-        rtol, atol = 0.5 * 10 ** (1 - int(check.get("sigfigs", 3))), 0.0
-    else:
-        rtol, atol = float(check.get("rtol", 0.0)), float(check.get("atol", 0.0))
-        if check.get("mode") == "relative":
-            atol = 0.0
-        elif check.get("mode") == "absolute":
-            rtol = 0.0
-    return all(abs(x - y) <= max(atol, rtol * abs(y)) * 2 for x, y in zip(fa, fb, strict=True))
-
-
-def _distinct_mistakes(
-    ptype: str, key: Any, candidates: list[tuple[str, str, Any, float]], check: Mapping[str, Any]
-) -> tuple[Mistake, ...]:
-    """Drop mistakes the checker could not tell from the key or from an earlier mistake."""
-    kept: list[Mistake] = []
-    numeric = ptype in ("numeric", "vector", "matrix")
-    for code, feedback, value, credit in candidates:
-        if numeric:
-            if not all(math.isfinite(v) for v in _flat(value)) or close(value, key, check):
-                continue
-            if any(close(value, m.value, check) for m in kept):
-                continue
-        elif value == key or any(value == m.value for m in kept):
-            continue
-        kept.append(Mistake(code, feedback, value, float(credit)))
-    return tuple(kept)
-
-
-def sig_text(value: float, sigfigs: int) -> str:
-    """``value`` rounded half-up (in decimal) to ``sigfigs`` significant figures."""
-    d = float_decimal(value)
-    if d == 0:
-        return "0"
-    quantum = Decimal(1).scaleb(d.adjusted() - sigfigs + 1)
-    return format(d.quantize(quantum, rounding=ROUND_HALF_UP), "f")
-
-
 def key_text(ptype: str, key: Any, check: Mapping[str, Any]) -> str:
-    """How a student would type the key (used by self-tests and the CLI)."""
-    if ptype == "numeric":
-        if check.get("mode") == "sigfigs":
-            return sig_text(key, int(check["sigfigs"]))
-        return expressions.format_number(key, 12)
-    if ptype in ("vector", "matrix"):
-        return _array_text(key)
-    if ptype == "multiselect":
-        return ", ".join(key)
-    return str(key)
-
-
-def _array_text(value: Any) -> str:
-    if isinstance(value, list):
-        return "[" + ", ".join(_array_text(v) for v in value) + "]"
-    return expressions.format_number(value, 12)
+    """How a student would type the key (used by the CLI)."""
+    return kind_of(ptype).key_text(key, check)
 
 
 def trial_generate(spec: ExerciseSpec) -> None:

@@ -15,11 +15,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from grader.checking.names import FUNCTIONS
+from grader.exercises.kinds import ANSWER_KINDS
 from grader.exercises.yamlsafe import Path
 
 SCHEMA_VERSION = 1
 
-ANSWER_TYPES = ("numeric", "vector", "matrix", "expression", "choice", "multiselect")
+ANSWER_TYPES = tuple(ANSWER_KINDS)
 CHECK_MODES = ("relative", "absolute", "combined", "sigfigs", "symbolic")
 DOMAINS = ("real", "positive", "nonnegative", "negative", "nonzero", "integer")
 
@@ -106,6 +107,10 @@ SPEC_JSON_SCHEMA: dict[str, Any] = {
                 "rtol": {"type": "number", "minimum": 0, "maximum": 1},
                 "atol": {"type": "number", "minimum": 0},
                 "sigfigs": {"type": "integer", "minimum": 1, "maximum": 15},
+                # The precision rule: the significant figures a student gives (see FORMAT.md).
+                "figures": {"type": "integer", "minimum": 1, "maximum": 6},
+                # An update's starting value: its tolerance is then relative to the change.
+                "reference": {"type": ["number", "string"]},
                 "variables": {
                     "type": "array",
                     "items": {"type": "string", "pattern": _NAME},

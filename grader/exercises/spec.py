@@ -16,9 +16,11 @@ from dataclasses import field
 from pathlib import Path as FsPath
 from typing import Any
 
+from grader.checking.names import RESERVED_NAMES
 from grader.exercises import expressions
 from grader.exercises.errors import SpecError
 from grader.exercises.errors import SpecProblem
+from grader.exercises.kinds import kind_of
 from grader.exercises.schema import SCHEMA_VERSION
 from grader.exercises.schema import SPEC_JSON_SCHEMA
 from grader.exercises.schema import validate
@@ -29,30 +31,8 @@ from grader.exercises.yamlsafe import load_yaml
 
 logger = logging.getLogger(__name__)
 
-#: names the answer language gives a meaning already
-RESERVED_NAMES = frozenset(
-    {
-        "e",
-        "pi",
-        "exp",
-        "log",
-        "ln",
-        "sqrt",
-        "abs",
-        "sin",
-        "cos",
-        "tan",
-        "sinh",
-        "cosh",
-        "tanh",
-        "sigmoid",
-        "softplus",
-        "relu",
-        "max",
-        "min",
-        "seed",
-    }
-)
+#: names a parameter or derived value may not take: the answer language's own, and ``seed``
+TAKEN_NAMES = RESERVED_NAMES | {"seed"}
 
 
 @dataclass(frozen=True)
@@ -261,7 +241,7 @@ def _build(
     path: Path = ()
     for name, decl in data.get("parameters", {}).items():
         path = ("parameters", name)
-        if name in RESERVED_NAMES:
+        if name in TAKEN_NAMES:
             out.add(path, f"{name!r} is a function or constant of the answer language")
             continue
         kinds = [k for k in ("range", "choices", "value") if k in decl]
@@ -288,7 +268,7 @@ def _build(
     derived = dict(data.get("derived", {}))
     for name, text in derived.items():
         path = ("derived", name)
-        if name in known or name in RESERVED_NAMES:
+        if name in known or name in TAKEN_NAMES:
             out.add(path, f"the name {name!r} is already taken")
             continue
         expr = _compile(text, path, out)
@@ -422,6 +402,8 @@ def _build_part(
         if ptype is not None and ptype != info.type:
             out.add((*path, "type"), f"{key!r} is a {info.type} answer, not {ptype}")
         ptype = info.type
+        if "reference" in check:
+            out.add((*path, "check", "reference"), "the family gives the reference of its updates")
         for j, m in enumerate(mistakes):
             if m.answer is not None:
                 out.add((*path, "mistakes", j, "answer"), "the family computes mistake answers")
@@ -437,20 +419,25 @@ def _build_part(
         if ptype is None:
             out.add(path, "the field 'type' is required in a declarative exercise")
             return None
-        if ptype in ("choice", "multiselect"):
+        if kind_of(ptype).from_choices:
             _check_choices(pdata, choices, ptype, path, out)
         else:
             if "answer" not in pdata:
                 out.add(path, "the field 'answer' is required (an expression over parameters)")
                 return None
             _compile_answer(pdata["answer"], ptype, check, (*path, "answer"), names, compiled, out)
+            if isinstance(check.get("reference"), str):
+                rpath = (*path, "check", "reference")
+                _compile_answer(check["reference"], ptype, check, rpath, names, compiled, out)
             for j, m in enumerate(mistakes):
                 mpath = (*path, "mistakes", j)
                 if m.answer is None:
                     out.add(mpath, "a declarative mistake needs answer: (what the mistake gives)")
                     continue
                 _compile_answer(m.answer, ptype, check, (*mpath, "answer"), names, compiled, out)
-    _check_check(ptype, check, (*path, "check"), out)
+    if ptype is not None:
+        for sub, message in kind_of(ptype).check_problems(check):
+            out.add((*path, "check", *sub), message)
     if len(out.problems) > before:
         return None
     return PartSpec(
@@ -486,15 +473,11 @@ def _check_choices(
     if "answer" in pdata:
         out.add((*path, "answer"), "mark the right choices with correct: true instead")
     n = sum(c.correct for c in choices)
-    if ptype == "choice" and n != 1:
-        out.add((*path, "choices"), f"a choice part needs exactly one correct choice, not {n}")
-    if ptype == "multiselect" and n < 1:
-        out.add((*path, "choices"), "a multiselect part needs at least one correct choice")
+    problem = kind_of(ptype).correct_count_problem(n)
+    if problem:
+        out.add((*path, "choices"), problem)
     if pdata.get("mistakes"):
         out.add((*path, "mistakes"), "give feedback on each wrong choice instead")
-
-
-_ARRAY_TYPES = {"vector": 1, "matrix": 2}
 
 
 def _compile_answer(
@@ -509,8 +492,9 @@ def _compile_answer(
     expr = _compile(text, path, out)
     if expr is None:
         return
+    kind = kind_of(ptype)
     depth = _depth(expr)
-    want = _ARRAY_TYPES.get(ptype, 0)
+    want = kind.depth
     if depth != want:
         shapes = {
             0: "a single expression",
@@ -519,9 +503,7 @@ def _compile_answer(
         }
         out.add(path, f"a {ptype} answer must be {shapes[want]}")
         return
-    allowed = set(names)
-    if ptype == "expression":
-        allowed |= set(check.get("variables", ())) | set(check.get("definitions", {}))
+    allowed = set(names) | kind.free_names(check)
     unknown = expressions.free_names(expr) - allowed
     if unknown:
         out.add(path, _unknown_names(unknown, allowed))
@@ -533,27 +515,3 @@ def _depth(expr: Any) -> int:
     if isinstance(expr, list):
         return 1 + (max((_depth(x) for x in expr), default=0))
     return 0
-
-
-def _check_check(ptype: str | None, check: Mapping[str, Any], path: Path, out: _Collector) -> None:
-    mode = check.get("mode")
-    if ptype == "expression":
-        if mode not in (None, "symbolic"):
-            out.add((*path, "mode"), "an expression answer is checked with mode: symbolic")
-        for name in check.get("domains", {}):
-            if name not in check.get("variables", ()):
-                out.add((*path, "domains", name), f"{name!r} is not one of the variables")
-        return
-    if ptype in ("choice", "multiselect"):
-        if check:
-            out.add(path, "choice parts take no check options")
-        return
-    symbolic_only = [k for k in ("variables", "domains", "definitions") if k in check]
-    for k in symbolic_only:
-        out.add((*path, k), f"{k} applies to expression answers only")
-    if mode == "symbolic":
-        out.add((*path, "mode"), "use relative, absolute, combined or sigfigs for numbers")
-    if mode == "sigfigs" and "sigfigs" not in check:
-        out.add(path, "mode: sigfigs needs sigfigs: N")
-    if "sigfigs" in check and mode not in (None, "sigfigs"):
-        out.add((*path, "sigfigs"), "sigfigs goes with mode: sigfigs")

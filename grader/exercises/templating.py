@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from grader.exercises.expressions import format_number
+from grader.exercises.numbers import format_number
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*(?::\s*([^}\s]+)\s*)?\}\}")
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
+from grader.exercises.kinds import kind_of
+
 VARIANT_SCHEMA_VERSION = 1
 
 
@@ -84,7 +86,7 @@ class Part:
             "check": check,
             "choices": None if self.choices is None else [dict(c) for c in self.choices],
             "hints": list(self.hints),
-            "shape": _shape(self.key) if self.type in ("vector", "matrix") else None,
+            "shape": kind_of(self.type).shape(self.key),
         }
 
     @classmethod
@@ -103,12 +105,6 @@ class Part:
             choices=None if choices is None else tuple(dict(c) for c in choices),
             hints=tuple(d.get("hints", ())),
         )
-
-
-def _shape(key: Any) -> list[int]:
-    if isinstance(key, list) and key and isinstance(key[0], list):
-        return [len(key), len(key[0])]
-    return [len(key)] if isinstance(key, list) else []
 
 
 @dataclass(frozen=True)
@@ -192,35 +188,4 @@ class Variant:
             "parts": [p.public_json() for p in self.parts],
             "diagram_svg": self.diagram_svg,
             "topics": list(self.topics),
-        }
-
-
-@dataclass(frozen=True)
-class PartResult:
-    """The outcome of judging one answer to one part.
-
-    Attributes:
-        status: correct | incorrect | invalid | undetermined (from the checker).
-        score: credit earned, 0..1 (multiply by the part's points).
-        verdict: the checker's Verdict.
-        note: machine-readable code: ``correct``, ``mistake:<code>``, ``diagnosis:<code>``,
-            ``incorrect``, ``invalid``, ``undetermined``.
-        feedback: the sentence to show the student.
-    """
-
-    status: str
-    score: float
-    verdict: Any
-    note: str
-    feedback: str
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON-safe dict (the verdict through its own ``to_json``)."""
-        verdict = self.verdict.to_json() if hasattr(self.verdict, "to_json") else None
-        return {
-            "status": self.status,
-            "score": self.score,
-            "note": self.note,
-            "feedback": self.feedback,
-            "verdict": verdict,
         }

@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from grader.errors import NotFound
+from grader.exercises import kind_of
 from grader.models import User
 from grader.services.attempts import get_attempt
 
 MAX_PREVIEW_LENGTH = 2000
-PREVIEWED_TYPES = ("expression", "numeric", "vector", "matrix")
 
 
 def preview_answer(
@@ -46,37 +46,23 @@ def preview_answer(
         return empty | {"message": "Type an answer to see how it is read."}
     if len(text) > MAX_PREVIEW_LENGTH:
         return empty | {"message": f"The answer is longer than {MAX_PREVIEW_LENGTH} characters."}
-    if part["type"] not in PREVIEWED_TYPES:
+    kind = kind_of(part["type"])
+    if not kind.previewed:
         return empty | {"ok": True}
     check = part.get("check", {})
     # Names a student may use: the declared variables and the defined names (z1, h, ...).
     names = (*check.get("variables", ()), *check.get("definitions", {}))
-    data = _checker_preview(text, tuple(names), part["type"])
-    if part["type"] != "expression" and data.get("ok") and data.get("variables"):
+    data = _checker_preview(text, tuple(names))
+    if kind.numeric and data.get("ok") and data.get("variables"):
         found = ", ".join(data["variables"])
         plural = "s" if len(data["variables"]) > 1 else ""
         return empty | {"message": f"Numbers are expected here, not the name{plural} {found}."}
     return data
 
 
-def _checker_preview(text: str, variables: tuple[str, ...], kind: str) -> dict[str, Any]:
-    try:
-        from grader.checking import preview
-    except ImportError:  # the checker without its preview API: read plain numbers only
-        return _number_preview(text, kind)
-    result = preview(text, variables=variables)
-    data: dict[str, Any] = result.to_json() if hasattr(result, "to_json") else dict(vars(result))
-    data.setdefault("text", None)
+def _checker_preview(text: str, variables: tuple[str, ...]) -> dict[str, Any]:
+    from grader.checking import preview
+
+    data: dict[str, Any] = preview(text, variables=variables).to_json()
     data["variables"] = list(data.get("variables") or [])
     return data
-
-
-def _number_preview(text: str, kind: str) -> dict[str, Any]:
-    base: dict[str, Any] = {"text": None, "variables": [], "offset": None}
-    if kind == "numeric":
-        try:
-            value = float(text.strip())
-        except ValueError:
-            return base | {"ok": False, "latex": None, "message": "Not a number yet."}
-        return base | {"ok": True, "latex": repr(value), "message": ""}
-    return base | {"ok": False, "latex": None, "message": "Preview is not available."}

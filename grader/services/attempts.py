@@ -34,6 +34,7 @@ from grader.exercises import ExerciseSpec
 from grader.exercises import SpecError
 from grader.exercises import Variant
 from grader.exercises import generate
+from grader.exercises import kind_of
 from grader.exercises import load_spec_text
 from grader.models import Attempt
 from grader.models import ExerciseVersion
@@ -469,6 +470,16 @@ class PartView:
     key_text: str | None = None  # set only when the solution is visible
     #: names the prompt defines (h, z1, ...) that answers may use besides the variables
     defined_names: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def widget(self) -> str:
+        """``text``, ``radio`` or ``checkbox``: the answer kind's input."""
+        return kind_of(self.type).widget
+
+    @property
+    def input_hint(self) -> str:
+        """The answer kind's reminder next to the box ("a number", "a list of 3 numbers")."""
+        return kind_of(self.type).input_hint(self.shape, self.variables, self.defined_names)
 
 
 @dataclasses.dataclass

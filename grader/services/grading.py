@@ -44,7 +44,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grader.db import begin_write
-from grader.exercises import PartResult
+from grader.exercises import Judgement
 from grader.exercises import Variant
 from grader.exercises import judge
 from grader.models import Attempt
@@ -182,27 +182,9 @@ def counts_as_try(status: str) -> bool:
 # --------------------------------------------------------------------------- grading
 
 
-def feedback_json(result: PartResult) -> dict[str, Any]:
+def feedback_json(result: Judgement) -> dict[str, Any]:
     """What the student is shown about one judged answer (stored on the submission)."""
-    verdict = result.verdict
-    diagnosis: dict[str, str] | None = None
-    kind, _, code = result.note.partition(":")
-    if kind in ("mistake", "diagnosis") and code:
-        diagnosis = {"code": code, "message": result.feedback}
-    elif getattr(verdict, "diagnosis", None) is not None:
-        diagnosis = {"code": verdict.diagnosis.code, "message": verdict.diagnosis.message}
-    entries = getattr(verdict, "entries", None)
-    variables = getattr(verdict, "variables", ()) or ()
-    return {
-        "schema_version": FEEDBACK_SCHEMA_VERSION,
-        "status": result.status,
-        "message": result.feedback,
-        "latex": getattr(verdict, "latex", None),
-        "diagnosis": diagnosis,
-        "entries": [str(e) for e in entries] if entries is not None else None,
-        "offset": getattr(verdict, "offset", None),
-        "variables": [str(v) for v in variables],
-    }
+    return {"schema_version": FEEDBACK_SCHEMA_VERSION, **result.feedback_fields()}
 
 
 def previous_tries(session: Session, submission: Submission) -> int:
@@ -252,7 +234,7 @@ def _undecided_query() -> Select[Submission]:
     )
 
 
-def judge_stored(submission: Submission) -> PartResult:
+def judge_stored(submission: Submission) -> Judgement:
     """The judge's result for a stored answer, against the attempt's stored variant.
 
     Raises:
@@ -330,7 +312,7 @@ def grade_submission(
 
 
 def record_result(
-    session: Session, submission: Submission, result: PartResult, *, now: dt.datetime
+    session: Session, submission: Submission, result: Judgement, *, now: dt.datetime
 ) -> Submission:
     """Store a judge's result on a submission, scored against the tries stored before it.
 

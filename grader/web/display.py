@@ -16,6 +16,7 @@ from typing import Any
 from markupsafe import Markup
 
 from grader.checking.expression import preview as preview_expression
+from grader.exercises import kind_of
 
 #: significant digits a shown key keeps (the checker's tolerance is far looser)
 KEY_DIGITS = 4
@@ -78,24 +79,7 @@ def part_number(variant: dict[str, Any], part_id: str) -> str:
 
 def answer_example(part_type: str, shape: Sequence[int] | None) -> str:
     """An example shaped like the part: ``[[1, 2], [3, 4], [5, 6]]`` for a 3×2 matrix."""
-    if part_type == "matrix":
-        rows, cols = (shape[0], shape[1]) if shape and len(shape) == 2 else (2, 2)
-        counter = iter(range(1, rows * cols + 1))
-        return (
-            "["
-            + ", ".join(
-                "[" + ", ".join(str(next(counter)) for _ in range(cols)) + "]" for _ in range(rows)
-            )
-            + "]"
-        )
-    if part_type == "vector":
-        size = shape[0] if shape else 2
-        return (
-            "["
-            + ", ".join(str(v) for v in [0.1, -2, 3, 0.5, 1, -1][:size] + [0] * max(size - 6, 0))
-            + "]"
-        )
-    return ""
+    return kind_of(part_type).example(shape)
 
 
 def iso_utc(value: dt.datetime | None) -> str:

@@ -15,20 +15,25 @@ from grader.cli.exercise_cmds import validate_command
 
 from .test_spec import GOOD
 
-CLASSIC = ["--param", "x1=1.0", "--param", "x2=0.8", "--param", "w1=0.5", "--param", "w2=-0.2"]
+CLASSIC = ["--param", "x1=1.2", "--param", "x2=0.8", "--param", "w1=0.5", "--param", "w2=-0.2"]
 CLASSIC += ["--param", "t=0.6", "--param", "eta=0.1"]
 
 
 def test_commands_are_registered() -> None:
-    assert {c.name for c in COMMANDS} == {"generate", "validate-exercises", "list-exercises"}
+    assert {c.name for c in COMMANDS} == {
+        "generate",
+        "validate-exercises",
+        "list-exercises",
+        "replay",
+    }
 
 
 def test_generate_reproduces_the_classic_example() -> None:
     result = CliRunner().invoke(generate_command, ["delta-rule-classic", "--seed", "0", *CLASSIC])
     assert result.exit_code == 0, result.output
-    assert "Answer key: 0.34" in result.output
-    assert "Answer key: 0.526" in result.output
-    assert "Answer key: -0.1792" in result.output
+    assert "Answer key: 0.440" in result.output
+    assert "Answer key: 0.519" in result.output
+    assert "Answer key: -0.187" in result.output
     assert "## Worked solution" in result.output
 
 
@@ -40,7 +45,7 @@ def test_generate_json() -> None:
     data = json.loads(result.output)
     assert data["exercise_id"] == "delta-rule-classic"
     assert data["params"]["w1"] == 0.5
-    assert [p["key_text"] for p in data["parts"]] == ["0.34", "0.526", "-0.1792"]
+    assert [p["key_text"] for p in data["parts"]] == ["0.440", "0.519", "-0.187"]
     assert data["solution_md"]
 
 

@@ -105,14 +105,14 @@ def test_update_uses_old_weights_and_diagnoses_the_stale_one(gen) -> None:
         b2=0.3,
         f="tanh",
         g="linear",
-        eta=1.0,
+        eta=0.5,
     )
     dw1, dw2 = v.part("dw1").key, v.part("dw2").key
-    assert v.part("w1new").key == pytest.approx(0.8 - 1.0 * dw1)
+    assert v.part("w1new").key == pytest.approx(0.8 - 0.5 * dw1)
     z1 = 0.8 * 1.5 + 0.1
     h = ACT["tanh"](z1)
     y = -1.2 * h + 0.3
-    w2_new = -1.2 - dw2
+    w2_new = -1.2 - 0.5 * dw2
     stale = 2 * (y - 0.9) * w2_new * (1 - h**2) * 1.5
-    r = judge(v, "w1new", repr(0.8 - stale))
+    r = judge(v, "w1new", repr(0.8 - 0.5 * stale))
     assert (r.note, r.score) == ("mistake:used_updated_weight", 0.5)

@@ -36,9 +36,9 @@ def test_optimizer_steps_match_torch(gen, kind: str, seed: int) -> None:
 
 
 def test_adam_without_bias_correction_is_diagnosed(gen) -> None:
-    v = gen("optimizer-steps", 0, opt="adam", w0=0.5, g1=1.0, g2=-0.5, lr=0.1)
+    v = gen("optimizer-steps", 0, opt="adam", w0=0.5, g1=1.5, g2=-0.5, lr=0.1)
     p = v.params
-    m1, v1 = 0.1 * 1.0, 0.001 * 1.0
+    m1, v1 = 0.1 * 1.5, 0.001 * 1.5**2
     w1 = 0.5 - 0.1 * m1 / (np.sqrt(v1) + 1e-8)
     m2, v2 = 0.9 * m1 + 0.1 * -0.5, 0.999 * v1 + 0.001 * 0.25
     w2 = w1 - 0.1 * m2 / (np.sqrt(v2) + 1e-8)

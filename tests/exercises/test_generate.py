@@ -54,12 +54,12 @@ def test_same_seed_same_variant_different_seeds_differ(library) -> None:
 
 
 def test_classic_example_is_reproduced_exactly(gen) -> None:
-    v = gen("delta-rule-classic", 0, x1="1.0", x2="0.8", w1="0.5", w2="-0.2", t="0.6", eta="0.1")
-    assert v.params == {"x1": 1.0, "x2": 0.8, "w1": 0.5, "w2": -0.2, "t": 0.6, "eta": 0.1}
-    assert v.part("y").key_text == "0.34"
-    assert v.part("w1").key_text == "0.526"
-    assert v.part("w2").key_text == "-0.1792"
-    assert "$x_1 = 1$ and $x_2 = 0.8$" in v.prompt_md
+    v = gen("delta-rule-classic", 0, x1="1.2", x2="0.8", w1="0.5", w2="-0.2", t="0.6", eta="0.1")
+    assert v.params == {"x1": 1.2, "x2": 0.8, "w1": 0.5, "w2": -0.2, "t": 0.6, "eta": 0.1}
+    assert v.part("y").key_text == "0.440"
+    assert v.part("w1").key_text == "0.519"
+    assert v.part("w2").key_text == "-0.187"
+    assert "$x_1 = 1.2$ and $x_2 = 0.8$" in v.prompt_md
 
 
 def test_fixing_one_parameter_keeps_it(gen) -> None:

@@ -15,22 +15,22 @@ from grader.exercises import load_spec_text
 
 @pytest.fixture(scope="module")
 def classic(gen) -> Variant:
-    return gen("delta-rule-classic", 0, x1=1.0, x2=0.8, w1=0.5, w2=-0.2, t=0.6, eta=0.1)
+    return gen("delta-rule-classic", 0, x1=1.2, x2=0.8, w1=0.5, w2=-0.2, t=0.6, eta=0.1)
 
 
 def test_key_is_correct(classic: Variant) -> None:
-    r = judge(classic, "w1", "0.526")
+    r = judge(classic, "w1", "0.519")
     assert (r.status, r.score, r.note) == ("correct", 1.0, "correct")
-    assert judge(classic, "w2", "-0.1792").status == "correct"
+    assert judge(classic, "w2", "-0.187").status == "correct"
 
 
 @pytest.mark.parametrize(
     ("answer", "note", "score"),
     [
-        ("0.474", "mistake:sign_flipped", 0.25),
-        ("0.552", "mistake:extra_factor_two", 0.5),
-        ("0.76", "mistake:forgot_learning_rate", 0.0),
-        ("0.026", "mistake:forgot_old_weight", 0.0),
+        ("0.481", "mistake:sign_flipped", 0.25),
+        ("0.538", "mistake:extra_factor_two", 0.5),
+        ("0.692", "mistake:forgot_learning_rate", 0.0),
+        ("0.0192", "mistake:forgot_old_weight", 0.0),
     ],
 )
 def test_mistakes_get_their_note_feedback_and_credit(

@@ -23,11 +23,14 @@ def test_every_module_command_is_in_the_table_and_loads():
 
 
 def test_check_expr_starts_without_the_app_or_the_exercise_library():
+    """check-expr judges through the answer kinds, without the families, NumPy or SymPy."""
     code = (
         "import sys; from grader.cli import main\n"
         "try:\n    main(['check-expr', '--expected', '2*x', '--answer', 'x+x', '--vars', 'x'])\n"
         "except SystemExit:\n    pass\n"
-        "print('LOADED', 'grader.exercises' in sys.modules, 'grader.models' in sys.modules)\n"
+        "heavy = ('grader.exercises.families', 'grader.exercises.spec', 'numpy', 'sympy')\n"
+        "print('LOADED', any(m in sys.modules for m in heavy), 'grader.models' in sys.modules)\n"
+        "print('KINDS', 'grader.exercises.kinds' in sys.modules)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code],
@@ -38,3 +41,4 @@ def test_check_expr_starts_without_the_app_or_the_exercise_library():
     )
     assert '"status": "correct"' in result.stdout, result.stderr
     assert "LOADED False False" in result.stdout
+    assert "KINDS True" in result.stdout

@@ -111,12 +111,15 @@ class ActivationDerivatives(Family):
 
     def quantities(self, options: Mapping[str, Any]) -> dict[str, QuantityInfo]:
         """f'(z) (only when every drawable activation is smooth), f'(z0) and f(z0)."""
+        acts = set(options.get("activations", SMOOTH))
+        at_point = tuple(c for c in CODES if c != "swapped_cases" or "relu" in acts)
+        symbolic = tuple(c for c in CODES if c != "swapped_cases")
         out = {
-            "value_at": QuantityInfo("numeric", CODES, "f'(z0)"),
+            "value_at": QuantityInfo("numeric", at_point, "f'(z0)"),
             "function_at": QuantityInfo("numeric", (), "f(z0)"),
         }
         if set(options.get("activations", SMOOTH)) <= SMOOTH:
-            out["derivative"] = QuantityInfo("expression", CODES, "f'(z) in z")
+            out["derivative"] = QuantityInfo("expression", symbolic, "f'(z) in z")
         return out
 
     def value_names(self, options: Mapping[str, Any]) -> tuple[str, ...]:

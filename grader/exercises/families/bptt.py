@@ -26,6 +26,7 @@ from grader.exercises.families.base import require
 from grader.exercises.families.base import tolist
 from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
+from grader.exercises.families.common import pfmt
 from grader.exercises.families.grid import grid_array
 
 FEEDBACK = {
@@ -84,7 +85,9 @@ class BPTT(Family):
         "wx": {"range": [-1.0, 1.0], "step": 0.1, "exclude": [0.0]},
         "wh": {"range": [-2.5, 2.5], "step": 0.1, "exclude": [0.0]},
         "wy": {"range": [-1.5, 1.5], "step": 0.1, "exclude": [0.0]},
-        "T": {"choices": [2, 3]},
+        # Not 2: with h0 = 0 a 2-step sequence makes "ignored the recurrence" and "one
+        # factor only" exactly the key, so no T = 2 variant could tell them apart.
+        "T": {"choices": [3]},
     }
 
     def quantities(self, options: Mapping[str, Any]) -> dict[str, QuantityInfo]:
@@ -174,7 +177,7 @@ class BPTT(Family):
             f"| {i + 1} | {fmt(x_l[i])} | {fmt(t_l[i])} |" for i in range(T)
         )
         trace = rnn.trace(xs[:, None], ts[:, None])
-        prod = " \\cdot ".join(f"{fmt(wh)}\\,(1 - {fmt(float(hs[k]))}^2)" for k in range(2, T + 1))
+        prod = " \\cdot ".join(f"{fmt(wh)}\\,(1 - {pfmt(float(hs[k]))}^2)" for k in range(2, T + 1))
         solution = "\n".join(
             [
                 "Here $w_x = W_{xh}$, $w_h = W_{hh}$, $w_y = W_{hy}$ and both biases are 0.",

@@ -30,6 +30,7 @@ from grader.exercises.families.base import require
 from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
 from grader.exercises.families.common import pfmt
+from grader.exercises.families.common import renamed
 from grader.exercises.families.common import update_line
 
 ACTIVATIONS = ["sigmoid", "tanh", "softplus", "relu", "linear"]
@@ -110,7 +111,8 @@ class ChainNumeric(Family):
     description = "one hidden unit, chain rule, numeric gradients for w1, w2, b1, b2"
     options_schema: ClassVar[dict[str, Any]] = OPTIONS_SCHEMA
     parameters: ClassVar[dict[str, dict[str, Any]]] = {
-        "x": {"range": [-2.0, 2.0], "step": 0.1, "exclude": [0.0]},
+        # Not ±1: a forgotten input would go unseen.
+        "x": {"range": [-2.0, 2.0], "step": 0.1, "exclude": [0.0, -1.0, 1.0]},
         "t": {"range": [-1.0, 1.0], "step": 0.1},
         "w1": {"range": [-1.5, 1.5], "step": 0.1, "exclude": [0.0]},
         "b1": {"range": [-1.0, 1.0], "step": 0.1},
@@ -124,7 +126,8 @@ class ChainNumeric(Family):
             **self.parameters,
             "f": {"choices": list(options.get("hidden", ["sigmoid"]))},
             "g": {"choices": list(options.get("output", ["linear"]))},
-            "eta": {"choices": [0.5, 1.0]},
+            # Not 1: a forgotten learning rate would go unseen.
+            "eta": {"choices": [0.1, 0.2, 0.5]},
         }
 
     def quantities(self, options: Mapping[str, Any]) -> dict[str, QuantityInfo]:
@@ -173,9 +176,15 @@ class ChainNumeric(Family):
                 "forgot_factor_two": c["db1"] / k2,
             },
         }
+        # A linear activation has derivative 1: forgetting it is no mistake in that case.
+        linear = {"dw2": c["g"], "db2": c["g"], "dw1": c["f"], "db1": c["f"]}
         quantities: dict[str, Quantity] = {}
         for key in GRADS:
             values = {**m[key], "sign_flipped": -c[key]}
+            if linear[key] == "linear":
+                del values["forgot_activation_derivative"]
+            if key in ("dw1", "db1") and c["g"] == "linear":
+                del values["forgot_output_derivative"]
             ms = tuple(
                 MistakeValue(
                     _factor_two_code(loss) if code == "forgot_factor_two" else code,
@@ -183,6 +192,7 @@ class ChainNumeric(Family):
                     FEEDBACK[_factor_two_code(loss) if code == "forgot_factor_two" else code],
                 )
                 for code in _MISTAKES[key]
+                if code in values
             )
             quantities[key] = Quantity("numeric", c[key], ms)
         vec = [c[k] for k in GRADS]
@@ -207,6 +217,7 @@ class ChainNumeric(Family):
                     "forgot_learning_rate", w1 - c["dw1"], FEEDBACK["forgot_learning_rate"]
                 ),
             ),
+            {"reference": w1},  # an update: judged by its change
         )
         quantities["w2_new"] = Quantity(
             "numeric",
@@ -219,6 +230,7 @@ class ChainNumeric(Family):
                     "forgot_learning_rate", c["w2"] - c["dw2"], FEEDBACK["forgot_learning_rate"]
                 ),
             ),
+            {"reference": c["w2"]},
         )
         return FamilyOutput(
             quantities,
@@ -277,13 +289,29 @@ def values_of(c: Mapping[str, Any]) -> dict[str, Any]:
     return {**{k: c[k] for k in keys}, "f_tex": _TEX[c["f"]], "g_tex": _TEX[c["g"]]}
 
 
+#: the engine's names of the 1-1-1 network, and the prompt's
+PROMPT_NAMES = {  # deltas first: "\\delta^{(1)}_{1}" contains "a^{(1)}_{1}"
+    "\\delta^{(1)}_{1}": "\\delta_{1}",
+    "\\delta^{(2)}_{1}": "\\delta_{2}",
+    "w^{(1)}_{11}": "w_{1}",
+    "b^{(1)}_{1}": "b_{1}",
+    "w^{(2)}_{11}": "w_{2}",
+    "b^{(2)}_{1}": "b_{2}",
+    "z^{(1)}_{1}": "z_{1}",
+    "z^{(2)}_{1}": "z_{2}",
+    "\\sum_{k} ": "",  # one output unit: the sum over k has one term
+    "z^{(2)}_{k}": "z_{2}",
+    "a^{(1)}_{1}": "h",
+    "a^{(2)}_{1}": "y",
+    "x_{1}": "x",
+    "t_{1}": "t",
+}
+
+
 def solution(c: Mapping[str, Any]) -> str:
     """The engine's trace, then the four chain-rule products with numbers."""
     lines = [
-        "Notation: $w_1 = w^{(1)}_{11}$, $b_1 = b^{(1)}_1$, $w_2 = w^{(2)}_{11}$, "
-        "$b_2 = b^{(2)}_1$, $h = a^{(1)}_1$, $y = a^{(2)}_1$.",
-        "",
-        c["trace"].to_markdown("Forward and backward pass"),
+        renamed(c["trace"].to_markdown("Forward and backward pass"), PROMPT_NAMES),
         "**The chain rule, factor by factor**",
         "",
     ]

@@ -86,6 +86,7 @@ def expressions(f: str, g: str, loss: str) -> dict[str, Any]:
             m["forgot_activation_derivative"] = product(*(x for x in factors if x is not own))
         if k in ("dw1", "db1") and gp:
             m["forgot_output_derivative"] = product(*(x for x in factors if x is not gp))
+        if k in ("dw1", "db1"):  # w2 is a factor whatever the output activation is
             m["forgot_weight"] = product(*(x for x in factors if x != "w2"))
         if k in ("dw1", "dw2"):
             m["forgot_input"] = product(*factors[:-1])

@@ -8,7 +8,16 @@ from typing import Any
 from grader.engine.trace import fmt
 from grader.engine.trace import pfmt
 
-__all__ = ["ACT_LATEX", "ACT_PRIME_TEXT", "act", "act_prime", "fmt", "pfmt", "update_line"]
+__all__ = [
+    "ACT_LATEX",
+    "ACT_PRIME_TEXT",
+    "act",
+    "act_prime",
+    "fmt",
+    "pfmt",
+    "renamed",
+    "update_line",
+]
 
 #: LaTeX name of each activation, as the engine's traces write it
 ACT_LATEX = {
@@ -72,3 +81,14 @@ def update_line(
 def as_floats(params: Any, *names: str) -> list[float]:
     """Several parameters as floats, in order."""
     return [float(params[n]) for n in names]
+
+
+def renamed(markdown: str, names: dict[str, str]) -> str:
+    """The engine's trace with the prompt's names (``w^{(1)}_{11}`` -> ``w_{1}``).
+
+    The engine names every quantity by layer and index; an exercise whose prompt uses
+    shorter names shows its worked solution in the same notation.
+    """
+    for engine_name, prompt_name in names.items():
+        markdown = markdown.replace(engine_name, prompt_name)
+    return markdown

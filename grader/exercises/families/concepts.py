@@ -289,7 +289,8 @@ class Concepts(Family):
         pool = _pool(options)
         codes = tuple(dict.fromkeys(c for q in pool for c, _, _ in q[2]))
         kind = "multiselect" if any(len(q[1]) > 1 for q in pool) else "choice"
-        return {"answer": QuantityInfo(kind, (*codes, "missed_correct"), "the right option(s)")}
+        missed = ("missed_correct",) if kind == "multiselect" else ()
+        return {"answer": QuantityInfo(kind, (*codes, *missed), "the right option(s)")}
 
     def value_names(self, options: Mapping[str, Any]) -> tuple[str, ...]:
         """The question's stem (Markdown with LaTeX)."""

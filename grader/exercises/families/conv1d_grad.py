@@ -27,9 +27,9 @@ from grader.exercises.families.base import tolist
 from grader.exercises.families.grid import grid_array
 
 FEEDBACK = {
-    "kernel_not_flipped": "∂L/∂x_j = Σ_i g_i w_{j−i}: going back, the kernel is applied "
+    "kernel_not_flipped": "∂L/∂x_j = Σ_i g_i w_{j−i+1}: going back, the kernel is applied "
     "flipped (a full convolution), not as in the forward correlation.",
-    "reversed": "∂L/∂w_k = Σ_i g_i x_{i+k}: index k lines up with x_{i+k}, not reversed.",
+    "reversed": "∂L/∂w_k = Σ_i g_i x_{i+k−1}: index k lines up with x_{i+k−1}, not reversed.",
     "sign_flipped": "The upstream gradient g is used as given, without a sign change.",
     "forgot_upstream": "Each term is weighted by the upstream gradient g_i = ∂L/∂y_i.",
 }
@@ -110,11 +110,11 @@ class Conv1dGrad(Family):
         )
         solution = "\n".join(
             [
-                f"- Forward: $y_i = \\sum_k w_k x_{{i+k}}$, so $y = {A(y)}$.",
+                f"- Forward: $y_i = \\sum_k w_k x_{{i+k-1}}$ (indices from 1), so $y = {A(y)}$.",
                 f"- Kernel gradient (correlate $x$ with $g$): {dw_terms}; "
                 f"$\\frac{{\\partial L}}{{\\partial w}} = {A(dw)}$.",
-                "- Input gradient: each $x_j$ feeds $y_i$ through $w_{j-i}$, so "
-                "$\\frac{\\partial L}{\\partial x_j} = \\sum_i g_i w_{j-i}$ "
+                "- Input gradient: each $x_j$ feeds $y_i$ through $w_{j-i+1}$, so "
+                "$\\frac{\\partial L}{\\partial x_j} = \\sum_i g_i w_{j-i+1}$ "
                 f"(pad $g$ with zeros and slide the flipped kernel): $\\frac{{\\partial L}}"
                 f"{{\\partial x}} = {A(dx)}$.",
             ]

@@ -26,6 +26,7 @@ from grader.exercises.families.base import require
 from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
 from grader.exercises.families.common import pfmt
+from grader.exercises.families.common import renamed
 
 _W_MISTAKES = (
     "sign_flipped",
@@ -42,12 +43,14 @@ class DeltaRule(Family):
     name = "delta_rule"
     description = "two-input linear neuron, one delta-rule update"
     parameters: ClassVar[dict[str, dict[str, Any]]] = {
-        "x1": {"range": [-1.0, 2.0], "step": 0.1, "exclude": [0.0]},
-        "x2": {"range": [-1.0, 2.0], "step": 0.1, "exclude": [0.0]},
+        # Not 0 (no update) nor ±1 (forgetting the input changes nothing).
+        "x1": {"range": [-1.0, 2.0], "step": 0.1, "exclude": [0.0, -1.0, 1.0]},
+        "x2": {"range": [-1.0, 2.0], "step": 0.1, "exclude": [0.0, -1.0, 1.0]},
         "w1": {"range": [-1.0, 1.0], "step": 0.1},
         "w2": {"range": [-1.0, 1.0], "step": 0.1},
         "t": {"range": [-1.0, 1.0], "step": 0.1},
-        "eta": {"choices": [0.05, 0.1, 0.2, 0.5]},
+        # Not 0.5 (an extra factor 2 would equal a forgotten eta) nor 1 (eta is invisible).
+        "eta": {"choices": [0.05, 0.1, 0.2, 0.3]},
     }
 
     def quantities(self, options: Mapping[str, Any]) -> dict[str, QuantityInfo]:
@@ -104,6 +107,7 @@ class DeltaRule(Family):
                 "numeric" if i is not None else "vector",
                 pick(new),
                 tuple(MistakeValue(c, pick(v), fb) for c, (v, fb) in mistakes.items()),
+                {"reference": pick(w)},  # an update: judged by its change
             )
 
         quantities = {
@@ -120,7 +124,17 @@ class DeltaRule(Family):
             "w_new": weight_q(None),
         }
         trace = net.trace(x, [t])
-        lines = [trace.to_markdown("Forward and backward pass"), "**Delta-rule update**", ""]
+        # The prompt's names: w_1, w_2, t and y (= z, the neuron is linear).
+        names = {  # the delta first: "\\delta^{(1)}_{1}" contains "a^{(1)}_{1}"
+            "\\delta^{(1)}_{1}": "\\delta",
+            "w^{(1)}_{11}": "w_{1}",
+            "w^{(1)}_{12}": "w_{2}",
+            "t_{1}": "t",
+            "a^{(1)}_{1}": "y",
+            "z^{(1)}_{1}": "z",
+        }
+        forward = renamed(trace.to_markdown("Forward and backward pass"), names)
+        lines = [forward, "**Delta-rule update**", ""]
         for i in range(2):
             lines.append(
                 f"- $w_{i + 1}' = w_{i + 1} + \\eta\\,(t - y)\\,x_{i + 1} = {fmt(w[i])} + "

@@ -25,6 +25,7 @@ from grader.exercises.families.base import QuantityInfo
 from grader.exercises.families.base import require
 from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
+from grader.exercises.families.common import pfmt
 
 REGIMES = {
     "monotone": "It converges to the minimum without overshooting.",
@@ -115,6 +116,7 @@ class LearningRate(Family):
                     ),
                     MistakeValue("sign_flipped", replay(r_up, 1), FEEDBACK["sign_flipped"]),
                 ),
+                {"reference": w0},  # an update: judged by its change
             ),
             "w3": Quantity(
                 "numeric",
@@ -124,8 +126,14 @@ class LearningRate(Family):
                         "forgot_factor_two", replay(r_half, 3), FEEDBACK["forgot_factor_two"]
                     ),
                     MistakeValue("sign_flipped", replay(r_up, 3), FEEDBACK["sign_flipped"]),
-                    MistakeValue("one_step_only", ws[0], FEEDBACK["one_step_only"]),
+                    # When the iterates cycle, w3 is w1: stopping after one step is no mistake.
+                    *(
+                        (MistakeValue("one_step_only", ws[0], FEEDBACK["one_step_only"]),)
+                        if name != "cycling"
+                        else ()
+                    ),
                 ),
+                {"reference": ws[1]},  # the third step starts from w2
             ),
             "ratio": Quantity(
                 "numeric",
@@ -143,7 +151,7 @@ class LearningRate(Family):
             ),
         }
         steps = "\n".join(
-            f"{k + 1}. $w_{k + 1} = {fmt(c)} + ({fmt(r)})\\,({fmt(prev)} - {fmt(c)}) = {fmt(w)}$"
+            f"{k + 1}. $w_{k + 1} = {fmt(c)} + ({fmt(r)})\\,({fmt(prev)} - {pfmt(c)}) = {fmt(w)}$"
             for k, (prev, w) in enumerate(zip([w0, *ws[:2]], ws, strict=True))
         )
         solution = "\n".join(

@@ -27,6 +27,8 @@ from grader.exercises.families.common import pfmt
 from grader.exercises.families.grid import grid_array
 
 FEEDBACK = {
+    "share_of_the_mean": "That is example 1's share of the mini-batch gradient (divided by "
+    "n); on its own its loss is L₁ = (y₁ − t₁)², with no 1/n.",
     "summed_instead_of_averaged": "The loss is the mean over the batch, so its gradient "
     "averages the per-example gradients: divide the sum by n.",
     "forgot_factor_two": "d/dy (y − t)² = 2 (y − t): the factor 2 is missing.",
@@ -57,7 +59,9 @@ class MiniBatch(Family):
             "grad_w_batch": QuantityInfo("numeric", CODES, "dL/dw over the batch"),
             "grad_b_batch": QuantityInfo("numeric", CODES, "dL/db over the batch"),
             "grad_w_single": QuantityInfo(
-                "numeric", ("forgot_factor_two", "sign_flipped"), "dL/dw for example 1 alone"
+                "numeric",
+                ("forgot_factor_two", "sign_flipped", "share_of_the_mean"),
+                "dL1/dw for the loss of example 1 alone, L1 = (y1 - t1)^2",
             ),
             "w_new": QuantityInfo(
                 "numeric",
@@ -116,6 +120,7 @@ class MiniBatch(Family):
                 (
                     MistakeValue("forgot_factor_two", gw1 / 2, FEEDBACK["forgot_factor_two"]),
                     MistakeValue("sign_flipped", -gw1, FEEDBACK["sign_flipped"]),
+                    MistakeValue("share_of_the_mean", gw1 / n, FEEDBACK["share_of_the_mean"]),
                 ),
             ),
             "w_new": Quantity(
@@ -131,6 +136,7 @@ class MiniBatch(Family):
                     MistakeValue("single_example", w - eta * gw1, FEEDBACK["single_example"]),
                     MistakeValue("forgot_learning_rate", w - gw, FEEDBACK["forgot_learning_rate"]),
                 ),
+                {"reference": w},  # an update: judged by its change
             ),
         }
         table = "| $i$ | $x_i$ | $t_i$ |\n|---|---|---|\n" + "\n".join(

@@ -108,8 +108,9 @@ class OptimizerStep(Family):
     }
     parameters: ClassVar[dict[str, dict[str, Any]]] = {
         "w0": {"range": [-1.0, 1.0], "step": 0.1},
-        "g1": {"range": [-2.0, 2.0], "step": 0.1, "exclude": [0.0]},
-        "g2": {"range": [-2.0, 2.0], "step": 0.1, "exclude": [0.0]},
+        # Not ±1: a forgotten square root would change nothing.
+        "g1": {"range": [-2.0, 2.0], "step": 0.1, "exclude": [0.0, -1.0, 1.0]},
+        "g2": {"range": [-2.0, 2.0], "step": 0.1, "exclude": [0.0, -1.0, 1.0]},
         "lr": {"choices": [0.1, 0.01]},
         "momentum": {"value": 0.9},
         "alpha": {"value": 0.9},
@@ -123,10 +124,14 @@ class OptimizerStep(Family):
 
     def quantities(self, options: Mapping[str, Any]) -> dict[str, QuantityInfo]:
         """The weight after step 1 and after step 2."""
-        codes = tuple(dict.fromkeys(c for k in OPTIMIZERS for c in MISTAKES[k]))
+        kinds = options.get("optimizers", OPTIMIZERS)
+
+        def codes(step: int) -> tuple[str, ...]:
+            return tuple(dict.fromkeys(c for k in kinds for c in _step_codes(k, step)))
+
         return {
-            "w1": QuantityInfo("numeric", codes, "w after one step"),
-            "w2": QuantityInfo("numeric", codes, "w after two steps"),
+            "w1": QuantityInfo("numeric", codes(0), "w after one step"),
+            "w2": QuantityInfo("numeric", codes(1), "w after two steps"),
         }
 
     def value_names(self, options: Mapping[str, Any]) -> tuple[str, ...]:
@@ -157,16 +162,23 @@ class OptimizerStep(Family):
         for i, key in enumerate(("w1", "w2")):
             ms = tuple(
                 MistakeValue(code, simulate(kind, w0, grads, hp, code)[i]["w"], FEEDBACK[code])
-                for code in MISTAKES[kind]
+                for code in _step_codes(kind, i)
             )
-            quantities[key] = Quantity(
-                "numeric", ws[i], ms, {"mode": "combined", "rtol": 1e-3, "atol": 1e-4}
-            )
+            # Judged by the step: the tolerance is relative to the change from w_{t-1}.
+            quantities[key] = Quantity("numeric", ws[i], ms, {"reference": [w0, *ws][i]})
         name, rule = _describe(kind, hp)
         lines = [f"Update rule ({name}): ${rule}$", ""]
         for t, (g, h) in enumerate(zip(grads, hand, strict=True), 1):
             lines.append(_step_line(kind, t, g, h, hp))
         return FamilyOutput(quantities, {"opt_name": name, "rule": rule}, "\n".join(lines))
+
+
+def _step_codes(kind: str, step: int) -> tuple[str, ...]:
+    """The mistakes step ``step`` (0-based) can show: momentum's first step is plain
+    gradient descent (v₁ = g₁), so forgetting or damping the velocity changes nothing."""
+    if kind == "momentum" and step == 0:
+        return ("sign_flipped",)
+    return MISTAKES[kind]
 
 
 def _describe(kind: str, hp: Mapping[str, float]) -> tuple[str, str]:

@@ -158,6 +158,7 @@ class SoftplusSSR(Family):
                     MistakeValue("forgot_learning_rate", b3 - g0, _FB["forgot_learning_rate"]),
                     MistakeValue("forgot_factor_two", b3 - eta * g0 / 2, _FB["forgot_factor_two"]),
                 ),
+                {"reference": b3},  # an update: judged by its change
             ),
             "b3_final": Quantity(
                 "numeric",
