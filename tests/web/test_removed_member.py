@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from grader.models import AccountLink
 from grader.models import Enrolment
 from grader.models import Job
 from grader.models import Submission
@@ -54,6 +55,9 @@ NOT_COURSE_ROUTES = {
 #: LTI routes: launches carry their own membership from the LMS; the admin is site admins'
 LTI_PREFIX = "/lti/"
 REFUSED = (403, 404)
+#: routes whose view turns the refusal into a flashed message and a redirect back (the
+#: instructor pages' pattern for this form); the test checks they did nothing
+REFUSED_BY_REDIRECT = {"instructor.send_link": "no sign-in link is issued"}
 #: what a student uses: walked for sure
 STUDENT_ENDPOINTS = {
     "student.quiz",
@@ -198,6 +202,10 @@ def test_a_removed_student_is_refused_on_every_route(app, client, db_session) ->
             url = re.sub(rf"<(?:\w+:)?{name}>", str(ids[name]), url)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             response = _call(client, method, url, token, csrf, ids)
+            if rule.endpoint in REFUSED_BY_REDIRECT:
+                assert response.status_code == 303, (method, url, response.status_code)
+                walked.append((method, rule.rule))
+                continue
             assert response.status_code in REFUSED, (
                 method,
                 url,
@@ -211,6 +219,7 @@ def test_a_removed_student_is_refused_on_every_route(app, client, db_session) ->
 
     # Nothing was stored by the refused answers; the course is gone from both lists.
     assert _stored(db_session, ids) == stored_before
+    assert not db_session.scalars(select(AccountLink.id)).all()  # no link was issued
     assert "Backprop 101" not in client.get("/").get_data(as_text=True)
     listed = client.get("/api/v1/courses", headers={"Authorization": f"Bearer {token}"})
     assert listed.status_code == 200
