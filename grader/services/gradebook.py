@@ -33,6 +33,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grader.db import begin_write
 from grader.errors import BadRequest
 from grader.errors import NotFound
 from grader.exercises import Variant
@@ -45,6 +46,7 @@ from grader.models import QuizItem
 from grader.models import Submission
 from grader.models import User
 from grader.services.enrolments import require_staff
+from grader.services.spreadsheet_cells import safe_cell
 
 logger = logging.getLogger(__name__)
 
@@ -440,6 +442,7 @@ def override_grade(
     The newest override wins over the computed score (and over regrades); older ones stay
     as the history. Instructors and TAs may override.
     """
+    begin_write(session)
     attempt, item, _ = _attempt_for_staff(session, actor, attempt_id)
     assert actor is not None
     reason = reason.strip()
@@ -474,15 +477,6 @@ def override_grade(
 
 
 # --------------------------------------------------------------------------- CSV export
-
-_DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> str:
-    """A spreadsheet-safe text cell: text starting with = + - @ (or a tab/CR) gets a
-    leading quote so Excel and LibreOffice show it instead of running it as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_DANGEROUS_FIRST) else text
 
 
 def _number(value: float | None) -> str:
