@@ -95,6 +95,11 @@ def test_no_double_signs_or_raw_floats(library, exercise_id: str) -> None:
             assert not _DOUBLE_SIGN.findall(_math(text)), f"{where}: {_DOUBLE_SIGN.findall(text)}"
             long = [n for n in _RAW_FLOAT.findall(text) if _significant(n) > 10]
             assert not long, f"{where}: raw floats {long}"
+        for svg in (v.diagram_svg or "", v.solution_diagram_svg or ""):
+            labels = " ".join(re.findall(r"<text[^>]*>([^<]*)</text>", svg))
+            assert "⁽" not in labels, f"{exercise_id} seed {seed}: engine names in {labels}"
+            long = [n for n in _RAW_FLOAT.findall(labels) if _significant(n) > 6]
+            assert not long, f"{exercise_id} seed {seed}: raw floats in the diagram {long}"
         # one precision rule: only the kind's own note says how many figures to give
         assert "significant figures" not in v.prompt_md, exercise_id
         for part in v.parts:
@@ -110,6 +115,7 @@ def test_every_printed_answer_is_judged_correct(library, exercise_id: str) -> No
             line = next(x for x in answers.splitlines() if x.startswith(f"- **{part.id}**: "))
             printed = line.split("`")[1]
             assert printed == part.key_text
+            assert not re.search(r"(?<![\d.])-0(\.0*)?(?![\d.])", printed), printed  # no -0.00
             if part.type in ("numeric", "vector", "matrix", "expression"):
                 r = judge(v, part.id, printed)
                 assert r.status == "correct", f"{exercise_id} seed {seed} {part.id}: {printed}"

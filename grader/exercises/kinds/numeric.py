@@ -253,7 +253,8 @@ def _array_text(value: Any, places: int | None) -> str:
         return "[" + ", ".join(_array_text(v, places) for v in value) + "]"
     if places is None:
         return format_number(value, 12)
-    return format(float_decimal(value).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP), "f")
+    rounded = float_decimal(value).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    return format(rounded.copy_abs() if rounded.is_zero() else rounded, "f")  # never "-0.00"
 
 
 def _close_pairs(key: Any, mistakes: Sequence[tuple[str, Any]], check: Mapping[str, Any]) -> None:
