@@ -301,6 +301,9 @@ def register_with_join_code(
             session, email=email, name=name, password=password, role="student", commit=False
         )
     except Conflict:
+        # Hash anyway: a taken email must cost what a new one does, or the answer's time
+        # tells who has an account.
+        accounts.hash_password(password)
         raise Conflict(
             "that email is registered already: sign in, then join the course from your page"
         ) from None
