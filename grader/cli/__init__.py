@@ -28,6 +28,7 @@ COMMAND_MODULES: dict[str, str] = {
     "validate-exercises": "grader.cli.exercise_cmds",
     "list-exercises": "grader.cli.exercise_cmds",
     "replay": "grader.cli.exercise_cmds",
+    "format-reference": "grader.cli.exercise_cmds",
     "create-token": "grader.cli.api_cmds",
     "revoke-token": "grader.cli.api_cmds",
     "list-tokens": "grader.cli.api_cmds",

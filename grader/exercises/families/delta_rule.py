@@ -27,6 +27,7 @@ from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
 from grader.exercises.families.common import pfmt
 from grader.exercises.families.common import renamed
+from grader.exercises.families.registry import register_family
 
 _W_MISTAKES = (
     "sign_flipped",
@@ -37,6 +38,7 @@ _W_MISTAKES = (
 )
 
 
+@register_family
 class DeltaRule(Family):
     """One delta-rule step on a two-input linear neuron."""
 

@@ -81,6 +81,13 @@ class AnswerKind:
         """The answer of a student who picks the wrong option ``wrong``."""
         raise NotImplementedError
 
+    #: the mistake code of an answer that leaves out a right option (None: no such answer)
+    omission_code: ClassVar[str | None] = None
+
+    def choice_omissions(self, correct: list[str]) -> list[Any]:
+        """Answers that leave out one of the right options ``correct`` (multiselect)."""
+        return []
+
     def key_text(self, key: Any, check: Mapping[str, Any]) -> str:
         """How a student would type the key (shown in solutions and by the CLI)."""
         return str(key)
@@ -142,6 +149,10 @@ class AnswerKind:
     ) -> str:
         """The short reminder next to the answer box (``defined``: names a part defines)."""
         return "a number"
+
+    def key_latex(self, key_text: str, names: Sequence[str]) -> str | None:
+        """The shown key typeset as LaTeX, or None to show it as plain text."""
+        return None
 
     def example(self, shape: Sequence[int] | None) -> str:
         """An answer shaped like the part (``[[1, 2], [3, 4]]``), or "" when none helps."""

@@ -9,6 +9,7 @@ from typing import ClassVar
 
 from grader.checking import Verdict
 from grader.checking import check_expression
+from grader.checking import preview
 from grader.exercises.kinds.base import AnswerKind
 from grader.exercises.kinds.base import CheckProblem
 from grader.exercises.kinds.base import Raw
@@ -31,6 +32,11 @@ class ExpressionKind(AnswerKind):
         from grader.exercises import expressions  # SymPy: only when generating
 
         return expressions.to_text(expressions.substitute(expr, values))
+
+    def key_latex(self, key_text: str, names: Sequence[str]) -> str | None:
+        """The key through the checker's parser (the one answers use) to LaTeX."""
+        shown = preview(key_text, variables=names)
+        return shown.latex if shown.ok and shown.latex else None
 
     def check_options(
         self, part_check: Mapping[str, Any], family_check: Mapping[str, Any]

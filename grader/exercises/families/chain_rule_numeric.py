@@ -32,6 +32,7 @@ from grader.exercises.families.common import fmt
 from grader.exercises.families.common import pfmt
 from grader.exercises.families.common import renamed
 from grader.exercises.families.common import update_line
+from grader.exercises.families.registry import register_family
 
 ACTIVATIONS = ["sigmoid", "tanh", "softplus", "relu", "linear"]
 GRADS = ("dw1", "db1", "dw2", "db2")
@@ -104,7 +105,8 @@ def _guard(name: str, z: float, where: str) -> None:
         require(z >= 0.1, f"the {where} {name} is flat or at its kink (z < 0.1)")
 
 
-class ChainNumeric(Family):
+@register_family
+class ChainRuleNumeric(Family):
     """dL/dw1, dL/db1, dL/dw2, dL/db2 as numbers for chosen activations f and g."""
 
     name = "chain_rule_numeric"

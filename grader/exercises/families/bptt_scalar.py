@@ -28,6 +28,7 @@ from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
 from grader.exercises.families.common import pfmt
 from grader.exercises.families.grid import grid_array
+from grader.exercises.families.registry import register_family
 
 FEEDBACK = {
     "only_last_step": "w_h acts at every step: add each step's contribution, including the "
@@ -75,7 +76,8 @@ def hand_bptt(
     return {"dWhh": dWh, "dWxh": dWx, "factor": factor}
 
 
-class BPTT(Family):
+@register_family
+class BPTTScalar(Family):
     """dL/dw_h, dL/dw_x, ∂h_T/∂h_1 and whether the factor vanishes or explodes."""
 
     name = "bptt_scalar"
