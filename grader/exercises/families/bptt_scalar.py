@@ -29,6 +29,7 @@ from grader.exercises.families.common import fmt
 from grader.exercises.families.common import pfmt
 from grader.exercises.families.grid import grid_array
 from grader.exercises.families.registry import register_family
+from grader.exercises.solutions import trace_rnn
 
 FEEDBACK = {
     "only_last_step": "w_h acts at every step: add each step's contribution, including the "
@@ -178,7 +179,7 @@ class BPTTScalar(Family):
         table = "| $t$ | $x_t$ | $t_t$ |\n|---|---|---|\n" + "\n".join(
             f"| {i + 1} | {fmt(x_l[i])} | {fmt(t_l[i])} |" for i in range(T)
         )
-        trace = rnn.trace(xs[:, None], ts[:, None])
+        trace = trace_rnn(rnn, xs[:, None], ts[:, None])
         prod = " \\cdot ".join(f"{fmt(wh)}\\,(1 - {pfmt(float(hs[k]))}^2)" for k in range(2, T + 1))
         solution = "\n".join(
             [
