@@ -6,9 +6,9 @@ from flask import Blueprint
 from flask import current_app
 from flask import jsonify
 
-from grader import __version__
 from grader.db import ENGINE_KEY
 from grader.db import ping
+from grader.version import __version__
 
 bp = Blueprint("health", __name__)
 
