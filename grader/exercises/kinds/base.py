@@ -65,7 +65,7 @@ class AnswerKind:
         Raises:
             ArithmeticError, ValueError: the expression is undefined here.
         """
-        from grader.exercises import expressions  # SymPy: only when generating
+        from grader.exercises import expressions  # the evaluator: only when generating
 
         return expressions.evaluate(expr, values)
 

@@ -29,7 +29,7 @@ class ExpressionKind(AnswerKind):
 
     def declarative_value(self, expr: Any, values: Mapping[str, Any]) -> Any:
         """The expression with the parameters' values substituted, as answer-language text."""
-        from grader.exercises import expressions  # SymPy: only when generating
+        from grader.exercises import expressions  # the evaluator: only when generating
 
         return expressions.to_text(expressions.substitute(expr, values))
 
