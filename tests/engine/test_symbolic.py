@@ -201,6 +201,7 @@ def _checker_tokens_only(text: str, symbols: set[str]) -> None:
 SMOOTH = [a for a in ARCHS if not {"relu", "leaky_relu"} & set(a[1])]
 
 
+@pytest.mark.slow  # expands every network symbolically
 @pytest.mark.parametrize(("sizes", "acts", "loss"), SMOOTH)
 def test_str_uses_only_the_checker_language(sizes: list[int], acts: list[str], loss: str) -> None:
     net = symbolic_mlp(sizes, acts, loss, names={"x" if sizes[0] == 1 else "x1": "x_1"})

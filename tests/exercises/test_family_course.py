@@ -294,6 +294,7 @@ NEW = [
 ]  # fmt: skip
 
 
+@pytest.mark.slow  # many seeds per exercise
 @pytest.mark.parametrize("exercise", NEW)
 def test_every_declared_mistake_is_issued_and_discriminated(gen, library, exercise: str) -> None:
     """The invariant of issue 12, per variant: nothing dropped, nothing within 3 tolerances."""
