@@ -26,6 +26,7 @@ import dataclasses
 import datetime as dt
 import functools
 import logging
+import time
 from collections.abc import Iterable
 from collections.abc import Mapping
 from typing import Any
@@ -36,6 +37,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grader import metrics
 from grader.errors import NotFound
 from grader.exercises import Judgement
 from grader.exercises import Variant
@@ -218,7 +220,9 @@ def grade_submission(
     """
     attempt = submission.attempt
     variant = Variant.from_json(attempt.variant)
+    started = time.perf_counter()
     result = judge(variant, submission.part_id, submission.raw_answer)
+    metrics.GRADING_SECONDS.observe(time.perf_counter() - started)
     quiz = attempt.quiz_item.quiz
     # Counted before anything changes, so the count does not autoflush a half-set row.
     earlier = previous_tries(session, submission) if counts_as_try(result.status) else 0
@@ -245,6 +249,7 @@ def grade_submission(
     session.flush()
     if commit:
         session.commit()
+    metrics.SUBMISSIONS_GRADED.labels(status=result.status).inc()
     logger.info(
         "graded submission_id=%s attempt_id=%s part=%s verdict=%s score=%s",
         submission.id,
