@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Flask
 
-from grader import __version__
+from grader.version import __version__
 from grader.errors import ConfigError
 from grader.logging import REQUEST_ID
 
