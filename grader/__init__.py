@@ -14,7 +14,7 @@ from grader.version import __version__
 __all__ = ["__version__", "create_app"]
 
 
-def create_app(config: Mapping[str, Any] | None = None):  # type: ignore[no-untyped-def]
+def create_app(config: Mapping[str, Any] | None = None):
     """Build the Flask application.
 
     Args:
