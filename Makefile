@@ -11,12 +11,13 @@ STAMP := $(VENV)/.installed-$(HASH)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format bench loadtest install install-app system-deps clean help wheel lock
+.PHONY: run test test-fast lint format bench loadtest install install-app system-deps clean help wheel lock
 
 help:
 	@echo "make run    - install the app, migrate SQLite, load exercises and a demo course, serve on http://$(HOST):$(PORT) (HOST=, PORT= to change)"
 	@echo "make test   - install test requirements (chromium, postgresql) and run the whole suite"
-	@echo "make lint   - ruff check, ruff format --check, import contracts"
+	@echo "make test-fast - checker, engine and exercises without the slow sweeps (under a minute; no database, no browser)"
+	@echo "make lint   - ruff check, ruff format --check, import contracts, mypy"
 	@echo "make bench  - the benchmarks asked for by the issues"
 	@echo "make loadtest - 300 simulated students + an instructor on gunicorn + PostgreSQL (USERS=, DURATION=)"
 
@@ -77,6 +78,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy grader
 
 format: install
 	$(BIN)/ruff format .
@@ -85,6 +87,11 @@ format: install
 test: system-deps install lint
 	$(BIN)/pytest -n 2 --dist loadgroup -p no:cacheprovider
 	$(BIN)/grader validate-exercises --seeds 200  # the discrimination invariant, every exercise (about 20-70 s)
+
+# The developer's loop: the checker, the engine and the exercises, minus the tests marked
+# slow (parameter sweeps over every exercise; `make test` runs them).
+test-fast: install
+	$(BIN)/pytest tests/checking tests/engine tests/exercises -m "not slow" -n 2 -q -p no:cacheprovider
 
 bench: install
 	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__version__ = "0.1.0"
+from grader.version import __version__
+
+__all__ = ["__version__", "create_app"]
 
 
-def create_app(config: Mapping[str, Any] | None = None):  # type: ignore[no-untyped-def]
+def create_app(config: Mapping[str, Any] | None = None):
     """Build the Flask application.
 
     Args:

@@ -12,14 +12,12 @@ from typing import Any
 
 from sqlalchemy import JSON
 from sqlalchemy import Boolean
-from sqlalchemy import DateTime
 from sqlalchemy import Float
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import Integer
 from sqlalchemy import String
 from sqlalchemy import Text
-from sqlalchemy import TypeDecorator
 from sqlalchemy import UniqueConstraint
 from sqlalchemy import false
 from sqlalchemy import true
@@ -28,37 +26,10 @@ from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
 from grader.db import Base
+from grader.model_types import TZDateTime
+from grader.model_types import utcnow
 
-
-def utcnow() -> dt.datetime:
-    """Timezone-aware now; every stored timestamp is UTC."""
-    return dt.datetime.now(dt.UTC)
-
-
-class TZDateTime(TypeDecorator[dt.datetime]):
-    """DateTime that always hands back aware UTC datetimes, SQLite included.
-
-    SQLite stores no zone, so values are stored as UTC and read back as UTC; naive
-    values are refused on the way in (they are a bug, not a local time).
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime: store timezone-aware UTC values")
-        value = value.astimezone(dt.UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC)
+__all__ = ["TZDateTime", "utcnow"]  # re-exported: older imports name grader.models
 
 
 ROLES = ("admin", "instructor", "student")

@@ -31,8 +31,8 @@ from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
 from grader.db import Base
-from grader.models import TZDateTime
-from grader.models import utcnow
+from grader.model_types import TZDateTime
+from grader.model_types import utcnow
 
 PLATFORM_FAMILIES = ("generic", "canvas", "moodle", "blackboard", "brightspace")
 KEY_STATES = ("next", "active", "retired")

@@ -1,4 +1,5 @@
-"""Exercise commands: ``generate``, ``validate-exercises``, ``list-exercises``.
+"""Exercise commands: ``generate``, ``validate-exercises``, ``list-exercises``, ``replay``,
+``format-reference``.
 
 Plain click commands: they need neither a Flask app nor a database. Exercise ids are looked
 up in the built-in library (``$GRADER_EXERCISES_DIR`` or the repository's ``exercises/``)
@@ -231,4 +232,34 @@ def _replay_stored(submission_id: int) -> dict[str, Any]:
             session.close()
 
 
-COMMANDS: list[click.Command] = [generate_command, validate_command, list_command, replay_command]
+@click.command("format-reference")
+@click.option("--write", is_flag=True, help="Rewrite FORMAT.md's family section in place.")
+@click.option("--check", is_flag=True, help="Exit 1 when FORMAT.md's section is stale.")
+def format_reference_command(write: bool, check: bool) -> None:
+    """Print the family reference generated from the registry (FORMAT.md embeds it)."""
+    from grader.exercises.reference import FORMAT_MD
+    from grader.exercises.reference import family_reference_md
+    from grader.exercises.reference import with_reference
+
+    if not write and not check:
+        click.echo(family_reference_md(), nl=False)
+        return
+    current = FORMAT_MD.read_text(encoding="utf-8")
+    fresh = with_reference(current)
+    if check:
+        if fresh != current:
+            click.echo(f"{FORMAT_MD} is stale: run grader format-reference --write", err=True)
+            sys.exit(1)
+        click.echo(f"{FORMAT_MD} is up to date")
+        return
+    FORMAT_MD.write_text(fresh, encoding="utf-8")
+    click.echo(f"wrote {FORMAT_MD}")
+
+
+COMMANDS: list[click.Command] = [
+    generate_command,
+    validate_command,
+    list_command,
+    replay_command,
+    format_reference_command,
+]

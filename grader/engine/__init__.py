@@ -52,8 +52,8 @@ RNN::
     grads["W_hh"]                                   # BPTT, loss = sse over all steps
 
 h_t = tanh(W_xh x_t + W_hh h_{t-1} + b_h) from h_0 = 0, y_t = W_hy h_t + b_y. `rnn.bptt()` keeps
-every intermediate; `rnn.trace(xs, ts)` writes it out (with dh_t/dh_{t-1} for vanishing and
-exploding gradients).
+every intermediate (dh_t/dh_{t-1} among them, for vanishing and exploding gradients);
+`grader.exercises.solutions.trace_rnn` writes it out for worked solutions.
 
 Convolution (`grader.engine.conv`): valid cross-correlation as in torch.nn.functional.
 `conv1d(x, w)` for x (L,), w (K,) (or channels: x (C, L) / (N, C, L), w (O, C, K));
@@ -78,8 +78,9 @@ Gradient checking (`grader.engine.gradcheck`)::
     result = gradcheck(lambda: net.loss_value(X, T), net.parameters(), grads.parameters())
     assert result, result.message          # central differences; .numerical, .max_abs_error
 
-Traces (`grader.engine.trace`): `net.trace(x, t)` on ONE example (x (n_in,), t (n_out,))
-returns a `Trace` with ordered `given`, `forward` and `backward` lists of `Step`s. Each step
+Traces live in the exercise layer (`grader.exercises.solutions`), not here: the engine
+returns data, and `trace_mlp(net, x, t)` on ONE example (x (n_in,), t (n_out,)) returns a
+`Trace` with ordered `given`, `forward` and `backward` lists of `Step`s. Each step
 has `name` (1-based, paper style: "z^{(1)}_1", "a^{(1)}_1", "L", "dL/da^{(2)}_1",
 "da^{(1)}_1/dz^{(1)}_1", "delta^{(1)}_1", "dL/dw^{(2)}_{11}", "dL/db^{(1)}_1"), `symbol`
 (LaTeX), `formula` (LaTeX "symbol = rule", e.g. the local derivative
@@ -87,7 +88,7 @@ has `name` (1-based, paper style: "z^{(1)}_1", "a^{(1)}_1", "L", "dL/da^{(2)}_1"
 product dL/da . da/dz . dz/dw), `substituted` (the rule with the numbers put in, ending
 "= value"), `value` (float, or ndarray for a softmax Jacobian), `kind`, `layer`, `index` and
 `depends`. `trace[name]`, `trace.select(kind=..., layer=...)`, `trace.to_markdown()`.
-`rnn.trace(xs, ts)` does the same through time.
+`trace_rnn(rnn, xs, ts)` does the same through time.
 
 Symbolic twin (`grader.engine.symbolic`): SymPy function classes `sigmoid`, `softplus`,
 `relu`, `leaky_relu` that know their derivatives and `rewrite(sympy.exp)`, and
@@ -140,8 +141,6 @@ from grader.engine.pooling import max_pool2d
 from grader.engine.pooling import max_pool2d_backward
 from grader.engine.rnn import RNN
 from grader.engine.rnn import RNNBackprop
-from grader.engine.trace import Step
-from grader.engine.trace import Trace
 
 __all__ = [
     "ACTIVATIONS",
@@ -162,8 +161,6 @@ __all__ = [
     "Optimizer",
     "RMSprop",
     "RNNBackprop",
-    "Step",
-    "Trace",
     "avg_pool2d",
     "avg_pool2d_backward",
     "batchnorm_backward",

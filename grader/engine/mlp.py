@@ -31,8 +31,6 @@ from grader.engine.activations import Activation
 from grader.engine.activations import get_activation
 from grader.engine.losses import Loss
 from grader.engine.losses import get_loss
-from grader.engine.trace import Trace
-from grader.engine.trace_mlp import trace_mlp
 
 logger = logging.getLogger(__name__)
 
@@ -377,19 +375,6 @@ class MLP:
                 prev = layer - 1
                 dZ = acts[prev].backward(zs[prev], activations[layer], dZ.dot(weights[layer]))
         return loss, gw, gb, deltas
-
-    def trace(self, x: Any, t: Any, *, digits: int = 4) -> Trace:
-        """A step-by-step record of one forward and backward pass on ONE example.
-
-        Args:
-            x: one input, shape (sizes[0],).
-            t: its target, shape (sizes[-1],).
-            digits: significant digits of the numbers in the `substituted` LaTeX.
-
-        Returns:
-            A `Trace` (see `grader.engine.trace`) whose values equal `backprop(x, t)`'s.
-        """
-        return trace_mlp(self, x, t, digits=digits)
 
     def __repr__(self) -> str:
         return (

@@ -10,7 +10,7 @@ and L = sum_t sum_j (y_tj - t_tj)^2 (the `sse` loss summed over all steps; `half
     dL/dW_hy  = sum_t dL/dy_t h_t^T,  dL/db_y  = sum_t dL/dy_t
 
 The Jacobian dh_t/dh_{t-1} = diag(1 - h_t^2) W_hh is what vanishes or explodes over many steps;
-`trace()` records it for every step.
+`bptt()` returns every intermediate (`grader.exercises.solutions.trace_rnn` typesets them).
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ from grader.engine._validate import as_array
 from grader.engine._validate import positive_int
 from grader.engine.activations import ACTIVATIONS
 from grader.engine.losses import get_loss
-from grader.engine.trace import Trace
-from grader.engine.trace_rnn import trace_rnn
 
 PARAMETER_NAMES = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
 _REGRESSION = ("sse", "half_sse", "mse")
@@ -217,10 +215,6 @@ class RNN:
             "b_y": dys.sum(axis=0),
         }
         return RNNBackprop(loss, hs, zs, ys, dys, dhs, deltas, grads)
-
-    def trace(self, xs: Any, ts: Any, *, digits: int = 4) -> Trace:
-        """A step-by-step record of BPTT on one sequence (see `grader.engine.trace_rnn`)."""
-        return trace_rnn(self, xs, ts, digits=digits)
 
     def __repr__(self) -> str:
         sizes = f"n_in={self.n_in}, n_hidden={self.n_hidden}, n_out={self.n_out}"

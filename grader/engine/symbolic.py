@@ -30,7 +30,7 @@ of `MLP(sizes, activations, loss)` on ONE example. Default names (override any o
 etc. as named functions) or `.gradient(name, form="chain")` (the chain-rule product in the
 intermediate symbols, e.g. 2*h1*(y - t)*sigmoid(z2)*(1 - sigmoid(z2)) for w2), `.expand()`
 (intermediates -> leaves), `.evaluate(values)` (floats equal to the numeric engine's),
-`.to_mlp(values)`, and `.trace_names` (symbolic name -> `MLP.trace` step name).
+`.to_mlp(values)`, and `.trace_names` (symbolic name -> the worked-solution trace's step name).
 
 `str()` of every expression here uses only names, numbers, + - * / ** and parentheses, and the
 functions sigmoid, softplus, relu, tanh, exp and log, i.e. the answer checker's language,
@@ -61,8 +61,8 @@ from sympy.core.function import ArgumentIndexError
 
 from grader.engine._validate import FloatArray
 from grader.engine.mlp import MLP
-from grader.engine.trace_mlp import layer_name
-from grader.engine.trace_mlp import leaf_name
+from grader.engine.step_names import layer_name
+from grader.engine.step_names import leaf_name
 
 CHECKER_FUNCTIONS = frozenset({"sigmoid", "softplus", "relu", "tanh", "exp", "log"})
 RESERVED_NAMES = CHECKER_FUNCTIONS | {

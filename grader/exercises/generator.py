@@ -28,8 +28,8 @@ from grader.exercises.kinds.numeric import flat
 from grader.exercises.kinds.precision import Indistinct
 from grader.exercises.sampling import coerce
 from grader.exercises.sampling import draw_all
-from grader.exercises.spec import ExerciseSpec
-from grader.exercises.spec import PartSpec
+from grader.exercises.spec_types import ExerciseSpec
+from grader.exercises.spec_types import PartSpec
 from grader.exercises.templating import render
 from grader.exercises.variant import Mistake
 from grader.exercises.variant import Part

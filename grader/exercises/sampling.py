@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.exercises.spec import ParamSpec
+from grader.exercises.spec_types import ParamSpec
 
 
 def decimals_of(x: float) -> int:

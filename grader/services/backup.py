@@ -55,7 +55,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from grader import __version__
 from grader.errors import BadRequest
 from grader.errors import NotFound
 from grader.models import COURSE_ROLES
@@ -71,6 +70,7 @@ from grader.models import Quiz
 from grader.models import QuizItem
 from grader.models import Submission
 from grader.models import User
+from grader.version import __version__
 
 logger = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ from sqlalchemy import exists
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.orm import Session
 
 from grader.db import begin_write
@@ -63,7 +64,7 @@ def courses_for_user(session: Session, user: User) -> list[MyCourse]:
 SITE_STAFF_ROLES = ("admin", "instructor")
 
 
-def teaches_anywhere(user_id: ColumnElement[int] | int) -> Exists:
+def teaches_anywhere(user_id: ColumnElement[int] | QueryableAttribute[int] | int) -> Exists:
     """``EXISTS`` a staff enrolment of ``user_id`` (a value, or a column to correlate)."""
     return exists().where(Enrolment.user_id == user_id, Enrolment.role.in_(permissions.STAFF_ROLES))
 

@@ -1,6 +1,8 @@
 """Background jobs as rows in ``jobs``: enqueue, claim, run with progress, finish.
 
-A worker calls :func:`run_next_job` in a loop. It claims the oldest queued job: on
+A worker calls :func:`grader.services.job_runner.run_next_job` in a loop (the runner holds
+the handlers, so handlers may enqueue through this module without an import circle). It
+claims the oldest queued job: on
 PostgreSQL with ``SELECT ... FOR UPDATE SKIP LOCKED`` (several workers on several machines
 never take the same row and never wait on each other); on SQLite, which has one writer at a
 time anyway, with an ``UPDATE ... WHERE status = 'queued'`` whose row count says who won.
@@ -51,12 +53,9 @@ STALE_AFTER = dt.timedelta(minutes=2)
 MAX_CLAIMS = 3
 
 
-def _handlers() -> dict[str, Handler]:
-    # Imported here: regrade enqueues through this module, so a top-level import would
-    # be circular.
-    from grader.services import regrade
-
-    return {regrade.JOB_KIND: regrade.run_regrade_job}
+#: the kinds of job the queue accepts; :data:`grader.services.job_runner.HANDLERS` runs each
+REGRADE_QUIZ = "regrade_quiz"
+JOB_KINDS: tuple[str, ...] = (REGRADE_QUIZ,)
 
 
 def enqueue(
@@ -68,7 +67,7 @@ def enqueue(
     total: int = 0,
 ) -> Job:
     """Queue a job (committed: a worker may pick it up at once)."""
-    if kind not in _handlers():
+    if kind not in JOB_KINDS:
         raise ValueError(f"unknown job kind {kind!r}")
     job = Job(kind=kind, payload=payload, status="queued", total=total, created_by_id=created_by_id)
     session.add(job)
@@ -117,7 +116,7 @@ def claim_next(session: Session) -> Job | None:
     return None
 
 
-def _progress(session: Session, job: Job) -> Progress:
+def progress_reporter(session: Session, job: Job) -> Progress:
     def report(done: int, total: int) -> None:
         job.progress, job.total = done, total
         session.commit()
@@ -165,49 +164,6 @@ def heartbeat(session: Session, job_id: int, token: int) -> Iterator[None]:
     finally:
         stop.set()
         thread.join(timeout=5)
-
-
-def run_job(session: Session, job: Job) -> Job:
-    """Run a claimed job's handler and record how it ended."""
-    handler = _handlers().get(job.kind)
-    job_id, token, kind = job.id, job.attempts, job.kind
-    try:
-        if handler is None:
-            raise ValueError(f"no handler for job kind {kind!r}")
-        with heartbeat(session, job_id, token):
-            handler(session, job, _progress(session, job))
-    except Exception as exc:  # a failed job is recorded, never lost; the worker goes on
-        session.rollback()
-        logger.exception("job failed job_id=%s kind=%s", job_id, kind)
-        error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
-        finish(session, job_id, token, status="failed", error=error)
-        return get_job(session, job_id)
-    finish(
-        session,
-        job_id,
-        token,
-        status="done",
-        progress=max(job.progress, job.total),
-        payload=job.payload,
-    )
-    logger.info("job done job_id=%s kind=%s", job_id, kind)
-    return get_job(session, job_id)
-
-
-def run_next_job(session: Session) -> Job | None:
-    """Claim the oldest queued job and run it. Returns the finished job, or None when idle."""
-    job = claim_next(session)
-    if job is None:
-        return None
-    return run_job(session, job)
-
-
-def run_pending(session: Session, *, limit: int = 1000) -> int:
-    """Run queued jobs until none is left (or ``limit``); returns how many ran."""
-    ran = 0
-    while ran < limit and run_next_job(session) is not None:
-        ran += 1
-    return ran
 
 
 def requeue_stale(

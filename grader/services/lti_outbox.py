@@ -138,7 +138,7 @@ def _graded_changes(session: Session, now: dt.datetime) -> list[tuple[int, str, 
 
 
 @functools.cache
-def _links_query() -> Select[tuple[int, int, int, int, str]]:
+def _links_query() -> Select[int, int, int | None, int, str]:
     """Graded attempts → the LTI links of their quizzes and their students' LTI identities.
 
     Built once: it runs inside every submit, and building it costs more CPU than running it.
@@ -164,8 +164,8 @@ def _links_query() -> Select[tuple[int, int, int, int, str]]:
 
 
 def _launched_placements(
-    conn: Connection, candidates: set[tuple[int, int, int, str]]
-) -> set[tuple[int, int, int, str]]:
+    conn: Connection, candidates: set[tuple[int, int | None, int, str]]
+) -> set[tuple[int, int | None, int, str]]:
     """Keep, per (student, quiz), the placements the student launched from; all of them when
     the student launched from none (roster-synced, or launched before we recorded it)."""
     launched = {
@@ -202,7 +202,7 @@ def _after_flush(session: Session, _context: Any) -> None:
         return
     # (user, quiz) → the latest change in this flush
     owner = {attempt_id: (user_id, quiz_id) for attempt_id, _, quiz_id, user_id, _ in links}
-    latest: dict[tuple[int, int], tuple[str, dt.datetime]] = {}
+    latest: dict[tuple[int, int | None], tuple[str, dt.datetime]] = {}
     for attempt_id, reason, changed_at in changes:
         key = owner.get(attempt_id)
         if key is None:

@@ -40,7 +40,7 @@ from grader.services.quizzes import get_quiz
 
 logger = logging.getLogger(__name__)
 
-JOB_KIND = "regrade_quiz"
+JOB_KIND = jobs.REGRADE_QUIZ
 #: commit and report progress after this many submissions
 BATCH = 50
 #: the payload keeps at most this many changes (the count is always exact)

@@ -305,7 +305,7 @@ def _after_soft_rollback(session: Session, _previous: Any) -> None:
 
 
 @functools.cache
-def _hooks_query() -> Select[tuple[int, int, list[str]]]:
+def _hooks_query() -> Select[int, int, list[str]]:
     """Graded attempts → the active hooks of their courses (built once: every submit runs
     it, and building it costs more CPU than running it)."""
     return (
@@ -411,8 +411,8 @@ def _record(
             "student": {"id": user_id, "email": email, "name": name},
             **detail,
         }
-        for hook_id, hook_events in hooks.get(attempt_id, ()):
-            if not hook_events or kind in hook_events:
+        for hook_id, subscribed in hooks.get(attempt_id, ()):
+            if not subscribed or kind in subscribed:
                 rows.append(
                     {
                         "webhook_id": hook_id,

@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from grader.models import WorkerHeartbeat
 from grader.models import utcnow
 from grader.services import auth as auth_service
+from grader.services import job_runner
 from grader.services import jobs
 from grader.services import lti_outbox
 from grader.services import pending
@@ -146,7 +147,7 @@ def _stale_jobs(ctx: Context) -> int:
 
 def _jobs(ctx: Context) -> int:
     ran = 0
-    while ran < ctx.settings.max_jobs and jobs.run_next_job(ctx.session) is not None:
+    while ran < ctx.settings.max_jobs and job_runner.run_next_job(ctx.session) is not None:
         ran += 1
     return ran
 

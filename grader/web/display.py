@@ -15,7 +15,6 @@ from typing import Any
 
 from markupsafe import Markup
 
-from grader.checking.expression import preview as preview_expression
 from grader.exercises import kind_of
 
 #: significant digits a shown key keeps (the checker's tolerance is far looser)
@@ -36,18 +35,17 @@ def shorten_numbers(text: str) -> str:
 
 
 def readable_key(part_type: str, key_text: str, names: Sequence[str] = ()) -> Markup:
-    """The answer key as a student reads it: typeset math for expressions, short numbers.
+    """The answer key as a student reads it: typeset math where the kind has it, short numbers.
 
-    An expression key goes through the checker's parser (the same one answers use) to
-    LaTeX, which KaTeX typesets on the page; the plain text stays beside it for copying.
+    The part's kind says whether its key typesets (an expression's goes through the
+    checker's parser to LaTeX, which KaTeX shows); the plain text stays beside it for copying.
     """
     text = shorten_numbers(key_text.replace("**", "^"))
-    if part_type == "expression":
-        shown = preview_expression(text, variables=names)
-        if shown.ok and shown.latex:
-            return Markup(
-                '<span class="math">\\({}\\)</span> <code class="key-text">{}</code>'
-            ).format(shown.latex, text)
+    latex = kind_of(part_type).key_latex(text, names)
+    if latex:
+        return Markup('<span class="math">\\({}\\)</span> <code class="key-text">{}</code>').format(
+            latex, text
+        )
     return Markup("<code>{}</code>").format(text)
 
 

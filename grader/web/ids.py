@@ -10,13 +10,14 @@ another method.
 from __future__ import annotations
 
 from typing import Any
+from typing import TypeGuard
 
 from grader.errors import NotFound
 
 MAX_ID = 2**31 - 1
 
 
-def is_id(value: object) -> bool:
+def is_id(value: object) -> TypeGuard[int]:
     """True for an int (not a bool) that a row could have as its id."""
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
 

@@ -11,9 +11,9 @@ from typing import Any
 
 from flask import Flask
 
-from grader import __version__
 from grader.errors import ConfigError
 from grader.logging import REQUEST_ID
+from grader.version import __version__
 
 
 def _before_send(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:

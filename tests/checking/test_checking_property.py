@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck
 from hypothesis import given
 from hypothesis import settings
@@ -56,6 +57,7 @@ def _assert_verdict(verdict: Verdict) -> None:
         assert verdict.latex is not None
 
 
+@pytest.mark.slow  # hypothesis, many examples
 @FAST
 @given(st.one_of(language_text, any_text))
 def test_random_answers_only_ever_yield_a_verdict(text):

@@ -19,6 +19,7 @@ from grader.engine.symbolic import relu
 from grader.engine.symbolic import sigmoid
 from grader.engine.symbolic import softplus
 from grader.engine.symbolic import symbolic_mlp
+from grader.exercises.solutions import trace_mlp
 from tests.engine.conftest import random_targets
 
 x = sp.Symbol("x")
@@ -123,7 +124,7 @@ def test_evaluate_equals_the_numeric_engine(sizes: list[int], acts: list[str], l
     mlp, xv, tv = net.to_mlp(values)
     assert isinstance(mlp, MLP)
     bp = mlp.backprop(xv, tv)
-    trace = mlp.trace(xv, tv)
+    trace = trace_mlp(mlp, xv, tv)
     assert out["L"] == pytest.approx(bp.loss, rel=1e-12)
     for p, (kind, layer, index) in net.parameter_map.items():
         engine = getattr(bp.grads, kind)[layer][index]
@@ -200,6 +201,7 @@ def _checker_tokens_only(text: str, symbols: set[str]) -> None:
 SMOOTH = [a for a in ARCHS if not {"relu", "leaky_relu"} & set(a[1])]
 
 
+@pytest.mark.slow  # expands every network symbolically
 @pytest.mark.parametrize(("sizes", "acts", "loss"), SMOOTH)
 def test_str_uses_only_the_checker_language(sizes: list[int], acts: list[str], loss: str) -> None:
     net = symbolic_mlp(sizes, acts, loss, names={"x" if sizes[0] == 1 else "x1": "x_1"})

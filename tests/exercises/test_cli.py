@@ -25,7 +25,24 @@ def test_commands_are_registered() -> None:
         "validate-exercises",
         "list-exercises",
         "replay",
+        "format-reference",
     }
+
+
+def test_format_reference_check_and_write(tmp_path, monkeypatch) -> None:
+    from grader.cli.exercise_cmds import format_reference_command
+    from grader.exercises import reference
+
+    stale = tmp_path / "FORMAT.md"
+    stale.write_text(f"# head\n\n{reference.BEGIN}\nold\n{reference.END}\ntail\n")
+    monkeypatch.setattr(reference, "FORMAT_MD", stale)
+    assert CliRunner().invoke(format_reference_command, ["--check"]).exit_code == 1
+    assert CliRunner().invoke(format_reference_command, ["--write"]).exit_code == 0
+    text = stale.read_text()
+    assert "### `delta_rule`" in text
+    assert text.startswith("# head")
+    assert text.endswith("tail\n")
+    assert CliRunner().invoke(format_reference_command, ["--check"]).exit_code == 0
 
 
 def test_generate_reproduces_the_classic_example() -> None:

@@ -82,6 +82,7 @@ def _update_mistakes(v: Variant, part_id: str) -> dict[str, float]:
     return out
 
 
+@pytest.mark.slow  # every part of every exercise, many seeds: minutes
 def test_correct_rounding_is_accepted_and_updates_discriminate(library) -> None:
     checked = 0
     for exercise_id in sorted(library):
@@ -106,6 +107,7 @@ def test_correct_rounding_is_accepted_and_updates_discriminate(library) -> None:
     assert checked > 2000
 
 
+@pytest.mark.slow  # a parameter sweep
 def test_delta_rule_mistakes_from_the_parameters(library) -> None:
     for v in _variants(library, "delta-rule-classic"):
         p = v.params
@@ -130,6 +132,7 @@ def _fprime(name: str, z: float) -> float:
     return fd(ACT[name], z)
 
 
+@pytest.mark.slow  # a parameter sweep
 def test_chain_rule_forgotten_derivatives_from_the_parameters(library) -> None:
     for v in _variants(library, "chain-rule-numeric"):
         p = v.params

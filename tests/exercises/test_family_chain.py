@@ -10,8 +10,8 @@ from grader.checking import check_expression
 from grader.exercises import judge
 from grader.exercises.expressions import evaluate
 from grader.exercises.expressions import parse
-from grader.exercises.families.chain_symbolic import VARIABLES
-from grader.exercises.families.chain_symbolic import expressions
+from grader.exercises.families.chain_rule_symbolic import VARIABLES
+from grader.exercises.families.chain_rule_symbolic import expressions
 
 from .helpers import ACT
 from .helpers import fd

@@ -4,8 +4,6 @@ mistake is present, apart from the key and from each other) over many seeds."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 import torch
@@ -296,6 +294,7 @@ NEW = [
 ]  # fmt: skip
 
 
+@pytest.mark.slow  # many seeds per exercise
 @pytest.mark.parametrize("exercise", NEW)
 def test_every_declared_mistake_is_issued_and_discriminated(gen, library, exercise: str) -> None:
     """The invariant of issue 12, per variant: nothing dropped, nothing within 3 tolerances."""
@@ -349,10 +348,11 @@ def test_concept_banks_have_ten_questions_shuffled_and_explained(
 
 
 def test_library_size_and_topics(library) -> None:
-    assert len(library) >= 32
-    topics = {t for spec in library.values() for t in spec.topics}
-    assert len(topics) >= 24
-    assert not math.isnan(len(topics))
+    from grader.exercises.library import default_library_path
+    from grader.exercises.library import library_files
+
+    assert len(library) == len(library_files(default_library_path()))  # every file loads
+    assert all(spec.topics for spec in library.values())
 
 
 def _round_sig(value: object, sig: int) -> object:

@@ -13,8 +13,8 @@ LIBRARY = load_library()
 
 def test_every_family_has_an_exercise() -> None:
     used = {spec.family for spec in LIBRARY.values()}
+    assert FAMILIES
     assert set(FAMILIES) <= used
-    assert len(FAMILIES) == 28
     assert None in used  # and at least one declarative exercise
 
 

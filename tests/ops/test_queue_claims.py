@@ -24,6 +24,7 @@ from grader.models import WebhookDelivery
 from grader.models import WorkerHeartbeat
 from grader.services import attempts
 from grader.services import grading
+from grader.services import job_runner
 from grader.services import jobs
 from grader.services import pending
 from grader.services import regrade
@@ -217,7 +218,7 @@ def test_a_regrade_survives_an_answer_the_judge_cannot_take(
 
     monkeypatch.setattr(grading, "judge", picky)
     job = regrade.start_regrade(db_session, world.instructor, world.quiz.id)
-    done = jobs.run_next_job(db_session)
+    done = job_runner.run_next_job(db_session)
     assert done is not None
     assert (done.id, done.status) == (job.id, "done")
     assert done.payload["failed_submissions"] == [{"submission_id": bad.id, "error": "too big"}]

@@ -14,6 +14,7 @@ from grader.models import Job
 from grader.models import Submission
 from grader.services import authoring
 from grader.services import gradebook
+from grader.services import job_runner
 from grader.services import jobs
 from grader.services import regrade
 from grader.services.grading import grade_submission
@@ -53,11 +54,11 @@ def test_regrade_uses_the_fixed_version_and_keeps_the_audit_trail(db_session: Se
     assert (job.status, job.total) == ("queued", 3)
     assert regrade.start_regrade(db_session, c.prof, c.quiz.id).id == job.id  # no duplicate
 
-    ran = jobs.run_next_job(db_session)
+    ran = job_runner.run_next_job(db_session)
     assert ran is not None
     assert ran.id == job.id
     assert (ran.status, ran.progress, ran.total, ran.error) == ("done", 3, 3, None)
-    assert jobs.run_next_job(db_session) is None
+    assert job_runner.run_next_job(db_session) is None
 
     db_session.refresh(first)
     assert (first.verdict, first.score) == ("correct", 1.0)
@@ -91,15 +92,20 @@ def test_a_failing_job_is_recorded(db_session: Session, monkeypatch: pytest.Monk
         progress(1, 4)
         raise RuntimeError("exercise does not validate")
 
-    monkeypatch.setattr(jobs, "_handlers", lambda: {"boom": boom})
+    monkeypatch.setattr(jobs, "JOB_KINDS", (*jobs.JOB_KINDS, "boom"))
+    monkeypatch.setitem(job_runner.HANDLERS, "boom", boom)
     job = jobs.enqueue(db_session, "boom", {})
-    done = jobs.run_next_job(db_session)
+    done = job_runner.run_next_job(db_session)
     assert done is not None
     assert (done.id, done.status) == (job.id, "failed")
     assert done.error == "RuntimeError: exercise does not validate"
     assert done.finished_at is not None
     with pytest.raises(ValueError, match="unknown job kind"):
         jobs.enqueue(db_session, "nope", {})
+
+
+def test_every_job_kind_has_a_handler() -> None:
+    assert set(job_runner.HANDLERS) == set(jobs.JOB_KINDS)
 
 
 def test_two_workers_never_claim_the_same_job(db_engine: Engine) -> None:

@@ -20,7 +20,7 @@ from grader.models import Submission
 from grader.services import attempts
 from grader.services import authoring
 from grader.services import grading
-from grader.services import jobs
+from grader.services import job_runner
 from grader.services import regrade
 from tests.services.test_gradebook import SOURCE
 from tests.services.test_gradebook import attempt as make_attempt
@@ -165,7 +165,7 @@ def test_a_regrade_keeps_a_score_the_student_has_seen_and_shows_the_change(
 
     authoring.save(db_session, c.prof, c.course.id, REKEYED, exercise_id=c.exercise.id)
     regrade.start_regrade(db_session, c.prof, c.quiz.id)
-    job = jobs.run_next_job(db_session)
+    job = job_runner.run_next_job(db_session)
     assert job is not None
     assert job.status == "done", job.error
 
@@ -197,7 +197,7 @@ def test_a_regrade_still_raises_a_score(db_session: Session) -> None:
     assert sub.score == 0.0
     authoring.save(db_session, c.prof, c.course.id, SOURCE, exercise_id=c.exercise.id)
     regrade.start_regrade(db_session, c.prof, c.quiz.id)
-    assert jobs.run_next_job(db_session) is not None
+    assert job_runner.run_next_job(db_session) is not None
     db_session.expire_all()
     raised = db_session.scalar(select(Submission).where(Submission.id == sub.id))
     assert raised is not None

@@ -24,7 +24,7 @@ from grader.engine import lstm_cell_steps
 from grader.engine import max_pool2d
 from grader.engine import max_pool2d_backward
 from grader.engine import numerical_gradient
-from grader.engine.trace import fmt_array
+from grader.exercises.solutions.trace import fmt_array
 
 __all__ = [
     "ACTIVATIONS",

@@ -20,6 +20,7 @@ from grader.exercises.families.base import Quantity
 from grader.exercises.families.base import QuantityInfo
 from grader.exercises.families.base import require
 from grader.exercises.families.common import fmt
+from grader.exercises.families.registry import register_family
 
 NAMES = ["sigmoid", "tanh", "softplus", "relu"]
 SMOOTH = {"sigmoid", "tanh", "softplus"}
@@ -85,6 +86,7 @@ def _numeric_mistakes(name: str, z: float, value: float, fz: float) -> list[Mist
     return [MistakeValue(c, float(v), FEEDBACK[c]) for c, v in out.items() if v is not None]
 
 
+@register_family
 class ActivationDerivatives(Family):
     """f'(z) as an expression and at a point, for a drawn activation."""
 

@@ -27,6 +27,7 @@ from grader.exercises.families.base import tolist
 from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
 from grader.exercises.families.grid import grid_array
+from grader.exercises.families.registry import register_family
 from grader.exercises.families.separation import require_separated
 
 EPS = 1e-5
@@ -42,6 +43,7 @@ FB = {
 }
 
 
+@register_family
 class BatchNormGrad(Family):
     """x̂, ∂L/∂β, ∂L/∂γ and ∂L/∂x for one feature."""
 

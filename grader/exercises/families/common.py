@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from grader.engine.trace import fmt
-from grader.engine.trace import pfmt
+from grader.exercises.solutions.trace import fmt
+from grader.exercises.solutions.trace import pfmt
 
 __all__ = [
     "ACT_LATEX",

@@ -25,6 +25,7 @@ from grader.exercises.families.base import QuantityInfo
 from grader.exercises.families.base import require
 from grader.exercises.families.base import tolist
 from grader.exercises.families.grid import grid_array
+from grader.exercises.families.registry import register_family
 
 FEEDBACK = {
     "kernel_not_flipped": "∂L/∂x_j = Σ_i g_i w_{j−i+1}: going back, the kernel is applied "
@@ -35,6 +36,7 @@ FEEDBACK = {
 }
 
 
+@register_family
 class Conv1dGrad(Family):
     """y, ∂L/∂w and ∂L/∂x for a length-5 input and a length-3 kernel."""
 

@@ -26,6 +26,7 @@ from grader.exercises.families.base import QuantityInfo
 from grader.exercises.families.base import require
 from grader.exercises.families.base import tolist
 from grader.exercises.families.grid import grid_array
+from grader.exercises.families.registry import register_family
 from grader.exercises.families.separation import require_separated
 
 #: (input size, stride, padding) with a 2×2 kernel: every output is at most 3×3
@@ -46,6 +47,7 @@ def _pad(x: np.ndarray, p: int) -> np.ndarray:
     return np.pad(x, p) if p else x
 
 
+@register_family
 class Conv2dGrad(Family):
     """y, ∂L/∂w and ∂L/∂x for a 2×2 kernel with stride and padding."""
 

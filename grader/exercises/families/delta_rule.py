@@ -27,6 +27,8 @@ from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
 from grader.exercises.families.common import pfmt
 from grader.exercises.families.common import renamed
+from grader.exercises.families.registry import register_family
+from grader.exercises.solutions import trace_mlp
 
 _W_MISTAKES = (
     "sign_flipped",
@@ -37,6 +39,7 @@ _W_MISTAKES = (
 )
 
 
+@register_family
 class DeltaRule(Family):
     """One delta-rule step on a two-input linear neuron."""
 
@@ -123,7 +126,7 @@ class DeltaRule(Family):
             "w2_new": weight_q(1),
             "w_new": weight_q(None),
         }
-        trace = net.trace(x, [t])
+        trace = trace_mlp(net, x, [t])
         # The prompt's names: w_1, w_2, t and y (= z, the neuron is linear).
         names = {  # the delta first: "\\delta^{(1)}_{1}" contains "a^{(1)}_{1}"
             "\\delta^{(1)}_{1}": "\\delta",

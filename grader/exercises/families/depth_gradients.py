@@ -31,6 +31,7 @@ from grader.exercises.families.base import require
 from grader.exercises.families.common import ACT_LATEX
 from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
+from grader.exercises.families.registry import register_family
 from grader.exercises.families.separation import require_separated
 
 MAX_PRIME = {"sigmoid": 0.25, "tanh": 1.0}
@@ -49,6 +50,7 @@ REGIMES = (
 )
 
 
+@register_family
 class DepthGradients(Family):
     """The product of local derivatives through L layers, a depth bound and a ReLU regime."""
 

@@ -27,6 +27,7 @@ from grader.exercises.families.base import tolist
 from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
 from grader.exercises.families.grid import grid_array
+from grader.exercises.families.registry import register_family
 from grader.exercises.families.separation import require_separated
 
 FB = {
@@ -38,6 +39,7 @@ FB = {
 }
 
 
+@register_family
 class DropoutGrad(Family):
     """ĥ, ∂L/∂h and a downstream weight gradient through inverted dropout."""
 

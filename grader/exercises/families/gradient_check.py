@@ -26,6 +26,7 @@ from grader.exercises.families.base import QuantityInfo
 from grader.exercises.families.base import require
 from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
+from grader.exercises.families.registry import register_family
 from grader.exercises.families.separation import require_separated
 
 FB = {
@@ -66,6 +67,7 @@ def _loss(w: float, x: float, b: float, t: float) -> float:
     return float(net.loss_value(np.array([[x]]), np.array([[t]])))
 
 
+@register_family
 class GradientCheck(Family):
     """A central difference, the analytic gradient, a relative error and two judgements."""
 

@@ -26,6 +26,7 @@ from grader.exercises.families.base import require
 from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
 from grader.exercises.families.common import pfmt
+from grader.exercises.families.registry import register_family
 
 REGIMES = {
     "monotone": "It converges to the minimum without overshooting.",
@@ -53,7 +54,8 @@ def regime(r: float) -> str:
     return "monotone" if r > 0 else "oscillating"
 
 
-class LearningRate(Family):
+@register_family
+class LRBehaviour(Family):
     """Three gradient-descent steps on a (w − c)², the factor r and the regime."""
 
     name = "lr_behaviour"

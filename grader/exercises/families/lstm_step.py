@@ -29,6 +29,7 @@ from grader.exercises.families.base import tolist
 from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
 from grader.exercises.families.grid import grid_array
+from grader.exercises.families.registry import register_family
 from grader.exercises.families.separation import require_separated
 
 GATES = ("i", "f", "g", "o")
@@ -44,6 +45,7 @@ FB = {
 }
 
 
+@register_family
 class LSTMStep(Family):
     """Forward c', h' and the backward gradients of one scalar LSTM step."""
 

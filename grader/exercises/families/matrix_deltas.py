@@ -26,6 +26,7 @@ from grader.exercises.families.base import QuantityInfo
 from grader.exercises.families.base import require
 from grader.exercises.families.base import tolist
 from grader.exercises.families.grid import grid_array
+from grader.exercises.families.registry import register_family
 
 FB = {
     "forgot_activation_derivative": "δ is the error times σ'(z) of that layer (⊙ σ'(z)).",
@@ -43,6 +44,7 @@ def sig_prime(z: np.ndarray) -> np.ndarray:
     return s * (1.0 - s)
 
 
+@register_family
 class MatrixDeltas(Family):
     """δ², δ¹ and the weight gradients of a 2-3-2 sigmoid network."""
 

@@ -25,6 +25,7 @@ from grader.exercises.families.base import QuantityInfo
 from grader.exercises.families.base import require
 from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
+from grader.exercises.families.registry import register_family
 
 OPTIMIZERS = ["momentum", "rmsprop", "adam"]
 EPS = 1e-8
@@ -94,6 +95,7 @@ def engine_steps(kind: str, w: float, grads: list[float], hp: Mapping[str, float
     return out
 
 
+@register_family
 class OptimizerStep(Family):
     """Two steps of momentum, RMSprop or Adam on one weight."""
 

@@ -25,6 +25,7 @@ from grader.exercises.families.base import Quantity
 from grader.exercises.families.base import QuantityInfo
 from grader.exercises.families.base import tolist
 from grader.exercises.families.grid import grid_array
+from grader.exercises.families.registry import register_family
 from grader.exercises.families.separation import require_separated
 
 #: input size for each stride (a 2×2 window): non-overlapping, or overlapping windows that add
@@ -43,6 +44,7 @@ FB = {
 }
 
 
+@register_family
 class PoolingGrad(Family):
     """Max-pool output and both backward passes for a 2×2 window."""
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from grader.exercises.families.base import Quantity
 from grader.exercises.families.base import require
+from grader.exercises.kinds import kind_of
 
 #: the generator's default numeric check (combined rtol 1 %, atol 1e-4)
 DEFAULT_RTOL = 0.01
@@ -55,7 +56,7 @@ def apart(a: Any, b: Any, check: Mapping[str, Any] | None = None, margin: float 
 def require_separated(quantities: Mapping[str, Quantity], margin: float = MARGIN) -> None:
     """IllPosed unless, for every quantity, each mistake is apart from the key and each other."""
     for name, q in quantities.items():
-        if q.type not in ("numeric", "vector", "matrix"):
+        if not kind_of(q.type).numeric:
             continue
         for i, m in enumerate(q.mistakes):
             require(apart(m.value, q.value, q.check, margin), f"{name}: {m.code} is near the key")

@@ -28,6 +28,7 @@ from grader.exercises.families.base import require
 from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
 from grader.exercises.families.common import pfmt
+from grader.exercises.families.registry import register_family
 
 FEEDBACK = {
     "only_first_use": "w is used on both edges: add the gradient through the second use too.",
@@ -38,6 +39,7 @@ FEEDBACK = {
 CODES = ("only_first_use", "only_second_use", "averaged_uses", "sign_flipped")
 
 
+@register_family
 class SharedWeight(Family):
     """The gradient of a weight used on two edges."""
 

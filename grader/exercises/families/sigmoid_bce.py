@@ -29,6 +29,7 @@ from grader.exercises.families.base import require
 from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
 from grader.exercises.families.common import pfmt
+from grader.exercises.families.registry import register_family
 from grader.exercises.families.separation import require_separated
 
 FB = {
@@ -42,6 +43,7 @@ FB = {
 }
 
 
+@register_family
 class SigmoidBCE(Family):
     """s, L, dL/ds, dL/dz and dL/dw₁ for a sigmoid neuron with binary cross-entropy."""
 

@@ -27,6 +27,7 @@ from grader.exercises.families.base import QuantityInfo
 from grader.exercises.families.base import require
 from grader.exercises.families.base import tolist
 from grader.exercises.families.grid import grid_array
+from grader.exercises.families.registry import register_family
 from grader.exercises.families.separation import require_separated
 
 FB = {
@@ -41,6 +42,7 @@ FB = {
 }
 
 
+@register_family
 class SoftmaxHidden(Family):
     """Output gradient, hidden gradient, hidden delta and first-layer weight gradient."""
 

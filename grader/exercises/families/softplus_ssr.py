@@ -27,6 +27,7 @@ from grader.exercises.families.base import require
 from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
 from grader.exercises.families.common import pfmt
+from grader.exercises.families.registry import register_family
 
 _FB = {
     "forgot_factor_two": "d/db3 of (observed − predicted)² is −2(observed − predicted): "
@@ -40,6 +41,7 @@ _FB = {
 }
 
 
+@register_family
 class SoftplusSSR(Family):
     """dSSR/db3 and gradient descent on b3 for a softplus network."""
 

@@ -25,6 +25,7 @@ from grader.exercises.families.base import tolist
 from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
 from grader.exercises.families.grid import grid_array
+from grader.exercises.families.registry import register_family
 from grader.exercises.families.separation import require_separated
 
 FB = {
@@ -37,6 +38,7 @@ FB = {
 }
 
 
+@register_family
 class WeightDecay(Family):
     """The regularised gradient, the decay factor and the updated weights."""
 

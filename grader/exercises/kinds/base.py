@@ -65,7 +65,7 @@ class AnswerKind:
         Raises:
             ArithmeticError, ValueError: the expression is undefined here.
         """
-        from grader.exercises import expressions  # SymPy: only when generating
+        from grader.exercises import expressions  # the evaluator: only when generating
 
         return expressions.evaluate(expr, values)
 
@@ -80,6 +80,13 @@ class AnswerKind:
     def choice_mistake(self, correct: list[str], wrong: str) -> Any:
         """The answer of a student who picks the wrong option ``wrong``."""
         raise NotImplementedError
+
+    #: the mistake code of an answer that leaves out a right option (None: no such answer)
+    omission_code: ClassVar[str | None] = None
+
+    def choice_omissions(self, correct: list[str]) -> list[Any]:
+        """Answers that leave out one of the right options ``correct`` (multiselect)."""
+        return []
 
     def key_text(self, key: Any, check: Mapping[str, Any]) -> str:
         """How a student would type the key (shown in solutions and by the CLI)."""
@@ -142,6 +149,10 @@ class AnswerKind:
     ) -> str:
         """The short reminder next to the answer box (``defined``: names a part defines)."""
         return "a number"
+
+    def key_latex(self, key_text: str, names: Sequence[str]) -> str | None:
+        """The shown key typeset as LaTeX, or None to show it as plain text."""
+        return None
 
     def example(self, shape: Sequence[int] | None) -> str:
         """An answer shaped like the part (``[[1, 2], [3, 4]]``), or "" when none helps."""

@@ -9,6 +9,7 @@ from typing import ClassVar
 
 from grader.checking import Verdict
 from grader.checking import check_expression
+from grader.checking import preview
 from grader.exercises.kinds.base import AnswerKind
 from grader.exercises.kinds.base import CheckProblem
 from grader.exercises.kinds.base import Raw
@@ -28,9 +29,14 @@ class ExpressionKind(AnswerKind):
 
     def declarative_value(self, expr: Any, values: Mapping[str, Any]) -> Any:
         """The expression with the parameters' values substituted, as answer-language text."""
-        from grader.exercises import expressions  # SymPy: only when generating
+        from grader.exercises import expressions  # the evaluator: only when generating
 
         return expressions.to_text(expressions.substitute(expr, values))
+
+    def key_latex(self, key_text: str, names: Sequence[str]) -> str | None:
+        """The key through the checker's parser (the one answers use) to LaTeX."""
+        shown = preview(key_text, variables=names)
+        return shown.latex if shown.ok and shown.latex else None
 
     def check_options(
         self, part_check: Mapping[str, Any], family_check: Mapping[str, Any]

@@ -31,6 +31,14 @@ class MultiselectKind(ChoiceKind):
         """The right ids plus one wrong one."""
         return sorted({*correct, wrong})
 
+    omission_code = "missed_correct"
+
+    def choice_omissions(self, correct: list[str]) -> list[Any]:
+        """Each right option left out in turn (none when only one is right)."""
+        if len(correct) < 2:
+            return []
+        return [[x for x in correct if x != letter] for letter in correct]
+
     def key_text(self, key: Any, check: Mapping[str, Any]) -> str:
         """The ids, comma-separated."""
         return ", ".join(key)

@@ -13,9 +13,9 @@ from typing import Any
 from flask import Response
 from flask import jsonify
 
-from grader import __version__
 from grader.services import grade_exports
 from grader.services import webhooks as webhook_service
+from grader.version import __version__
 from grader.web.api.blueprint import bp
 from grader.web.api.pagination import MAX_LIMIT
 from grader.web.ids import MAX_ID

@@ -7,14 +7,10 @@ services (``grader.services.enrolments.require_staff``), which answer Forbidden 
 
 from __future__ import annotations
 
-from flask import Blueprint
-
-bp = Blueprint("instructor", __name__, url_prefix="/teach")
-
-# The route modules register themselves on ``bp``; imported last so they can import it.
-from grader.web.instructor import courses  # noqa: E402
-from grader.web.instructor import exercises  # noqa: E402
-from grader.web.instructor import grades  # noqa: E402
-from grader.web.instructor import quizzes  # noqa: E402
+from grader.web.instructor import courses
+from grader.web.instructor import exercises
+from grader.web.instructor import grades
+from grader.web.instructor import quizzes
+from grader.web.instructor.blueprint import bp  # the route modules register on it
 
 __all__ = ["bp", "courses", "exercises", "grades", "quizzes"]

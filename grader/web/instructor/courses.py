@@ -25,12 +25,12 @@ from grader.services import quizzes as quiz_service
 from grader.services.enrolments import MAX_ROSTER_BYTES
 from grader.web import security
 from grader.web.auth import link_url
-from grader.web.instructor import bp
 from grader.web.instructor._common import actor
 from grader.web.instructor._common import back
 from grader.web.instructor._common import db
 from grader.web.instructor._common import fail
 from grader.web.instructor._common import form_int
+from grader.web.instructor.blueprint import bp
 from grader.web.security import login_required
 
 

@@ -26,10 +26,10 @@ from grader.exercises import reference
 from grader.services import analysis
 from grader.services import authoring
 from grader.services import enrolments
-from grader.web.instructor import bp
 from grader.web.instructor._common import actor
 from grader.web.instructor._common import back
 from grader.web.instructor._common import db
+from grader.web.instructor.blueprint import bp
 from grader.web.instructor.grades import part_charts
 from grader.web.security import login_required
 from grader.web.student import svg_img

@@ -22,13 +22,13 @@ from grader.services import enrolments
 from grader.services import gradebook
 from grader.services import regrade
 from grader.services.quizzes import get_quiz
-from grader.web.instructor import bp
 from grader.web.instructor import worker
 from grader.web.instructor._common import actor
 from grader.web.instructor._common import back
 from grader.web.instructor._common import db
 from grader.web.instructor._common import fail
 from grader.web.instructor._common import form_float
+from grader.web.instructor.blueprint import bp
 from grader.web.security import login_required
 from grader.web.student import svg_img
 

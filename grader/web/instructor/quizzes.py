@@ -21,13 +21,13 @@ from grader.services.quizzes import LATE_MODES
 from grader.services.quizzes import SHOW_SOLUTIONS
 from grader.services.quizzes import QuizSettings
 from grader.services.quizzes import parse_local_datetime
-from grader.web.instructor import bp
 from grader.web.instructor._common import actor
 from grader.web.instructor._common import back
 from grader.web.instructor._common import db
 from grader.web.instructor._common import fail
 from grader.web.instructor._common import form_float
 from grader.web.instructor._common import form_int
+from grader.web.instructor.blueprint import bp
 from grader.web.security import login_required
 
 

@@ -18,7 +18,7 @@ from flask import current_app
 
 from grader.db import SESSIONMAKER_KEY
 from grader.db import get_session
-from grader.services import jobs
+from grader.services import job_runner
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def _drain(app: Flask) -> None:
     with app.app_context(), _lock:
         session = app.extensions[SESSIONMAKER_KEY]()
         try:
-            jobs.run_pending(session)
+            job_runner.run_pending(session)
         except Exception:  # a crash here must not kill silently: log; the job stays visible
             logger.exception("background job runner stopped")
         finally:
@@ -43,7 +43,7 @@ def kick() -> None:
     if mode == "off":
         return
     if mode == "inline":
-        jobs.run_pending(get_session())
+        job_runner.run_pending(get_session())
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     threading.Thread(target=_drain, args=(app,), name="grader-jobs", daemon=True).start()

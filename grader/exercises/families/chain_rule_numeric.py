@@ -34,6 +34,8 @@ from grader.exercises.families.common import fmt
 from grader.exercises.families.common import pfmt
 from grader.exercises.families.common import renamed
 from grader.exercises.families.common import update_line
+from grader.exercises.families.registry import register_family
+from grader.exercises.solutions import trace_mlp
 
 ACTIVATIONS = ["sigmoid", "tanh", "softplus", "relu", "linear"]
 GRADS = ("dw1", "db1", "dw2", "db2")
@@ -108,7 +110,8 @@ def _guard(name: str, z: float, where: str) -> None:
         require(z >= 0.1, f"the {where} {name} is flat or at its kink (z < 0.1)")
 
 
-class ChainNumeric(Family):
+@register_family
+class ChainRuleNumeric(Family):
     """dL/dw1, dL/db1, dL/dw2, dL/db2 as numbers for chosen activations f and g."""
 
     name = "chain_rule_numeric"
@@ -270,7 +273,7 @@ def compute(params: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, 
     _guard(f, z1, "hidden")
     _guard(g, z2, "output")
     require(abs(y - t) >= 0.05, "the output already matches the target")
-    trace = net.trace([x], [t])
+    trace = trace_mlp(net, [x], [t])
     dLdy = float(trace.value("dL/da^{(2)}_1"))
     gprime = float(trace.value("da^{(2)}_1/dz^{(2)}_1"))
     fprime = float(trace.value("da^{(1)}_1/dz^{(1)}_1"))

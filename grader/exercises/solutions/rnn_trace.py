@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 
 from grader.engine._validate import FloatArray
-from grader.engine.trace import Step
-from grader.engine.trace import Trace
-from grader.engine.trace import fmt
-from grader.engine.trace import fmt_array
-from grader.engine.trace import partial
-from grader.engine.trace import pfmt
+from grader.exercises.solutions.trace import Step
+from grader.exercises.solutions.trace import Trace
+from grader.exercises.solutions.trace import fmt
+from grader.exercises.solutions.trace import fmt_array
+from grader.exercises.solutions.trace import partial
+from grader.exercises.solutions.trace import pfmt
 
 if TYPE_CHECKING:
     from grader.engine.rnn import RNN
@@ -30,7 +30,7 @@ _PARAM_TEX = {"W_xh": "W_{xh}", "W_hh": "W_{hh}", "b_h": "b_{h}", "W_hy": "W_{hy
 
 
 def trace_rnn(rnn: RNN, xs: Any, ts: Any, *, digits: int = 4) -> Trace:
-    """The BPTT trace of one sequence (see `RNN.trace`)."""
+    """The BPTT trace of one sequence through ``rnn``, typeset for a worked solution."""
     if not isinstance(digits, int) or isinstance(digits, bool) or not 1 <= digits <= 17:
         raise ValueError(f"digits: expected an integer from 1 to 17, got {digits!r}")
     bp = rnn.bptt(xs, ts)

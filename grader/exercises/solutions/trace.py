@@ -1,5 +1,8 @@
 """Traces: one forward and backward pass written out node by node, for worked solutions.
 
+Presentation (LaTeX) lives here in the exercise layer; the engine only computes the values
+(``MLP.backprop``, ``RNN.bptt``) that :func:`trace_mlp` and :func:`trace_rnn` typeset.
+
 A `Trace` has three ordered lists of `Step`s:
 
 - `given`: the leaves (inputs x, targets t, weights w, biases b), each with its value;
@@ -162,13 +165,6 @@ def fmt_array(value: FloatArray, digits: int = 4) -> str:
     rows = arr[:, None] if arr.ndim == 1 else arr
     body = r" \\ ".join(" & ".join(fmt(float(v), digits) for v in row) for row in rows)
     return r"\begin{pmatrix} " + body + r" \end{pmatrix}"
-
-
-def sub(*indices: int) -> str:
-    """A 1-based subscript body: "1", "12", or "1,12" once an index has two digits."""
-    if all(i < 10 for i in indices):
-        return "".join(str(i) for i in indices)
-    return ",".join(str(i) for i in indices)
 
 
 def partial(num: str, den: str) -> str:

@@ -1,4 +1,4 @@
-"""Build the `Trace` of one example through an `MLP` (see `grader.engine.trace` for the format).
+"""The worked-solution `Trace` of one example through an `MLP` (format: `.trace`).
 
 Layers are numbered from 1 as in the literature: x_i = a^{(0)}_i, z^{(l)}_j = sum_i
 w^{(l)}_{ji} a^{(l-1)}_i + b^{(l)}_j, a^{(l)}_j = f_l(z^{(l)}_j). Every value comes from
@@ -7,7 +7,6 @@ w^{(l)}_{ji} a^{(l-1)}_i + b^{(l)}_j, a^{(l)}_j = f_l(z^{(l)}_j). Every value co
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -17,38 +16,19 @@ from grader.engine._validate import as_array
 from grader.engine.activations import Activation
 from grader.engine.activations import sigmoid
 from grader.engine.activations import softmax
-from grader.engine.trace import Step
-from grader.engine.trace import Trace
-from grader.engine.trace import fmt
-from grader.engine.trace import fmt_array
-from grader.engine.trace import partial
-from grader.engine.trace import pfmt
-from grader.engine.trace import sub
+from grader.engine.step_names import layer_name
+from grader.engine.step_names import leaf_name
+from grader.exercises.solutions.trace import Step
+from grader.exercises.solutions.trace import Trace
+from grader.exercises.solutions.trace import fmt
+from grader.exercises.solutions.trace import fmt_array
+from grader.exercises.solutions.trace import partial
+from grader.exercises.solutions.trace import pfmt
 
 if TYPE_CHECKING:
     from grader.engine.mlp import MLP
 
 CDOT = r" \cdot "
-
-
-@lru_cache(maxsize=4096)  # pure, and called ~100 times per small trace
-def layer_name(letter: str, layer: int, *idx: int) -> tuple[str, str]:
-    """(name, LaTeX symbol) of a layered quantity, e.g. ("w^{(2)}_{11}", "w^{(2)}_{11}").
-
-    The letter "delta" is written \\delta in the symbol and "delta" in the name.
-    """
-    body = sub(*idx)
-    name_sub = body if len(idx) == 1 and len(body) == 1 else f"{{{body}}}"
-    tex = "\\delta" if letter == "delta" else letter
-    return f"{letter}^{{({layer})}}_{name_sub}", f"{tex}^{{({layer})}}_{{{body}}}"
-
-
-@lru_cache(maxsize=1024)
-def leaf_name(letter: str, j: int) -> tuple[str, str]:
-    body = sub(j)
-    return (
-        f"{letter}_{body}" if len(body) == 1 else f"{letter}_{{{body}}}"
-    ), f"{letter}_{{{body}}}"
 
 
 def _with_value(expr: str, value: float, digits: int) -> str:

@@ -17,9 +17,10 @@ import numpy as np
 
 from grader.exercises.families.base import FamilyOutput
 from grader.exercises.families.base import QuantityInfo
-from grader.exercises.families.concepts import BANKS as BASE_BANKS
-from grader.exercises.families.concepts import Concepts
-from grader.exercises.families.concepts import Question
+from grader.exercises.families.concept_choice import BANKS as BASE_BANKS
+from grader.exercises.families.concept_choice import ConceptChoice
+from grader.exercises.families.concept_choice import Question
+from grader.exercises.families.registry import register_family
 
 
 def _q(stem: str, right: str, wrong: list[tuple[str, str, str]], why: str) -> Question:
@@ -791,7 +792,8 @@ def _pool(options: Mapping[str, Any]) -> list[Question]:
     return [q for b in options.get("banks", list(BANKS)) for q in BANKS[b]]
 
 
-class ConceptBank(Concepts):
+@register_family
+class ConceptBank(ConceptChoice):
     """A question drawn from the larger banks; options shuffled, each wrong one explained."""
 
     name = "concept_bank"

@@ -29,6 +29,8 @@ from grader.exercises.families.common import fmt
 from grader.exercises.families.common import pfmt
 from grader.exercises.families.common import renamed
 from grader.exercises.families.grid import grid_array
+from grader.exercises.families.registry import register_family
+from grader.exercises.solutions import trace_rnn
 
 #: the prompt's names for the engine's weight matrices (all scalars here)
 _PROMPT_NAMES = {
@@ -85,7 +87,8 @@ def hand_bptt(
     return {"dWhh": dWh, "dWxh": dWx, "factor": factor}
 
 
-class BPTT(Family):
+@register_family
+class BPTTScalar(Family):
     """dL/dw_h, dL/dw_x, ∂h_T/∂h_1 and whether the factor vanishes or explodes."""
 
     name = "bptt_scalar"
@@ -186,7 +189,7 @@ class BPTT(Family):
         table = "| $t$ | $x_t$ | $t_t$ |\n|---|---|---|\n" + "\n".join(
             f"| {i + 1} | {fmt(x_l[i])} | {fmt(t_l[i])} |" for i in range(T)
         )
-        trace = rnn.trace(xs[:, None], ts[:, None])
+        trace = trace_rnn(rnn, xs[:, None], ts[:, None])
         prod = " \\cdot ".join(f"{fmt(wh)}\\,(1 - {pfmt(float(hs[k]))}^2)" for k in range(2, T + 1))
         solution = "\n".join(
             [

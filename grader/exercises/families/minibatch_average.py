@@ -25,6 +25,7 @@ from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
 from grader.exercises.families.common import pfmt
 from grader.exercises.families.grid import grid_array
+from grader.exercises.families.registry import register_family
 
 FEEDBACK = {
     "share_of_the_mean": "That is example 1's share of the mini-batch gradient (divided by "
@@ -40,7 +41,8 @@ FEEDBACK = {
 CODES = ("summed_instead_of_averaged", "forgot_factor_two", "sign_flipped", "single_example")
 
 
-class MiniBatch(Family):
+@register_family
+class MinibatchAverage(Family):
     """Batch-mean gradient, single-example gradient and the batch update of w."""
 
     name = "minibatch_average"

@@ -9,9 +9,11 @@ import pytest
 
 from grader.engine import MLP
 from grader.engine import RNN
-from grader.engine import Trace
-from grader.engine.trace import fmt
-from grader.engine.trace_mlp import layer_name
+from grader.engine.step_names import layer_name
+from grader.exercises.solutions import Trace
+from grader.exercises.solutions import trace_mlp
+from grader.exercises.solutions import trace_rnn
+from grader.exercises.solutions.trace import fmt
 from tests.engine.conftest import random_targets
 
 CASES = [
@@ -33,7 +35,7 @@ def _case(
     net = MLP(sizes, acts, loss, rng=rng, bias=bias)
     x = rng.normal(size=sizes[0])
     t = random_targets(loss, rng, (1, sizes[-1]))[0]
-    return net, net.trace(x, t), net.backprop(x, t)
+    return net, trace_mlp(net, x, t), net.backprop(x, t)
 
 
 @pytest.mark.parametrize(("sizes", "acts", "loss", "bias"), CASES)
@@ -85,7 +87,7 @@ def test_every_step_recomputes_from_what_it_depends_on(
 
 def test_order_and_names_for_a_2_2_1_network() -> None:
     net = MLP([2, 2, 1], ["sigmoid", "linear"], "sse", rng=np.random.default_rng(0))
-    trace = net.trace([1.0, 0.5], [0.2])
+    trace = trace_mlp(net, [1.0, 0.5], [0.2])
     assert [s.name for s in trace.forward] == [
         "z^{(1)}_1", "a^{(1)}_1", "z^{(1)}_2", "a^{(1)}_2", "z^{(2)}_1", "a^{(2)}_1", "L",
     ]  # fmt: skip
@@ -120,7 +122,7 @@ def test_order_and_names_for_a_2_2_1_network() -> None:
 
 def test_seed_example_trace() -> None:
     net = MLP([2, 1], ["linear"], "half_sse", weights=[[[0.5, -0.2]]], bias=False)
-    trace = net.trace([1.0, 0.8], [0.6])
+    trace = trace_mlp(net, [1.0, 0.8], [0.6])
     z = trace["z^{(1)}_1"]
     assert z.formula == "z^{(1)}_{1} = w^{(1)}_{11} x_{1} + w^{(1)}_{12} x_{2}"
     assert z.substituted == r"0.5 \cdot 1 + \left(-0.2\right) \cdot 0.8 = 0.34"
@@ -148,7 +150,7 @@ def _all_traces() -> list[Trace]:
     rng = np.random.default_rng(2)
     for dims in [(1, 1, 1), (2, 3, 2)]:
         rnn = RNN(*dims, rng=rng)
-        traces.append(rnn.trace(rng.normal(size=(3, dims[0])), rng.normal(size=(3, dims[2]))))
+        traces.append(trace_rnn(rnn, rng.normal(size=(3, dims[0])), rng.normal(size=(3, dims[2]))))
     return traces
 
 
@@ -164,14 +166,14 @@ def test_latex_is_well_formed_and_markdown_has_every_step() -> None:
 
 def test_digits_and_bad_input() -> None:
     net = MLP([2, 1], ["linear"], "sse", weights=[[[1 / 3, 2 / 3]]])
-    assert net.trace([1.0, 1.0], [0.0], digits=2)["z^{(1)}_1"].substituted.endswith("= 1")
-    assert "0.3333333" in net.trace([1.0, 0.0], [0.0], digits=7)["z^{(1)}_1"].substituted
+    assert trace_mlp(net, [1.0, 1.0], [0.0], digits=2)["z^{(1)}_1"].substituted.endswith("= 1")
+    assert "0.3333333" in trace_mlp(net, [1.0, 0.0], [0.0], digits=7)["z^{(1)}_1"].substituted
     with pytest.raises(ValueError, match=r"x: expected shape \(2,\), got \(3,\)"):
-        net.trace([1.0, 2.0, 3.0], [0.0])
+        trace_mlp(net, [1.0, 2.0, 3.0], [0.0])
     with pytest.raises(ValueError, match="t: expected a 1-dimensional array"):
-        net.trace([1.0, 2.0], [[0.0]])
+        trace_mlp(net, [1.0, 2.0], [[0.0]])
     with pytest.raises(ValueError, match="digits: expected an integer from 1 to 17"):
-        net.trace([1.0, 2.0], [0.0], digits=0)
+        trace_mlp(net, [1.0, 2.0], [0.0], digits=0)
 
 
 def test_names_with_two_digit_indices_stay_unambiguous() -> None:
@@ -179,7 +181,7 @@ def test_names_with_two_digit_indices_stay_unambiguous() -> None:
     assert layer_name("z", 2, 11) == ("z^{(2)}_{11}", "z^{(2)}_{11}")
     assert layer_name("delta", 1, 3) == ("delta^{(1)}_3", r"\delta^{(1)}_{3}")
     net = MLP([12, 1], ["linear"], "sse")
-    trace = net.trace(np.ones(12), [0.0])
+    trace = trace_mlp(net, np.ones(12), [0.0])
     assert "dL/dw^{(1)}_{1,12}" in trace
     assert "dL/dw^{(1)}_{11}" in trace  # unit 1, input 1; not unit 1, input 11
 
@@ -189,7 +191,7 @@ def test_rnn_trace_values_equal_bptt(dims: tuple[int, int, int]) -> None:
     rng = np.random.default_rng(4)
     rnn = RNN(*dims, rng=rng)
     xs, ts = rng.normal(size=(4, dims[0])), rng.normal(size=(4, dims[2]))
-    trace, bp = rnn.trace(xs, ts), rnn.bptt(xs, ts)
+    trace, bp = trace_rnn(rnn, xs, ts), rnn.bptt(xs, ts)
     scalar = dims == (1, 1, 1)
     for t in range(1, 5):
         for name, arr in [
@@ -212,7 +214,7 @@ def test_rnn_jacobian_chain_equals_finite_difference_sensitivity() -> None:
     rng = np.random.default_rng(5)
     rnn = RNN(2, 3, 1, rng=rng)
     xs, ts = rng.normal(size=(4, 2)), rng.normal(size=(4, 1))
-    trace = rnn.trace(xs, ts)
+    trace = trace_rnn(rnn, xs, ts)
     product = np.eye(3)
     for t in range(4, 0, -1):
         product = product @ trace.value(f"dh_{t}/dh_{t - 1}")

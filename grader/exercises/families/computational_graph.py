@@ -31,6 +31,7 @@ from grader.exercises.families.common import act
 from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
 from grader.exercises.families.common import pfmt
+from grader.exercises.families.registry import register_family
 from grader.exercises.families.separation import require_separated
 
 FB = {
@@ -65,6 +66,7 @@ def _build_graph(x: float, y: float, z: float, w: float) -> dict[str, float]:
     }  # fmt: skip
 
 
+@register_family
 class ComputationalGraph(Family):
     """Forward values and gradients at every node of a small gate graph with a fan-out."""
 

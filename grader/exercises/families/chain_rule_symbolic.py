@@ -23,11 +23,12 @@ from grader.exercises.families.base import FamilyOutput
 from grader.exercises.families.base import MistakeValue
 from grader.exercises.families.base import Quantity
 from grader.exercises.families.base import QuantityInfo
-from grader.exercises.families.chain import _TEX
-from grader.exercises.families.chain import FEEDBACK
-from grader.exercises.families.chain import GRADS
-from grader.exercises.families.chain import _mistake_codes
+from grader.exercises.families.chain_rule_numeric import _TEX
+from grader.exercises.families.chain_rule_numeric import FEEDBACK
+from grader.exercises.families.chain_rule_numeric import GRADS
+from grader.exercises.families.chain_rule_numeric import _mistake_codes
 from grader.exercises.families.common import renamed
+from grader.exercises.families.registry import register_family
 
 SMOOTH = ["sigmoid", "tanh", "softplus", "linear"]
 VARIABLES = ("x", "t", "w1", "b1", "w2", "b2")
@@ -114,7 +115,8 @@ def engine_gradients(f: str, g: str, loss: str) -> dict[str, tuple[str, str]]:
 _PROMPT_NAMES = {"h_{1}": "h"}
 
 
-class ChainSymbolic(Family):
+@register_family
+class ChainRuleSymbolic(Family):
     """dL/dw1 etc. of a one-hidden-unit network, as expressions."""
 
     name = "chain_rule_symbolic"

@@ -30,6 +30,7 @@ from grader.exercises.families.base import QuantityInfo
 from grader.exercises.families.base import require
 from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
+from grader.exercises.families.registry import register_family
 from grader.exercises.families.separation import require_separated
 
 #: (what the line computes, its rule in LaTeX)
@@ -69,6 +70,7 @@ def _backward(
     return values
 
 
+@register_family
 class FindTheBug(Family):
     """Which printed line is wrong, and its right value."""
 

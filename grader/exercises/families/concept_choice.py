@@ -19,6 +19,11 @@ from grader.exercises.families.base import FamilyOutput
 from grader.exercises.families.base import MistakeValue
 from grader.exercises.families.base import Quantity
 from grader.exercises.families.base import QuantityInfo
+from grader.exercises.families.registry import register_family
+from grader.exercises.kinds import ANSWER_KINDS
+from grader.exercises.kinds import kind_of
+from grader.exercises.kinds.choice import ChoiceKind
+from grader.exercises.kinds.multiselect import MultiselectKind
 
 # Each question: (stem, [correct texts], [(code, wrong text, feedback)], explanation)
 Question = tuple[str, list[str], list[tuple[str, str, str]], str]
@@ -260,7 +265,8 @@ def _pool(options: Mapping[str, Any]) -> list[Question]:
     return [q for b in options.get("banks", list(BANKS)) for q in BANKS[b]]
 
 
-class Concepts(Family):
+@register_family
+class ConceptChoice(Family):
     """A multiple-choice (or multiple-select) concept question, options shuffled."""
 
     name = "concept_choice"
@@ -288,9 +294,10 @@ class Concepts(Family):
         """One answer: a choice, or a multiselect when a question has several right options."""
         pool = _pool(options)
         codes = tuple(dict.fromkeys(c for q in pool for c, _, _ in q[2]))
-        kind = "multiselect" if any(len(q[1]) > 1 for q in pool) else "choice"
-        missed = ("missed_correct",) if kind == "multiselect" else ()
-        return {"answer": QuantityInfo(kind, (*codes, *missed), "the right option(s)")}
+        several = any(len(q[1]) > 1 for q in pool)
+        kind = ANSWER_KINDS[MultiselectKind.name if several else ChoiceKind.name]
+        missed = (kind.omission_code,) if kind.omission_code else ()
+        return {"answer": QuantityInfo(kind.name, (*codes, *missed), "the right option(s)")}
 
     def value_names(self, options: Mapping[str, Any]) -> tuple[str, ...]:
         """The question's stem (Markdown with LaTeX)."""
@@ -302,7 +309,7 @@ class Concepts(Family):
         """Shuffle the options with the variant's rng and label them A, B, ..."""
         pool = _pool(options)
         stem, correct, wrong, explanation = pool[int(params["q"])]
-        kind = self.quantities(options)["answer"].type
+        kind = kind_of(self.quantities(options)["answer"].type)
         items = [("", text, "") for text in correct] + list(wrong)
         order = [int(i) for i in rng.permutation(len(items))]
         letters = "ABCDEFGHIJKL"
@@ -314,19 +321,17 @@ class Concepts(Family):
         right = sorted(ids[i] for i in range(len(correct)))
         mistakes = []
         for j, (code, _, feedback) in enumerate(wrong, start=len(correct)):
-            value: Any = ids[j] if kind == "choice" else sorted([*right, ids[j]])
+            value = kind.choice_mistake(right, ids[j])
             mistakes.append(MistakeValue(code, value, feedback or "Not quite."))
-        if kind == "multiselect" and len(right) > 1:
-            for letter in right:
-                rest = [x for x in right if x != letter]
-                mistakes.append(
-                    MistakeValue("missed_correct", rest, "One right statement is not selected.")
-                )
-        key: Any = right[0] if kind == "choice" else right
+        for rest in kind.choice_omissions(right):
+            mistakes.append(
+                MistakeValue(str(kind.omission_code), rest, "One right statement is not selected.")
+            )
+        key = kind.choice_key(right)
         answer_text = ", ".join(f"**{ids[i]}**" for i in range(len(correct)))
         solution = f"The right answer: {answer_text}. {explanation}".strip()
         return FamilyOutput(
-            {"answer": Quantity(kind, key, tuple(mistakes), choices=tuple(choices))},
+            {"answer": Quantity(kind.name, key, tuple(mistakes), choices=tuple(choices))},
             {"question": stem},
             solution,
         )

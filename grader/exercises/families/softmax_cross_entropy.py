@@ -24,6 +24,7 @@ from grader.exercises.families.base import require
 from grader.exercises.families.base import tolist
 from grader.exercises.families.common import fmt
 from grader.exercises.families.grid import grid_array
+from grader.exercises.families.registry import register_family
 
 FB = {
     "sign_flipped": "∂L/∂z = p − y: probabilities minus the one-hot target, not y − p.",
@@ -36,6 +37,7 @@ FB = {
 }
 
 
+@register_family
 class SoftmaxCrossEntropy(Family):
     """p, p − y, ∂L/∂W and the loss for a 3-class softmax layer."""
 

@@ -30,6 +30,7 @@ from grader.exercises.families.base import require
 from grader.exercises.families.base import tolist
 from grader.exercises.families.common import fmt
 from grader.exercises.families.grid import grid_array
+from grader.exercises.families.registry import register_family
 from grader.exercises.families.separation import require_separated
 
 FB = {
@@ -57,6 +58,7 @@ def _sig_prime(a: np.ndarray) -> np.ndarray:
     return a * (1.0 - a)
 
 
+@register_family
 class MLPTrainingStep(Family):
     """Forward, mean loss, deltas, gradients and the update of a 2-2-1 net on a mini-batch."""
 
