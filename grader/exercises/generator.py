@@ -27,9 +27,9 @@ from grader.exercises.kinds import AnswerKind
 from grader.exercises.kinds import kind_of
 from grader.exercises.kinds.numeric import flat
 from grader.exercises.kinds.precision import Indistinct
+from grader.exercises.recipe import FollowRule
 from grader.exercises.sampling import coerce
 from grader.exercises.sampling import draw_all
-from grader.exercises.recipe import FollowRule
 from grader.exercises.spec import ExerciseSpec
 from grader.exercises.spec import PartSpec
 from grader.exercises.templating import render

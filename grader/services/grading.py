@@ -39,13 +39,13 @@ from sqlalchemy.orm import Session
 from grader.errors import NotFound
 from grader.exercises import Judgement
 from grader.exercises import Variant
-from grader.exercises import judge
 from grader.exercises import kind_of
 from grader.models import GradeOverride
 from grader.models import Quiz
 from grader.models import Submission
 from grader.models import User
 from grader.models import utcnow
+from grader.services import follow
 
 logger = logging.getLogger(__name__)
 
@@ -170,7 +170,7 @@ def _previous_tries_query() -> Select[tuple[int]]:
 
 def counts_as_try(status: str) -> bool:
     """Only answers the checker could read and decide use an attempt."""
-    return status in ("correct", "incorrect")
+    return status in ("correct", "incorrect", "consistent")
 
 
 # --------------------------------------------------------------------------- grading
@@ -200,6 +200,7 @@ def grade_submission(
     *,
     commit: bool = True,
     now: dt.datetime | None = None,
+    follow_up: bool = False,
 ) -> Submission:
     """Judge a stored submission against its attempt's stored variant and record the result.
 
@@ -211,6 +212,8 @@ def grade_submission(
     Args:
         commit: commit when done (a bulk regrade may pass False and commit in batches).
         now: the ``graded_at`` timestamp (tests pin it).
+        follow_up: then re-judge the answers to the parts that depend on this one
+            (follow-through; commits).
 
     Raises:
         KeyError: the stored variant has no such part (a corrupted row, a bug).
@@ -218,8 +221,8 @@ def grade_submission(
     """
     attempt = submission.attempt
     variant = Variant.from_json(attempt.variant)
-    result = judge(variant, submission.part_id, submission.raw_answer)
     quiz = attempt.quiz_item.quiz
+    result = follow.judge_submission(session, submission, variant, quiz)
     # Counted before anything changes, so the count does not autoflush a half-set row.
     earlier = previous_tries(session, submission) if counts_as_try(result.status) else 0
     submission.verdict = result.status
@@ -245,6 +248,8 @@ def grade_submission(
     session.flush()
     if commit:
         session.commit()
+    if follow_up:
+        follow.rejudge_dependents(session, submission, now=now)
     logger.info(
         "graded submission_id=%s attempt_id=%s part=%s verdict=%s score=%s",
         submission.id,

@@ -1,0 +1,101 @@
+"""Follow-through in an attempt: judge a part from the student's current earlier answers,
+and re-judge the parts that depend on an answer when it changes.
+
+The exercise layer decides (:mod:`grader.exercises.follow`); this module supplies what
+it reads from the database: the newest readable answer to each earlier part of the same
+attempt, and the quiz's credit for a ``consistent`` answer. A submission's outcome is
+a function of its own answer and the attempt's current earlier answers, so re-judging
+after a change and a regrade in any order give the same result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from grader.exercises import Judgement
+from grader.exercises import Variant
+from grader.exercises import judge
+from grader.exercises.follow import ancestors
+from grader.exercises.follow import dependents
+from grader.exercises.follow import judge_following
+from grader.models import Quiz
+from grader.models import Submission
+
+logger = logging.getLogger(__name__)
+
+
+def latest_answers(session: Session, attempt_id: int, part_ids: Iterable[str]) -> dict[str, str]:
+    """The newest answer to each of these parts that was not refused as unreadable."""
+    ids = list(part_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Submission.part_id, Submission.raw_answer)
+        .where(
+            Submission.attempt_id == attempt_id,
+            Submission.part_id.in_(ids),
+            Submission.status.in_(("pending", "graded")),
+        )
+        .order_by(Submission.id)
+    )
+    return {part_id: raw for part_id, raw in rows}  # newest wins
+
+
+def credit(quiz: Quiz) -> float:
+    """The quiz's credit for a ``consistent`` answer (0..1)."""
+    value = quiz.follow_through_credit
+    return 1.0 if value is None else min(max(float(value), 0.0), 1.0)
+
+
+def judge_submission(
+    session: Session, submission: Submission, variant: Variant, quiz: Quiz
+) -> Judgement:
+    """Judge a stored submission, with follow-through from the attempt's earlier answers."""
+    part_id = submission.part_id
+    if variant.part(part_id).follow is None:
+        return judge(variant, part_id, submission.raw_answer)
+    answers = latest_answers(session, submission.attempt_id, ancestors(variant, part_id))
+    return judge_following(variant, part_id, submission.raw_answer, answers, credit=credit(quiz))
+
+
+def rejudge_dependents(
+    session: Session, submission: Submission, *, now: dt.datetime | None = None
+) -> int:
+    """Re-judge every counted answer to the parts depending on ``submission``'s part.
+
+    Called after an answer is graded: a dependent answer may become (or stop being)
+    ``consistent``. Commits; returns how many submissions were re-judged.
+    """
+    from grader.services.grading import grade_submission  # grading imports this module
+
+    variant = Variant.from_json(submission.attempt.variant)
+    try:
+        parts = dependents(variant, submission.part_id)
+    except KeyError:
+        return 0
+    if not parts:
+        return 0
+    subs = session.scalars(
+        select(Submission)
+        .where(
+            Submission.attempt_id == submission.attempt_id,
+            Submission.part_id.in_(parts),
+            Submission.status == "graded",
+        )
+        .order_by(Submission.id)
+    ).all()
+    for sub in subs:
+        grade_submission(session, sub, commit=False, now=now, follow_up=False)
+    session.commit()
+    logger.info(
+        "re-judged %d dependent submissions attempt_id=%s after part=%s",
+        len(subs),
+        submission.attempt_id,
+        submission.part_id,
+    )
+    return len(subs)

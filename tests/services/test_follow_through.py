@@ -1,0 +1,151 @@
+"""Follow-through through the real submit service, on SQLite and PostgreSQL.
+
+For every family with dependent parts: a wrong early answer and later answers right given
+it are ``consistent`` with the quiz's credit; changing the early answer re-judges the later
+ones; a regrade job gives the same outcome; the declared mistakes of a dependent part,
+made from right earlier answers, get no follow-through.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from grader.exercises import Variant
+from grader.exercises.follow import dependents
+from grader.exercises.recipe import evaluate
+from grader.models import Submission
+from grader.services import attempts
+from grader.services import jobs
+from grader.services import regrade
+from grader.services import submissions
+from tests.support.student_world import REPO
+from tests.support.student_world import load_exercise
+from tests.support.student_world import make_quiz
+from tests.support.student_world import make_world
+
+#: exercise file -> the early part to get wrong
+CASES = {
+    "chain-rule-numeric.yaml": "dLdy",
+    "delta-rule-classic.yaml": "y",
+    "computational-graph.yaml": "dm",
+}
+
+
+def text(value: object) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(text(v) for v in value) + "]"
+    return f"{float(value):.7g}"
+
+
+def wrong(value: object) -> object:
+    if isinstance(value, list):
+        return [wrong(v) for v in value]
+    return float(value) * 1.37 + 0.11
+
+
+def setup(session: Session, filename: str, credit: float):
+    world = make_world(session, prefix=filename[:5].replace("-", ""), commit=False)
+    exercise = load_exercise(session, REPO / "exercises" / filename)
+    quiz = make_quiz(
+        session, world.course, [exercise], attempts_allowed=None, follow_through_credit=credit
+    )
+    session.commit()
+    attempt = attempts.start_or_resume(session, world.student, quiz.items[0], secret="s3cret")
+    return world, attempt
+
+
+def send(session, world, attempt, part_id, answer):
+    return submissions.submit(
+        session,
+        user=world.student,
+        attempt=attempt,
+        part_id=part_id,
+        raw_answer=answer,
+        idempotency_key=None,
+    )
+
+
+def latest(session, attempt) -> dict[str, Submission]:
+    subs = session.scalars(
+        select(Submission).where(Submission.attempt_id == attempt.id).order_by(Submission.id)
+    ).all()
+    return {s.part_id: s for s in subs}
+
+
+def outcomes(session, attempt) -> dict[int, tuple]:
+    session.expire_all()
+    subs = session.scalars(select(Submission).where(Submission.attempt_id == attempt.id)).all()
+    return {s.id: (s.verdict, s.score, s.note) for s in subs}
+
+
+@pytest.mark.parametrize("filename", sorted(CASES))
+def test_consistent_answers_get_the_quiz_credit_and_follow_changes(
+    db_session: Session, filename: str
+) -> None:
+    credit = 0.75
+    world, attempt = setup(db_session, filename, credit)
+    variant = Variant.from_json(attempt.variant)
+    root = CASES[filename]
+    below = dependents(variant, root)
+    assert below, f"{filename}: {root} has no dependent parts"
+    student = {root: wrong(variant.part(root).key)}
+    send(db_session, world, attempt, root, text(student[root]))
+    assert latest(db_session, attempt)[root].verdict == "incorrect"
+    for pid in below:  # in part order: sources before dependents
+        rule = variant.part(pid).follow
+        assert rule is not None
+        values = {s: student.get(s, variant.part(s).key) for s in rule.sources}
+        student[pid] = evaluate(rule.recipe, values)
+        sub = send(db_session, world, attempt, pid, text(student[pid]))
+        assert sub.verdict == "consistent", (pid, sub.feedback)
+        assert sub.score == pytest.approx(credit)
+        assert sub.counts_as_try
+        named = [f["part"] for f in sub.feedback["follows"]]
+        assert set(named) <= set(rule.sources) and named
+        assert sub.feedback["first_wrong"] == root
+        assert "that value was wrong" in sub.feedback["message"]
+
+    # The early answer becomes right: the direct dependents are now simply wrong.
+    direct = [p for p in below if variant.part(p).follow.sources == (root,)]
+    assert direct
+    send(db_session, world, attempt, root, variant.part(root).key_text)
+    db_session.expire_all()
+    now = latest(db_session, attempt)
+    for pid in direct:
+        assert now[pid].verdict == "incorrect", pid
+        assert now[pid].score == 0.0 or now[pid].note.startswith("mistake:")
+
+    # ...and wrong again: consistent again.
+    send(db_session, world, attempt, root, text(student[root]))
+    db_session.expire_all()
+    now = latest(db_session, attempt)
+    for pid in below:
+        assert now[pid].verdict == "consistent", pid
+
+    # A regrade job recomputes follow-through and gives the same outcome.
+    before = outcomes(db_session, attempt)
+    regrade.start_regrade(db_session, world.instructor, attempt.quiz_item.quiz_id)
+    assert jobs.run_next_job(db_session) is not None
+    assert outcomes(db_session, attempt) == before
+
+
+@pytest.mark.parametrize("filename", sorted(CASES))
+def test_no_follow_through_from_right_earlier_answers(db_session: Session, filename: str) -> None:
+    world, attempt = setup(db_session, filename, 1.0)
+    variant = Variant.from_json(attempt.variant)
+    root = CASES[filename]
+    send(db_session, world, attempt, root, variant.part(root).key_text)
+    tried = 0
+    for pid in dependents(variant, root):
+        part = variant.part(pid)
+        for s in part.follow.sources:  # every earlier value right
+            send(db_session, world, attempt, s, variant.part(s).key_text)
+        for m in part.mistakes:
+            sub = send(db_session, world, attempt, pid, text(m.value))
+            assert sub.verdict == "incorrect", (pid, m.code, sub.feedback)
+            assert sub.note == f"mistake:{m.code}"
+            assert sub.score == pytest.approx(m.credit)
+            tried += 1
+    assert tried
