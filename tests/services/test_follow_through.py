@@ -103,7 +103,8 @@ def test_consistent_answers_get_the_quiz_credit_and_follow_changes(
         assert sub.score == pytest.approx(credit)
         assert sub.counts_as_try
         named = [f["part"] for f in sub.feedback["follows"]]
-        assert set(named) <= set(rule.sources) and named
+        assert named
+        assert set(named) <= set(rule.sources)
         assert sub.feedback["first_wrong"] == root
         assert "that value was wrong" in sub.feedback["message"]
 
