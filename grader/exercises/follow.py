@@ -106,6 +106,7 @@ def judge_following(
     answers: Mapping[str, Raw],
     *,
     credit: float = DEFAULT_CREDIT,
+    base: Judgement | None = None,
 ) -> Judgement:
     """Judge one answer, with follow-through from the student's earlier ``answers``.
 
@@ -113,11 +114,13 @@ def judge_following(
         answers: the student's current answer to other parts, by part id (missing
             parts count as not answered: their keys are used).
         credit: the credit (0..1) of a ``consistent`` answer.
+        base: the plain judgement of ``raw`` when the caller has it already.
 
     Raises:
         KeyError: the variant has no such part.
     """
-    base = judge(variant, part_id, raw)
+    if base is None:
+        base = judge(variant, part_id, raw)
     part = variant.part(part_id)
     rule = part.follow
     if base.status is not Status.INCORRECT or rule is None:

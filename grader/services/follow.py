@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from grader.exercises import Judgement
 from grader.exercises import Variant
-from grader.exercises import judge
 from grader.exercises.follow import ancestors
 from grader.exercises.follow import dependents
 from grader.exercises.follow import judge_following
@@ -52,15 +51,17 @@ def credit(quiz: Quiz) -> float:
     return 1.0 if value is None else min(max(float(value), 0.0), 1.0)
 
 
-def judge_submission(
-    session: Session, submission: Submission, variant: Variant, quiz: Quiz
+def follow_through(
+    session: Session, submission: Submission, variant: Variant, quiz: Quiz, base: Judgement
 ) -> Judgement:
-    """Judge a stored submission, with follow-through from the attempt's earlier answers."""
+    """``base`` (the plain judgement), or ``consistent`` given the attempt's earlier answers."""
     part_id = submission.part_id
-    if variant.part(part_id).follow is None:
-        return judge(variant, part_id, submission.raw_answer)
+    if base.status != "incorrect" or variant.part(part_id).follow is None:
+        return base
     answers = latest_answers(session, submission.attempt_id, ancestors(variant, part_id))
-    return judge_following(variant, part_id, submission.raw_answer, answers, credit=credit(quiz))
+    return judge_following(
+        variant, part_id, submission.raw_answer, answers, credit=credit(quiz), base=base
+    )
 
 
 def rejudge_dependents(

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from grader.errors import NotFound
 from grader.exercises import Judgement
 from grader.exercises import Variant
+from grader.exercises import judge
 from grader.exercises import kind_of
 from grader.models import GradeOverride
 from grader.models import Quiz
@@ -222,7 +223,8 @@ def grade_submission(
     attempt = submission.attempt
     variant = Variant.from_json(attempt.variant)
     quiz = attempt.quiz_item.quiz
-    result = follow.judge_submission(session, submission, variant, quiz)
+    result = judge(variant, submission.part_id, submission.raw_answer)
+    result = follow.follow_through(session, submission, variant, quiz, result)
     # Counted before anything changes, so the count does not autoflush a half-set row.
     earlier = previous_tries(session, submission) if counts_as_try(result.status) else 0
     submission.verdict = result.status
