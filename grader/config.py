@@ -161,6 +161,12 @@ def validate(config: Mapping[str, Any]) -> None:
             )
         if len(str(config["SECRET_KEY"])) < 32:
             raise ConfigError("GRADER_SECRET_KEY is too short for production: use 32+ characters")
+        if config.get("SMTP_URL") and config.get("PUBLIC_URL_FOLLOWS_ADDRESS"):
+            # mailed set-password links would point at the bind address (127.0.0.1)
+            raise ConfigError(
+                "GRADER_SMTP_URL is set but GRADER_PUBLIC_URL is not: mailed links need the "
+                "address people reach this site at, e.g. https://grader.example.edu"
+            )
     if config["INSTRUCTOR_JOBS"] not in {"thread", "inline", "off"}:
         raise ConfigError("GRADER_INSTRUCTOR_JOBS must be thread, inline or off")
     for key in ("WORKER_LTI_CONCURRENCY", "WORKER_WEBHOOK_CONCURRENCY"):

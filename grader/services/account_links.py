@@ -8,7 +8,10 @@ of the account (someone who had it no longer does).
 
 Who may issue: anyone for themselves by email (forgot-password: the answer never says
 whether the email has an account), and a course's instructors for its members (the
-roster's "new sign-in link").
+roster's "new sign-in link"). The roster's link is shown to the instructor, so it is
+only made for a member whose every course the instructor manages: an instructor can
+enrol any existing account by email, and must not thereby get a way into someone
+else's account (a student of another course, a fellow instructor).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from grader.errors import BadRequest
+from grader.errors import Forbidden
 from grader.errors import NotFound
 from grader.models import AccountLink
 from grader.models import Enrolment
@@ -31,6 +35,7 @@ from grader.models import User
 from grader.models import utcnow
 from grader.services import accounts
 from grader.services import auth
+from grader.services.enrolments import can_manage
 from grader.services.enrolments import require_staff
 
 logger = logging.getLogger(__name__)
@@ -109,7 +114,8 @@ def issue_for_member(
     """An instructor's "new sign-in link" for a member of a course they manage.
 
     Raises:
-        Forbidden / NotFound: not the actor's course, or not a member of it.
+        Forbidden / NotFound: not the actor's course, or not a member of it; or the
+            member also belongs to a course the actor does not manage.
     """
     require_staff(session, actor, course_id, manage=True)
     member = session.scalar(
@@ -121,6 +127,15 @@ def issue_for_member(
         raise NotFound(f"no member {user_id} in course {course_id}")
     if member.role == "admin" and actor.role != "admin":
         raise BadRequest("only an administrator can reset an administrator's password")
+    if actor.role != "admin" and member.id != actor.id:
+        elsewhere = session.scalars(
+            select(Enrolment.course_id).where(Enrolment.user_id == member.id)
+        ).all()
+        if any(not can_manage(session, actor, other) for other in elsewhere):
+            raise Forbidden(
+                "this person also belongs to courses you do not manage, so only they can "
+                "set their password: \u201cForgot your password?\u201d on the sign-in page"
+            )
     return issue(session, member, created_by=actor, now=now)
 
 

@@ -2,7 +2,8 @@
 
 The standard library's ``smtplib`` and ``email`` (nothing to install): ``smtp://`` uses
 STARTTLS when the server offers it, ``smtps://`` TLS from the start; user and password
-come from the URL. Without an SMTP URL nothing is sent and the message is logged (in
+come from the URL and travel only over TLS (with a password, a server that offers no
+STARTTLS gets no mail). Without an SMTP URL nothing is sent and the message is logged (in
 development that is how a link reaches you), and the instructor pages show links anyway.
 """
 
@@ -93,8 +94,22 @@ def send(config: Mapping[str, Any], mail: Mail) -> bool:
         else:
             smtp = smtplib.SMTP(server.host, server.port, timeout=TIMEOUT_SECONDS)
         with smtp:
+            smtp.ehlo()
+            encrypted = server.tls
             if not server.tls and smtp.has_extn("starttls"):
                 smtp.starttls(context=context)
+                encrypted = True
+            if server.user and not encrypted:
+                # a server (or someone between) that offers no STARTTLS must not get the
+                # password in clear
+                logger.error(
+                    "mail to %s not sent: %s:%s offers no STARTTLS, and GRADER_SMTP_URL "
+                    "has a password (use smtps:// or a server with STARTTLS)",
+                    mail.to,
+                    server.host,
+                    server.port,
+                )
+                return False
             if server.user:
                 smtp.login(server.user, server.password or "")
             smtp.send_message(message)

@@ -13,6 +13,7 @@ import html
 import re
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint
 from flask import Response
@@ -195,6 +196,7 @@ def quiz(quiz_id: int) -> Response | str:
 PENDING_COOKIE = "grader_unsent"
 PENDING_MAX_CHARS = 2000  # a cookie holds about 4 KB
 PENDING_MAX_AGE = 3600
+PENDING_MAX_COOKIE = 3800  # characters of the signed value that browsers still keep
 
 
 def _pending_signer() -> URLSafeTimedSerializer:
@@ -303,9 +305,15 @@ def _csrf_failed(exc: CSRFError) -> Response:
         )
     text = _typed_answer()
     if target and attempt.isdigit() and text and len(text) <= PENDING_MAX_CHARS:
+        value = _pending_signer().dumps({"a": int(attempt), "p": part, "t": text})
+    else:
+        value = ""
+    # A form posted from another site fails CSRF too: it must not plant text in a
+    # student's answer box. A browser drops a cookie over ~4 KB (escaped non-ASCII text).
+    if value and len(value) <= PENDING_MAX_COOKIE and _posted_from_this_site():
         response.set_cookie(
             PENDING_COOKIE,
-            _pending_signer().dumps({"a": int(attempt), "p": part, "t": text}),
+            value,
             max_age=PENDING_MAX_AGE,
             path="/",
             httponly=True,
@@ -313,7 +321,18 @@ def _csrf_failed(exc: CSRFError) -> Response:
             samesite="Lax",
         )
     return response  # type: ignore[return-value]
-    return _not_sent(_typed_answer(), "This form was out of date, so nothing was sent.", None, 400)
+
+
+def _posted_from_this_site() -> bool:
+    """Whether the request came from one of this site's own pages (Sec-Fetch-Site, or
+    Origin / Referer where a browser sends no Sec-Fetch-Site); unknown counts as no."""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        return fetch_site == "same-origin"
+    source = request.headers.get("Origin") or request.headers.get("Referer") or ""
+    netloc = urlsplit(source).netloc
+    public = urlsplit(str(current_app.config.get("PUBLIC_URL") or "")).netloc
+    return bool(netloc) and netloc in (request.host, public)
 
 
 @bp.get("/quizzes/<int:quiz_id>/history")

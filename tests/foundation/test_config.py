@@ -71,3 +71,18 @@ def test_private_webhook_receivers_follow_the_environment(tmp_path):
         load_config(instance_path=tmp_path, environ=production)["WEBHOOK_ALLOW_PRIVATE_URLS"]
         is True
     )
+
+
+def test_production_mail_needs_the_public_url(tmp_path):
+    """Mailed set-password links are built on PUBLIC_URL; unset it follows the bind
+    address (127.0.0.1), which nobody who gets the mail can open."""
+    environ = {
+        "GRADER_ENV": "production",
+        "GRADER_SECRET_KEY": "s" * 48,
+        "GRADER_SMTP_URL": "smtp://mail.example.edu:587",
+    }
+    with pytest.raises(ConfigError, match="GRADER_PUBLIC_URL"):
+        load_config(instance_path=tmp_path, environ=environ)
+    environ["GRADER_PUBLIC_URL"] = "https://grader.example.edu"
+    config = load_config(instance_path=tmp_path, environ=environ)
+    assert config["PUBLIC_URL"] == "https://grader.example.edu"

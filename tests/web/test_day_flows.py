@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import random
 import re
 import socketserver
 import threading
@@ -14,6 +15,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
+from grader.errors import Forbidden
 from grader.exercises import FAMILIES
 from grader.models import AccountLink
 from grader.models import Course
@@ -27,6 +29,7 @@ from grader.models_lti import LtiRegistration
 from grader.services import account_links
 from grader.services import accounts
 from grader.services import course_linking
+from grader.services import mail
 from grader.web import display
 from tests.support.student_world import PASSWORD
 from tests.support.student_world import enrol
@@ -90,6 +93,7 @@ def test_a_signed_out_answer_goes_to_sign_in_and_back_to_its_part(client, db_ses
     response = client.post(
         f"/attempts/{attempt.id}/parts/w1",
         data={"answer": "0.25", "csrf_token": csrf(html), "quiz_id": str(world.quiz.id)},
+        headers={"Sec-Fetch-Site": "same-origin"},
     )
     assert response.status_code == 302
     target = f"/quizzes/{world.quiz.id}%23part-{attempt.id}-w1"
@@ -121,6 +125,7 @@ def test_an_unsent_answer_cookie_opens_nothing_of_anyone_else(client, db_session
             "csrf_token": csrf(other_html),
             "quiz_id": str(world.quiz.id),
         },
+        headers={"Origin": "http://localhost"},  # a browser without Sec-Fetch-Site
     )
     assert "grader_unsent=" in response.headers["Set-Cookie"]
     login_as(client, world.student)  # someone else in the same browser
@@ -437,8 +442,12 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
         self.wfile.write(b"220 test ready\r\n")
         while line := self.rfile.readline():
             verb = line[:4].upper()
+            self.server.verbs.append(line.split()[0].upper().decode())  # type: ignore[attr-defined]
             if verb == b"EHLO":
-                self.wfile.write(b"250-test\r\n250 8BITMIME\r\n")
+                extra = "".join(f"250-{f}\r\n" for f in self.server.features)  # type: ignore[attr-defined]
+                self.wfile.write(b"250-test\r\n" + extra.encode() + b"250 8BITMIME\r\n")
+            elif verb == b"STAR":  # STARTTLS offered, but this test server has no TLS
+                self.wfile.write(b"454 TLS not available\r\n")
             elif verb == b"DATA":
                 self.wfile.write(b"354 go on\r\n")
                 body = []
@@ -457,6 +466,8 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
 def smtp_server():
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _SmtpHandler)
     server.messages = []  # type: ignore[attr-defined]
+    server.verbs = []  # type: ignore[attr-defined]
+    server.features = []  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -482,3 +493,93 @@ def test_a_link_is_mailed_when_smtp_is_configured(client, db_session, smtp_serve
     assert message["To"] == world.student.email
     assert message["Subject"] == "Your grader account: choose a password"
     assert url in message.get_content()
+
+
+def test_a_roster_link_never_opens_an_account_that_belongs_to_another_course(client, db_session):
+    """An instructor can enrol any existing account by email; the roster's link is shown
+    to them, so it must not become a way into a student or instructor of another course."""
+    world = make_world(db_session, passwords=True)
+    elsewhere = Course(code="OTHER-101", title="Another course", join_code="OTHERJOIN")
+    db_session.add(elsewhere)
+    db_session.flush()
+    colleague = make_user(db_session, "colleague@example.com", password=PASSWORD)
+    enrol(db_session, elsewhere, colleague, role="instructor")
+    enrol(db_session, elsewhere, world.other)  # also a student of another course
+    enrol(db_session, world.course, colleague, role="student")  # added by email
+    db_session.commit()
+    for victim in (colleague, world.other):
+        with pytest.raises(Forbidden):
+            account_links.issue_for_member(db_session, world.instructor, world.course.id, victim.id)
+    assert db_session.scalar(select(AccountLink.id)) is None
+
+    login_as(client, world.instructor)
+    course_page = client.get(f"/teach/courses/{world.course.id}").get_data(as_text=True)
+    response = client.post(
+        f"/teach/courses/{world.course.id}/members/{colleague.id}/link",
+        data={"csrf_token": csrf(course_page)},
+        follow_redirects=True,
+    )
+    html = response.get_data(as_text=True)
+    assert "courses you do not manage" in html
+    assert "/auth/set-password/" not in html
+    # a member of only this course still gets one
+    link = account_links.issue_for_member(
+        db_session, world.instructor, world.course.id, world.student.id
+    )
+    assert account_links.find_valid(db_session, link.token) is not None
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Sec-Fetch-Site": "cross-site"}, {"Origin": "https://elsewhere.example"}, {}],
+    ids=["cross-site", "foreign-origin", "unknown"],
+)
+def test_a_form_from_another_site_plants_no_text_in_an_answer_box(client, db_session, headers):
+    """A page elsewhere can post to an answer URL (it fails CSRF); what it posted must
+    not come back in the student's box as "your unsent answer"."""
+    world = make_world(db_session)
+    login_as(client, world.student)
+    open_quiz(client, world)
+    attempt = my_attempt(db_session, world)
+    response = client.post(
+        f"/attempts/{attempt.id}/parts/w1",
+        data={"answer": "0.99", "quiz_id": str(world.quiz.id)},
+        headers=headers,
+    )
+    assert response.status_code == 302
+    assert "grader_unsent=" not in response.headers.get("Set-Cookie", "")
+    html = open_quiz(client, world)
+    assert "Your unsent answer is back in the box" not in html
+    assert 'value="0.99"' not in html
+
+
+def test_an_unsent_answer_too_long_for_a_cookie_is_not_set(client, db_session):
+    world = make_world(db_session)
+    login_as(client, world.student)
+    html = open_quiz(client, world)
+    attempt = my_attempt(db_session, world)
+    with client.session_transaction() as cookie:
+        cookie.clear()
+    rng = random.Random(17)
+    text = "".join(chr(rng.randrange(0x4E00, 0x9FFF)) for _ in range(1800))  # \uXXXX: 6x
+    response = client.post(
+        f"/attempts/{attempt.id}/parts/w1",
+        data={"answer": text, "csrf_token": csrf(html), "quiz_id": str(world.quiz.id)},
+        headers={"Sec-Fetch-Site": "same-origin"},
+    )
+    assert response.status_code == 302
+    assert "grader_unsent=" not in response.headers.get("Set-Cookie", "")
+
+
+@pytest.mark.parametrize("offers_starttls", [True, False])
+def test_the_smtp_password_never_travels_unencrypted(smtp_server, offers_starttls):
+    """STARTTLS is used when offered (EHLO first: smtplib knows no extension before it);
+    a server without it gets neither the password nor the mail."""
+    smtp_server.features = ["AUTH PLAIN LOGIN"] + (["STARTTLS"] if offers_starttls else [])
+    port = smtp_server.server_address[1]
+    config = {"SMTP_URL": f"smtp://grader:secret-pw@127.0.0.1:{port}", "ENV": "testing"}
+    sent = mail.send(config, mail.link_mail("a@example.com", "A", "reset", "http://x/y", 2))
+    assert sent is False  # no TLS either way: the STARTTLS fails, or there is none
+    assert "AUTH" not in smtp_server.verbs
+    assert ("STARTTLS" in smtp_server.verbs) is offers_starttls
+    assert smtp_server.messages == []

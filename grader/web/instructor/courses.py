@@ -15,6 +15,7 @@ from flask import url_for
 
 from grader.errors import BadRequest
 from grader.errors import Conflict
+from grader.errors import Forbidden
 from grader.models import COURSE_ROLES
 from grader.services import account_links
 from grader.services import course_linking
@@ -132,7 +133,7 @@ def send_link(course_id: int, user_id: int) -> Response | tuple[str, int]:
     configured, and shown once here to copy; the member's older links stop working."""
     try:
         link = account_links.issue_for_member(db(), actor(), course_id, user_id)
-    except BadRequest as exc:
+    except (BadRequest, Forbidden) as exc:
         fail(exc.message)
         return back("instructor.course", "roster", course_id=course_id)
     url = link_url(link.token)
