@@ -145,7 +145,9 @@ def judge_following(
     try:
         check = kind.settle(key, [], part.check)
     except Indistinct:
-        return base
+        # The precision rule cannot size a tolerance for this key (a change that rounds
+        # to nothing): the key's own stored tolerance applies.
+        check = dict(part.check)
     verdict = kind.check(check, key, raw, TIME_BUDGET, diagnose=False)
     if verdict.status != "correct":
         return base

@@ -21,8 +21,19 @@ from grader.exercises.library import load_library
 from grader.exercises.recipe import evaluate
 from grader.exercises.variant import Variant
 
-ROOTS = {"chain-rule-numeric": "dLdy", "delta-rule-classic": "y", "computational-graph": "dm"}
+ROOTS = {
+    "chain-rule-numeric": "dLdy",
+    "delta-rule-classic": "y",
+    "computational-graph": "dm",
+    "mlp-training-step": "delta2",
+}
 SEEDS = range(40)
+
+
+def wrong(value: object) -> object:
+    if isinstance(value, list):
+        return [wrong(x) for x in value]
+    return float(value) * -1.6 + 0.3
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +53,7 @@ def test_right_given_a_wrong_earlier_value_is_consistent(library, exercise: str)
         v = generate(library[exercise], seed)
         assert Variant.from_json(v.to_json()) == v
         root = ROOTS[exercise]
-        values = {root: float(v.part(root).key) * -1.6 + 0.3}
+        values = {root: wrong(v.part(root).key)}
         answers = {root: text(values[root])}
         for pid in dependents(v, root):
             rule = v.part(pid).follow
@@ -57,7 +68,8 @@ def test_right_given_a_wrong_earlier_value_is_consistent(library, exercise: str)
             assert j.status is Status.CONSISTENT, (seed, pid, j.feedback)
             assert j.score == 0.4
             assert j.first_wrong == root
-            assert j.follows and j.follows[0].value == answers[j.follows[0].part]
+            assert j.follows
+            assert j.follows[0].value == answers[j.follows[0].part]
             assert j.feedback.startswith("Right, given your ")
         assert first_wrong(v, pid, answers) == root
 

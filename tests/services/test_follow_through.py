@@ -30,6 +30,7 @@ CASES = {
     "chain-rule-numeric.yaml": "dLdy",
     "delta-rule-classic.yaml": "y",
     "computational-graph.yaml": "dm",
+    "mlp-training-step.yaml": "delta2",
 }
 
 
