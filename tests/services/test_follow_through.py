@@ -151,3 +151,31 @@ def test_no_follow_through_from_right_earlier_answers(db_session: Session, filen
             assert sub.score == pytest.approx(m.credit)
             tried += 1
     assert tried
+
+
+def test_item_analysis_shows_follow_through_apart_and_the_first_wrong_step(
+    db_session: Session,
+) -> None:
+    from grader.services import analysis
+
+    world, attempt = setup(db_session, "chain-rule-numeric.yaml", 1.0)
+    variant = Variant.from_json(attempt.variant)
+    root = "dLdy"
+    student = {root: wrong(variant.part(root).key)}
+    send(db_session, world, attempt, root, text(student[root]))
+    below = dependents(variant, root)
+    for pid in below:
+        rule = variant.part(pid).follow
+        student[pid] = evaluate(rule.recipe, {s: student[s] for s in rule.sources})
+        send(db_session, world, attempt, pid, text(student[pid]))
+    quiz_id = attempt.quiz_item.quiz_id
+    _, items = analysis.quiz_analysis(db_session, world.instructor, quiz_id)
+    (item,) = items
+    stats = {p.part_id: p for p in item.parts}
+    assert (stats[root].right, stats[root].follow, stats[root].wrong) == (0, 0, 1)
+    for pid in below:
+        assert (stats[pid].right, stats[pid].follow, stats[pid].wrong) == (0, 1, 0), pid
+        assert stats[pid].mean == pytest.approx(1.0)
+    assert [n.note for n in item.first_wrong] == [root]
+    assert item.first_wrong[0].label.startswith("∂L/∂y")
+    assert item.first_wrong[0].count == 1
