@@ -179,3 +179,10 @@ def test_item_analysis_shows_follow_through_apart_and_the_first_wrong_step(
     assert [n.note for n in item.first_wrong] == [root]
     assert item.first_wrong[0].label.startswith("∂L/∂y")
     assert item.first_wrong[0].count == 1
+    from grader.services import gradebook
+
+    book = gradebook.quiz_gradebook(db_session, world.instructor, quiz_id)
+    (cell,) = [c for row in book.rows for c in row.cells if c is not None]
+    assert cell.points is not None
+    assert cell.points > 0
+    assert cell.follow_points == pytest.approx(cell.points)  # all but the wrong dL/dy
