@@ -130,7 +130,9 @@ class Gradebook:
 
 def _credits(
     session: Session, attempts: Select[Any]
-) -> tuple[dict[tuple[int, str], tuple[float | None, int, int]], dict[tuple[int, str], float]]:
+) -> tuple[
+    dict[tuple[int, str], tuple[float | None, int, int, int, bool]], dict[tuple[int, str], float]
+]:
     """Per (attempt, part): (best graded score, submissions, pending, errors, follow-through
     only), and the newest override."""
     ids = attempts.with_only_columns(Attempt.id).scalar_subquery()
