@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from grader.models import Submission
 from grader.models import utcnow
+from grader.services import follow
 from grader.services import grading
 
 logger = logging.getLogger(__name__)
@@ -159,6 +160,11 @@ def complete(
         _record_failure(session, submission_id, token, exc, now=now, report=report)
         return
     report.graded += 1
+    try:  # follow-through: the parts depending on this answer are judged again
+        follow.rejudge_dependents(session, submission, now=now)
+    except Exception:  # the answer itself is graded; a later regrade settles the rest
+        session.rollback()
+        logger.exception("re-judging dependents of submission_id=%s failed", submission_id)
 
 
 def _record_failure(
