@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-$(HASH)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format bench loadtest install install-app system-deps clean help
+.PHONY: run test lint format bench loadtest install install-app system-deps clean help wheel lock
 
 help:
 	@echo "make run    - install the app, migrate SQLite, load exercises and a demo course, serve on http://$(HOST):$(PORT) (HOST=, PORT= to change)"
@@ -37,7 +37,21 @@ $(STAMP): $(BIN)/python pyproject.toml
 	rm -f $(VENV)/.installed-* $(VENV)/.app-*
 	touch $(STAMP) $(APP_STAMP)
 
+# Every install in the project venv uses the pinned versions (constraints.txt, `make lock`).
+$(STAMP): export PIP_CONSTRAINT = $(CURDIR)/constraints.txt
+$(APP_STAMP): export PIP_CONSTRAINT = $(CURDIR)/constraints.txt
+
 install: $(STAMP)
+
+# The installable wheel (migrations and the exercise library inside; see setup.py) in dist/.
+wheel: install
+	rm -rf build
+	$(BIN)/pip wheel --quiet --no-deps --no-build-isolation --wheel-dir dist .
+
+# Re-pin constraints.txt from the venv (after changing dependencies in pyproject.toml).
+lock: install
+	@{ sed -n '1,4p' constraints.txt; $(BIN)/pip freeze --exclude-editable | grep -v '^grader' | sed 's/+cpu$$//'; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 install-app: $(APP_STAMP)
 

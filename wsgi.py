@@ -1,26 +1,5 @@
-"""WSGI entry point: ``gunicorn -w 3 'wsgi:app'`` (CPU cores + 1, see the README).
+"""``gunicorn 'wsgi:app'`` from a source checkout; an installed wheel uses ``grader.wsgi:app``."""
 
-Start-up checks the database once, so a wrong ``GRADER_DATABASE_URL`` stops the
-server with one clear line instead of failing on the first request. Then the start-up
-heap is frozen: SymPy, NumPy, the templates and the app live as long as the worker, and
-without this every full garbage collection walks them all (measured in one process:
-pauses of up to 127 ms inside a request, 32 ms after freezing).
-"""
+from grader.wsgi import app
 
-import gc
-import sys
-
-from grader import create_app
-from grader.db import ENGINE_KEY
-from grader.db import check_reachable
-from grader.errors import ConfigError
-
-try:
-    app = create_app()
-    check_reachable(app.extensions[ENGINE_KEY])
-except ConfigError as exc:
-    sys.stderr.write(f"grader: {exc.message}\n")
-    raise SystemExit(2) from None
-
-gc.collect()
-gc.freeze()
+__all__ = ["app"]

@@ -24,6 +24,7 @@ def create_app(config: Mapping[str, Any] | None = None):  # type: ignore[no-unty
             production); the message says what to set.
     """
     from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
 
     from grader import db
     from grader import web
@@ -38,6 +39,13 @@ def create_app(config: Mapping[str, Any] | None = None):  # type: ignore[no-unty
     )
     app.config.update(load_config(overrides=config, instance_path=app.instance_path))
     configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
+    hops = int(app.config["TRUSTED_PROXIES"])
+    if hops:
+        # The proxies' X-Forwarded-* say who the client is (the login limiter, the logs) and
+        # whether it used HTTPS; only the last ``hops`` entries are believed.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
     db.init_app(app)
     web.init_app(app)
     return app

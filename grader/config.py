@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from grader.errors import ConfigError
 
@@ -27,7 +28,10 @@ DEFAULTS: dict[str, Any] = {
     "EXERCISES_DIR": None,  # None: the built-in library at the repository's top level
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,  # uploads (YAML, CSV rosters) are small
     "CHECK_TIME_BUDGET": 1.0,  # seconds per symbolic check
-    "SESSION_COOKIE_SECURE": False,  # True in production (see validate)
+    # None: True in production (the cookie only travels over HTTPS), False elsewhere.
+    "SESSION_COOKIE_SECURE": None,
+    # Strict-Transport-Security max-age sent in production (0: none).
+    "HSTS_SECONDS": 365 * 24 * 3600,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     # The URL LMSs and emailed links use. Empty: in development, http://HOST:PORT of
@@ -71,11 +75,19 @@ DEFAULTS: dict[str, Any] = {
     # Webhook receivers on private or loopback addresses (SSRF guard). None: allowed in
     # development and testing only.
     "WEBHOOK_ALLOW_PRIVATE_URLS": None,  # tokens last the session: quizzes stay open for hours
+    # How many reverse proxies in front of us append X-Forwarded-For/-Proto/-Host/-Port
+    # (werkzeug's ProxyFix with this hop count). 0: none; the socket's address is the client.
+    "TRUSTED_PROXIES": 0,
+    # /metrics: with a token, only ``Authorization: Bearer <token>``; without, only direct
+    # requests from this machine (loopback, no X-Forwarded-For).
+    "METRICS_TOKEN": "",
+    # Error tracking: sentry-sdk is imported (and must be installed) only when this is set.
+    "SENTRY_DSN": "",
 }
 
 
 #: settings whose default is None but whose value, when set, is a boolean
-_OPTIONAL_BOOLEANS = {"WEBHOOK_ALLOW_PRIVATE_URLS", "EMBEDDED_WORKER"}
+_OPTIONAL_BOOLEANS = {"WEBHOOK_ALLOW_PRIVATE_URLS", "EMBEDDED_WORKER", "SESSION_COOKIE_SECURE"}
 
 
 def _parse(raw: str, default: Any, *, boolean: bool = False) -> Any:
@@ -123,6 +135,8 @@ def load_config(
             raise ConfigError(f"GRADER_{key}: {exc}") from None
     if overrides:
         config.update(overrides)
+    if config.get("SESSION_COOKIE_SECURE") is None:
+        config["SESSION_COOKIE_SECURE"] = config["ENV"] == "production"
     if config.get("INSTRUCTOR_JOBS") is None:
         config["INSTRUCTOR_JOBS"] = "off" if config["ENV"] == "production" else "thread"
     if config.get("WEBHOOK_ALLOW_PRIVATE_URLS") is None:
@@ -136,6 +150,23 @@ def load_config(
         config["DATABASE_URL"] = f"sqlite:///{path}"
     validate(config)
     return config
+
+
+def require_https_url(key: str, value: str) -> None:
+    """Production links (LMS registrations, emails, LTI) must be https on a real host.
+
+    Raises:
+        ConfigError: ``value`` is not ``https://host...`` (or is a loopback host).
+    """
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname or parts.hostname in _LOOPBACK_NAMES:
+        raise ConfigError(
+            f"GRADER_{key} must be this server's public https:// URL in production "
+            f"(got {value or 'nothing'!r}); LMSs and links are given this address"
+        )
+
+
+_LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 
 
 def address_url(host: str, port: int) -> str:
@@ -161,12 +192,18 @@ def validate(config: Mapping[str, Any]) -> None:
             )
         if len(str(config["SECRET_KEY"])) < 32:
             raise ConfigError("GRADER_SECRET_KEY is too short for production: use 32+ characters")
+        for key in ("PUBLIC_URL", "LTI_BASE_URL"):
+            value = str(config.get(key) or "")
+            if key == "PUBLIC_URL" or value:
+                require_https_url(key, value)
         if config.get("SMTP_URL") and config.get("PUBLIC_URL_FOLLOWS_ADDRESS"):
             # mailed set-password links would point at the bind address (127.0.0.1)
             raise ConfigError(
                 "GRADER_SMTP_URL is set but GRADER_PUBLIC_URL is not: mailed links need the "
                 "address people reach this site at, e.g. https://grader.example.edu"
             )
+    if not isinstance(config["TRUSTED_PROXIES"], int) or not 0 <= config["TRUSTED_PROXIES"] <= 5:
+        raise ConfigError("GRADER_TRUSTED_PROXIES must be the number of proxies in front, 0-5")
     if config["INSTRUCTOR_JOBS"] not in {"thread", "inline", "off"}:
         raise ConfigError("GRADER_INSTRUCTOR_JOBS must be thread, inline or off")
     for key in ("WORKER_LTI_CONCURRENCY", "WORKER_WEBHOOK_CONCURRENCY"):

@@ -6,7 +6,6 @@ the tests exercise is what production gets.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from alembic import command
@@ -17,15 +16,20 @@ from sqlalchemy import Connection
 
 from grader import models  # noqa: F401 - registers every table on Base.metadata
 from grader.db import Base
+from grader.resources import SOURCE_ROOT
+from grader.resources import migrations_dir
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-MIGRATIONS_DIR = REPO_ROOT / "migrations"
+MIGRATIONS_DIR = migrations_dir()
+# Only a source checkout has alembic.ini (for `alembic revision`); an installed wheel runs
+# the bundled migrations with the same options set here.
+ALEMBIC_INI = SOURCE_ROOT / "alembic.ini"
 
 
 def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:
     """An Alembic Config pointing at our migrations, bound to a connection or URL."""
-    cfg = Config(str(REPO_ROOT / "alembic.ini"))
+    cfg = Config(str(ALEMBIC_INI)) if ALEMBIC_INI.is_file() else Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("path_separator", "os")
     cfg.attributes["skip_logging_config"] = True
     if connection is not None:
         cfg.attributes["connection"] = connection

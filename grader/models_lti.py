@@ -259,3 +259,39 @@ class LtiLaunch(Base):
     created_at: Mapped[dt.datetime] = mapped_column(TZDateTime(), default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(TZDateTime())
     used_at: Mapped[dt.datetime | None] = mapped_column(TZDateTime())
+
+
+class LtiPendingDeployment(Base):
+    """A deployment id a registered platform launched with before an admin approved it.
+
+    The launch was signed by the platform, so the id is genuine; it is refused (the student is
+    told the course's set-up is incomplete) and listed on ``/lti/admin`` for one-click
+    approval. Approving moves it to ``lti_deployments`` and deletes this row.
+    """
+
+    __tablename__ = "lti_pending_deployments"
+    __table_args__ = (UniqueConstraint("registration_id", "deployment_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("lti_registrations.id", ondelete="CASCADE")
+    )
+    deployment_id: Mapped[str] = mapped_column(String(255))
+    launches: Mapped[int] = mapped_column(Integer, default=1)
+    first_seen_at: Mapped[dt.datetime] = mapped_column(TZDateTime(), default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(TZDateTime(), default=utcnow)
+
+
+class LtiLinkUser(Base):
+    """A student launched from this placement: scores go to the placements each student
+    launched from (``grader.services.lti_outbox``), not to every link of the quiz."""
+
+    __tablename__ = "lti_link_users"
+    __table_args__ = (UniqueConstraint("lti_resource_link_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lti_resource_link_id: Mapped[int] = mapped_column(
+        ForeignKey("lti_resource_links.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    first_launch_at: Mapped[dt.datetime] = mapped_column(TZDateTime(), default=utcnow)

@@ -157,7 +157,14 @@ def add_session_cookies(out: Path, url: str) -> None:
     from grader.db import ENGINE_KEY
     from grader.web import security
 
-    app = create_app({"ENV": "production", "SECRET_KEY": SECRET, "DATABASE_URL": url})
+    app = create_app(
+        {
+            "ENV": "production",
+            "SECRET_KEY": SECRET,
+            "DATABASE_URL": url,
+            "PUBLIC_URL": "https://loadtest.invalid",
+        }
+    )
     serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
     path = out / "accounts.json"
     accounts = json.loads(path.read_text(encoding="utf-8"))

@@ -28,9 +28,12 @@ from sqlalchemy.orm import Session
 
 from grader.db import SESSIONMAKER_KEY
 from grader.errors import GraderError
-from grader.services import lti as lti_service
+from grader.lti import canvas_developer_key_json
+from grader.lti import paste_config
 from grader.services import lti_keys
+from grader.services import lti_launch
 from grader.services import lti_outbox
+from grader.services import lti_registrations
 
 logger = logging.getLogger(__name__)
 
@@ -83,9 +86,9 @@ def add_platform(
     """Register an LMS (issuer + client id), or approve more of its deployments."""
     session = _session()
     try:
-        row, created = lti_service.add_platform(
+        row, created = lti_registrations.add_platform(
             session,
-            lti_service.PlatformInput(
+            lti_registrations.PlatformInput(
                 issuer=issuer,
                 client_id=client_id,
                 auth_login_url=auth_login_url,
@@ -118,12 +121,12 @@ def add_platform(
 @with_appcontext
 def show_config(as_json: bool) -> None:
     """Print the URLs to paste into an LMS and the Canvas developer-key JSON."""
-    tool = lti_service.tool_config(current_app.config)
-    canvas = json.dumps(lti_service.canvas_config(tool), indent=2)
+    tool = lti_launch.tool_config(current_app.config)
+    canvas = json.dumps(canvas_developer_key_json(tool), indent=2)
     if as_json:
         click.echo(canvas)
         return
-    for label, value in lti_service.paste_values(tool).items():
+    for label, value in paste_config(tool).items():
         click.echo(f"{label}: {value}")
     click.echo("\nCanvas developer key (JSON):")
     click.echo(canvas)
@@ -176,7 +179,10 @@ def worker(once: bool, interval: float | None) -> None:
 
     config = current_app.config
     factory = current_app.extensions[SESSIONMAKER_KEY]
-    clients = lti_outbox.ServiceClients(lti_keys.key_secret(config))
+    clients = lti_outbox.ServiceClients(
+        lti_keys.key_secret(config),
+        allow_private_urls=bool(config.get("WEBHOOK_ALLOW_PRIVATE_URLS")),
+    )
     try:
         if once:
             with factory() as session:

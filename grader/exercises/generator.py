@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from grader.checking.limits import budget_clock
 from grader.exercises import expressions
 from grader.exercises import recipe as recipe_mod
 from grader.exercises.errors import SpecError
@@ -41,16 +42,31 @@ from grader.exercises.yamlsafe import field_name
 logger = logging.getLogger(__name__)
 
 MAX_TRIES = 200
+#: CPU seconds the load-time trial (seeds 0-2) may take: bounds one editor validation
+#: request. The library's slowest exercise needs about 0.1 s; a spec with 20 long derived
+#: values and a constraint that never holds took 2.0 s before this bound.
+TRIAL_CPU_BUDGET = 0.5
 #: a nonzero key smaller than this "rounds to zero" for a student working by hand
 MIN_MAGNITUDE = 1e-3
 LETTERS = "ABCDEFGHIJKL"
 
 
-def generate(spec: ExerciseSpec, seed: int, params: Mapping[str, object] | None = None) -> Variant:
+def generate(
+    spec: ExerciseSpec,
+    seed: int,
+    params: Mapping[str, object] | None = None,
+    *,
+    deadline: float | None = None,
+) -> Variant:
     """Build the variant of ``spec`` for ``seed``, with some parameters optionally fixed.
 
+    ``deadline`` (a :func:`budget_clock` value) is for load-time trials only: past it the
+    redrawing stops and the spec is refused. Serving never passes one, so a variant stays
+    a function of (exercise, version, seed) alone, never of how busy the CPU was.
+
     Raises:
-        SpecError: the constraints cannot be met (naming the file and the constraint).
+        SpecError: the constraints cannot be met (naming the file and the constraint), or
+            the trial ran past ``deadline``.
         ValueError: an unknown or ill-typed fixed parameter.
     """
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
@@ -62,7 +78,15 @@ def generate(spec: ExerciseSpec, seed: int, params: Mapping[str, object] | None 
     last_path: tuple[Any, ...] = ()
     free = any(p.kind != "value" and n not in fixed for n, p in spec.parameters.items())
     free = free or (family is not None and family.draws)
-    for _ in range(MAX_TRIES if free else 1):
+    for draw in range(MAX_TRIES if free else 1):
+        if deadline is not None and budget_clock() > deadline:
+            raise SpecError.single(
+                spec.source,
+                f"generating a variant takes too long (more than {TRIAL_CPU_BUDGET:g} s of CPU "
+                f"for seeds 0-2; {draw} draws of seed {seed} so far); simplify the derived "
+                "values or loosen the constraints",
+                line=spec.line_of(("parameters",)),
+            )
         drawn = draw_all(spec.parameters, rng)
         drawn.update(fixed)
         try:
@@ -345,9 +369,10 @@ def trial_generate(spec: ExerciseSpec) -> None:
     Raises:
         SpecError: the constraints cannot be met, a template fails, or the family fails.
     """
+    deadline = budget_clock() + TRIAL_CPU_BUDGET
     for seed in (0, 1, 2):
         try:
-            generate(spec, seed)
+            generate(spec, seed, deadline=deadline)
         except SpecError:
             raise
         except KeyError as exc:

@@ -10,6 +10,7 @@ from grader.exercises.errors import SpecError
 from grader.exercises.errors import SpecProblem
 from grader.exercises.spec import ExerciseSpec
 from grader.exercises.spec import load_spec_file
+from grader.resources import exercises_dir
 
 logger = logging.getLogger(__name__)
 
@@ -18,11 +19,11 @@ MAX_FILES = 2000
 
 
 def default_library_path() -> Path:
-    """``$GRADER_EXERCISES_DIR``, else the repository's top-level ``exercises/``."""
+    """``$GRADER_EXERCISES_DIR``, else the built-in library (``grader.resources``)."""
     env = os.environ.get(ENV_VAR)
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "exercises"
+    return exercises_dir()
 
 
 def library_files(path: str | Path) -> list[Path]:

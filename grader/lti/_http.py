@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import email.utils
 import json
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urljoin
 from urllib.parse import urlsplit
 
 import requests
+
+from grader.url_guard import check_url
 
 USER_AGENT = "grader-lti/1.0 (+LTI 1.3 tool)"
 """Sent on every outgoing call: some Moodle sites answer 403 to requests without a User-Agent."""
@@ -21,10 +25,33 @@ class BodyTooLargeError(ValueError):
 
 
 def check_http_url(url: str) -> None:
-    """Refuse anything but absolute http(s) URLs (no file://, no SSRF via odd schemes)."""
+    """Refuse anything but absolute http(s) URLs (links we hand out; nothing is fetched)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError("only absolute http(s) URLs are allowed")
+
+
+def check_fetch_url(url: str, *, allow_private: bool = False) -> None:
+    """A URL we are about to call: absolute http(s) on public addresses only (the shared
+    SSRF guard, :mod:`grader.url_guard`; ``allow_private`` for development and tests).
+
+    Raises:
+        ValueError: the guard's :class:`~grader.url_guard.UnsafeUrl`, saying why.
+    """
+    check_url(url, allow_private=allow_private, what="LMS service URL")
+
+
+def redirect_guard(*, allow_private: bool) -> Callable[..., None]:
+    """A requests response hook refusing a redirect to a URL the guard refuses, so a public
+    URL cannot bounce a fetch to a private address (each hop is checked before it is sent)."""
+
+    def check(response: requests.Response, *args: object, **kwargs: object) -> None:
+        del args, kwargs
+        if response.is_redirect:
+            target = urljoin(response.url, response.headers.get("Location", ""))
+            check_fetch_url(target, allow_private=allow_private)
+
+    return check
 
 
 def read_capped(response: requests.Response, max_bytes: int) -> bytes:

@@ -29,6 +29,19 @@ class LaunchError(LtiError):
     """An id_token launch was refused. No session must be created when this is raised."""
 
 
+class UnknownDeployment(LaunchError):
+    """A correctly signed launch from a registered platform, through a deployment nobody
+    approved yet: the ids are genuine, so the tool may record them for its admin."""
+
+    def __init__(self, issuer: str, client_id: str, deployment_id: str) -> None:
+        super().__init__(
+            "unknown_deployment", "this deployment is not approved for the registration"
+        )
+        self.issuer = issuer
+        self.client_id = client_id
+        self.deployment_id = deployment_id
+
+
 class JwksError(LtiError):
     """A platform key set could not be fetched or does not hold the requested key."""
 

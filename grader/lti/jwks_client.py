@@ -23,8 +23,9 @@ from jwt.exceptions import PyJWTError
 from grader.lti._http import DEFAULT_TIMEOUT
 from grader.lti._http import USER_AGENT
 from grader.lti._http import BodyTooLargeError
-from grader.lti._http import check_http_url
+from grader.lti._http import check_fetch_url
 from grader.lti._http import read_json_capped
+from grader.lti._http import redirect_guard
 from grader.lti.errors import JwksError
 from grader.lti.keys import MIN_KEY_SIZE
 
@@ -97,7 +98,9 @@ class JwksClient:
         max_bytes: int = 256 * 1024,
         clock: Callable[[], float] = time.monotonic,
         user_agent: str = USER_AGENT,
+        allow_private_urls: bool = False,
     ) -> None:
+        self._allow_private = allow_private_urls
         self._owns_session = session is None
         self._session = session or requests.Session()
         self._ttl = ttl
@@ -172,7 +175,7 @@ class JwksClient:
 
     def _fetch(self, url: str) -> dict[str, PyJWK]:
         try:
-            check_http_url(url)
+            check_fetch_url(url, allow_private=self._allow_private)
         except ValueError as exc:
             raise JwksError("jwks_unavailable", str(exc)) from None
         with self._lock:
@@ -183,7 +186,11 @@ class JwksClient:
         }
         try:
             with self._session.get(
-                url, headers=headers, timeout=self._timeout, stream=True
+                url,
+                headers=headers,
+                timeout=self._timeout,
+                stream=True,
+                hooks={"response": redirect_guard(allow_private=self._allow_private)},
             ) as response:
                 if response.status_code != 200:
                     raise JwksError(

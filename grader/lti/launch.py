@@ -32,6 +32,7 @@ from jwt.exceptions import InvalidTokenError
 from grader.lti import claims as c
 from grader.lti.errors import JwksError
 from grader.lti.errors import LaunchError
+from grader.lti.errors import UnknownDeployment
 from grader.lti.jwks_client import KeyResolver
 from grader.lti.login import STATE_COOKIE_PREFIX
 from grader.lti.login import state_cookie_name
@@ -92,6 +93,10 @@ class NrpsEndpoint:
     service_versions: tuple[str, ...] = ()
 
 
+JsonValue = None | bool | int | float | str | list[Any] | dict[str, Any]
+"""Any value JSON can carry (``deep_linking_settings.data`` is one)."""
+
+
 @dataclass(frozen=True)
 class DeepLinkingSettings:
     """``deep_linking_settings`` of an ``LtiDeepLinkingRequest``."""
@@ -105,7 +110,9 @@ class DeepLinkingSettings:
     auto_create: bool = False
     title: str | None = None
     text: str | None = None
-    data: str | None = None
+    # Opaque to us: DL 2.0 only asks the tool to send it back unchanged, and platforms send
+    # strings (Canvas, Moodle) or objects (some libraries). None: the platform sent none.
+    data: JsonValue = None
 
 
 @dataclass(frozen=True)
@@ -297,9 +304,14 @@ class LaunchValidator:
 
         deployment_id = _req_str(payload, c.CLAIM_DEPLOYMENT_ID, "deployment_id")
         if not registration.has_deployment(deployment_id):
-            raise _fail(
-                "unknown_deployment", "this deployment is not approved for the registration"
+            logger.warning(
+                "lti launch from an unapproved deployment: issuer=%s client_id=%s "
+                "deployment_id=%s (approve it on /lti/admin)",
+                registration.issuer,
+                registration.client_id,
+                deployment_id[:255],
             )
+            raise UnknownDeployment(registration.issuer, registration.client_id, deployment_id)
         # LTI Core 1.3 §4.1.2: a login's lti_deployment_id MUST be the launch's deployment_id.
         if state_record.deployment_id is not None and state_record.deployment_id != deployment_id:
             raise _fail("deployment_mismatch", "the launch names another deployment than its login")
@@ -539,7 +551,7 @@ class LaunchValidator:
             auto_create=flag("auto_create", False),
             title=_opt_str(raw, "title"),
             text=_opt_str(raw, "text"),
-            data=_opt_str(raw, "data"),
+            data=raw.get("data"),
         )
 
     @staticmethod

@@ -38,7 +38,7 @@ from grader.lti import claims as c
 from grader.lti._http import DEFAULT_TIMEOUT
 from grader.lti._http import USER_AGENT
 from grader.lti._http import BodyTooLargeError
-from grader.lti._http import check_http_url
+from grader.lti._http import check_fetch_url
 from grader.lti._http import parse_retry_after
 from grader.lti._http import read_capped
 from grader.lti.errors import ANSWER_LOST
@@ -204,8 +204,10 @@ class ServiceClient:
         clock: Callable[[], float] = time.time,
         max_bytes: int = 8 * 1024 * 1024,
         user_agent: str = USER_AGENT,
+        allow_private_urls: bool = False,
     ) -> None:
         self.registration = registration
+        self._allow_private = allow_private_urls
         self._key = key
         self._owns_session = session is None
         self._session = session or requests.Session()
@@ -343,9 +345,9 @@ class ServiceClient:
         want_data: bool = True,
     ) -> ServiceResponse:
         try:
-            check_http_url(url)
-        except ValueError:
-            raise PermanentServiceError("bad_url", f"{what}: not an http(s) URL") from None
+            check_fetch_url(url, allow_private=self._allow_private)
+        except ValueError as exc:
+            raise PermanentServiceError("bad_url", f"{what}: {exc}") from None
         all_headers = {"User-Agent": self._user_agent, **headers}
         outgoing = _OutgoingBody(data) if isinstance(data, bytes) and data else None
         try:

@@ -61,11 +61,10 @@ from grader.services import courses as courses_service
 from grader.services import gradebook
 from grader.services import permissions
 from grader.services.enrolments import require_staff
+from grader.services.spreadsheet_cells import safe_cell
 
 DIALECTS = ("canvas", "moodle", "brightspace", "blackboard")
 STUDENT_KEYS = ("email", "login")
-
-safe_cell = gradebook.safe_cell
 
 
 @dataclasses.dataclass(frozen=True)

@@ -45,6 +45,7 @@ from grader.models import QuizItem
 from grader.models import Submission
 from grader.models import User
 from grader.services.enrolments import require_staff
+from grader.services.spreadsheet_cells import safe_cell
 
 logger = logging.getLogger(__name__)
 
@@ -489,15 +490,6 @@ def override_grade(
 
 
 # --------------------------------------------------------------------------- CSV export
-
-_DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> str:
-    """A spreadsheet-safe text cell: text starting with = + - @ (or a tab/CR) gets a
-    leading quote so Excel and LibreOffice show it instead of running it as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_DANGEROUS_FIRST) else text
 
 
 def _number(value: float | None) -> str:

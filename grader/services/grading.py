@@ -26,6 +26,7 @@ import dataclasses
 import datetime as dt
 import functools
 import logging
+import time
 from collections.abc import Iterable
 from collections.abc import Mapping
 from typing import Any
@@ -36,6 +37,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grader import metrics
 from grader.errors import NotFound
 from grader.exercises import Judgement
 from grader.exercises import Variant
@@ -223,8 +225,10 @@ def grade_submission(
     attempt = submission.attempt
     variant = Variant.from_json(attempt.variant)
     quiz = attempt.quiz_item.quiz
+    started = time.perf_counter()
     result = judge(variant, submission.part_id, submission.raw_answer)
     result = follow.follow_through(session, submission, variant, quiz, result)
+    metrics.GRADING_SECONDS.observe(time.perf_counter() - started)
     # Counted before anything changes, so the count does not autoflush a half-set row.
     earlier = previous_tries(session, submission) if counts_as_try(result.status) else 0
     submission.verdict = result.status
@@ -250,6 +254,7 @@ def grade_submission(
     session.flush()
     if commit:
         session.commit()
+    metrics.SUBMISSIONS_GRADED.labels(status=result.status).inc()
     if follow_up:
         follow.rejudge_dependents(session, submission, now=now)
     logger.info(

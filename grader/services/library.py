@@ -15,6 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grader.errors import BadRequest
+from grader.errors import NotFound
+from grader.exercises.library import default_library_path
 from grader.models import Exercise
 from grader.models import ExerciseVersion
 from grader.models import utcnow
@@ -30,11 +32,8 @@ class SyncReport:
 
 
 def default_library_dir() -> Path:
-    """``GRADER_EXERCISES_DIR`` or the repository's top-level ``exercises/``."""
-    configured = os.environ.get("GRADER_EXERCISES_DIR")
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parent.parent.parent / "exercises"
+    """``GRADER_EXERCISES_DIR`` or the built-in library (in a checkout or a wheel)."""
+    return default_library_path()
 
 
 def latest_version(session: Session, exercise: Exercise) -> ExerciseVersion | None:
@@ -105,6 +104,12 @@ def sync_builtin_exercises(session: Session, directory: str | os.PathLike[str]) 
     """Store every ``*.yaml`` of the library; refuses the whole load on any bad file."""
     report = SyncReport()
     paths = sorted(Path(directory).glob("*.yaml")) + sorted(Path(directory).glob("*.yml"))
+    if not paths:
+        # An install without its library must not "succeed" with nothing loaded.
+        raise NotFound(
+            f"no exercise files (*.yaml) in {directory}: give a library folder, "
+            "set GRADER_EXERCISES_DIR, or reinstall grader (the wheel bundles its library)"
+        )
     for path in paths:
         text = path.read_text(encoding="utf-8")
         existed = session.scalar(select(Exercise.id).where(Exercise.slug == _peek_id(text)))

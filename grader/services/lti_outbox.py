@@ -3,8 +3,10 @@
 Recording. Importing this module installs an ``after_flush`` listener on every SQLAlchemy
 Session (like :mod:`grader.services.webhooks`): when a submission becomes graded, a regrade
 changes its score, or an instructor stores a ``GradeOverride``, one ``lti_scores`` row is
-written per LMS placement of that quiz the student launched from, *in the transaction that
-changed the grade*. So every path that grades (browser, API, regrade job, overrides) feeds
+written per LMS placement of that quiz the student launched from (``lti_link_users``; a
+student with no recorded launch of the quiz, e.g. synced from the roster or from before
+that table, gets one per placement of the quiz), *in the transaction that changed the
+grade*. So every path that grades (browser, API, regrade job, overrides) feeds
 the LMS, and a rolled-back grade leaves no row behind. Canvas' Test Student is skipped.
 
 Sending (:func:`send_pending`, run by ``grader worker``):
@@ -52,6 +54,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy import Engine
 from sqlalchemy import Select
 from sqlalchemy import bindparam
@@ -85,6 +88,7 @@ from grader.models import utcnow
 from grader.models_lti import LtiContext
 from grader.models_lti import LtiDeployment
 from grader.models_lti import LtiLineItem
+from grader.models_lti import LtiLinkUser
 from grader.models_lti import LtiRegistration
 from grader.models_lti import LtiResourceLink
 from grader.models_lti import LtiScore
@@ -159,6 +163,30 @@ def _links_query() -> Select[tuple[int, int, int, int, str]]:
     )
 
 
+def _launched_placements(
+    conn: Connection, candidates: set[tuple[int, int, int, str]]
+) -> set[tuple[int, int, int, str]]:
+    """Keep, per (student, quiz), the placements the student launched from; all of them when
+    the student launched from none (roster-synced, or launched before we recorded it)."""
+    launched = {
+        (row.lti_resource_link_id, row.user_id)
+        for row in conn.execute(
+            select(LtiLinkUser.lti_resource_link_id, LtiLinkUser.user_id).where(
+                LtiLinkUser.lti_resource_link_id.in_(sorted({c[0] for c in candidates})),
+                LtiLinkUser.user_id.in_(sorted({c[2] for c in candidates})),
+            )
+        )
+    }
+    chosen_somewhere = {
+        (user_id, quiz_id)
+        for link_id, quiz_id, user_id, _ in candidates
+        if (link_id, user_id) in launched
+    }
+    return {
+        c for c in candidates if (c[0], c[2]) in launched or (c[2], c[1]) not in chosen_somewhere
+    }
+
+
 def _after_flush(session: Session, _context: Any) -> None:
     """Queue LTI scores for grade changes, in the transaction that made them."""
     now = utcnow()
@@ -181,7 +209,9 @@ def _after_flush(session: Session, _context: Any) -> None:
             continue
         if key not in latest or changed_at > latest[key][1]:
             latest[key] = (reason, changed_at)
-    unique_links = {(link_id, quiz_id, user_id, sub) for _, link_id, quiz_id, user_id, sub in links}
+    unique_links = _launched_placements(
+        conn, {(link_id, quiz_id, user_id, sub) for _, link_id, quiz_id, user_id, sub in links}
+    )
     rows = []
     for link_id, quiz_id, user_id, sub in sorted(unique_links):
         found = latest.get((user_id, quiz_id)) if quiz_id is not None else None

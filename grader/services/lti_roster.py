@@ -36,7 +36,7 @@ from grader.models_lti import LtiRegistration
 from grader.models_lti import LtiResourceLink
 from grader.models_lti import LtiScore
 from grader.models_lti import LtiUser
-from grader.services import lti as lti_service
+from grader.services import lti_accounts
 from grader.services import lti_outbox
 from grader.services.enrolments import require_staff
 
@@ -102,7 +102,7 @@ def sync_roster(
             if not member.is_active:
                 report.inactive += 1
                 continue
-            role = lti_service.enrolment_role(member.roles)
+            role = lti_accounts.enrolment_role(member.roles)
             if role is None:
                 report.no_role += 1
                 continue
@@ -111,7 +111,7 @@ def sync_roster(
                     LtiUser.registration_id == registration.id, LtiUser.sub == member.user_id
                 )
             )
-            user = lti_service.find_or_create_user(
+            user = lti_accounts.find_or_create_user(
                 session,
                 registration,
                 member.user_id,
@@ -123,7 +123,7 @@ def sync_roster(
                 now=now,
                 from_launch=False,
             )
-            changed = lti_service.set_enrolment(session, course_id, user.id, role)
+            changed = lti_accounts.set_enrolment(session, course_id, user.id, role)
             if known is None:
                 report.added += 1
             elif changed:

@@ -38,16 +38,13 @@ import datetime as dt
 import functools
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import secrets
-import socket
 import uuid
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from sqlalchemy import Select
@@ -59,6 +56,7 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from grader import url_guard
 from grader.errors import BadRequest
 from grader.errors import NotFound
 from grader.models import Attempt
@@ -122,13 +120,8 @@ def verify_signature(
 # --------------------------------------------------------------------------- URLs
 
 
-def _is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    return ip.is_global and not ip.is_multicast
-
-
 def check_url(url: str, *, allow_private: bool = False) -> str:
-    """A receiver URL we are willing to POST to, trimmed.
+    """A receiver URL we are willing to POST to, trimmed (the shared :mod:`grader.url_guard`).
 
     Raises:
         BadRequest: not http(s), credentials in it, too long, or (unless
@@ -138,28 +131,9 @@ def check_url(url: str, *, allow_private: bool = False) -> str:
     if not url or len(url) > MAX_URL_LENGTH:
         raise BadRequest(f"a webhook URL has 1 to {MAX_URL_LENGTH} characters")
     try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        raise BadRequest("the webhook URL is not a valid URL") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BadRequest("a webhook URL must start with https:// (or http://) and name a host")
-    if parts.username or parts.password:
-        raise BadRequest("put no credentials in a webhook URL; the signature authenticates us")
-    if allow_private:
-        return url
-    host = parts.hostname
-    try:
-        infos = socket.getaddrinfo(host, port or (443 if parts.scheme == "https" else 80))
-    except (socket.gaierror, UnicodeError):
-        raise BadRequest(f"the webhook host {host!r} does not resolve") from None
-    addresses = {info[4][0] for info in infos}
-    if not addresses or not all(_is_public(str(a)) for a in addresses):
-        raise BadRequest(
-            f"the webhook host {host!r} is a loopback, private or reserved address; "
-            "receivers must be reachable on the public internet"
-        )
-    return url
+        return url_guard.check_url(url, allow_private=allow_private, what="webhook URL")
+    except url_guard.UnsafeUrl as exc:
+        raise BadRequest(str(exc)) from None
 
 
 # --------------------------------------------------------------------------- CRUD

@@ -14,10 +14,15 @@ from grader.web import health
 from grader.web import ids
 from grader.web import instructor
 from grader.web import lti
+from grader.web import metrics
 from grader.web import preview
+from grader.web import request_ids
 from grader.web import security
 from grader.web import security_headers
+from grader.web import sentry
+from grader.web import static_cache
 from grader.web import student
+from grader.web.json_requests import JsonSafeRequest
 from grader.web.markdown import render_inline
 from grader.web.markdown import render_markdown
 
@@ -40,8 +45,12 @@ def format_points(value: float | None) -> str:
 
 def init_app(app: Flask) -> None:
     """Register error handlers, security, template helpers and every blueprint."""
+    app.request_class = JsonSafeRequest
+    request_ids.init_app(app)
     errors.init_app(app)
+    metrics.init_app(app)
     security.init_app(app)
+    static_cache.init_app(app)
     security_headers.init_app(app)
     app.url_value_preprocessor(ids.refuse_out_of_range_ids)
     app.add_template_filter(render_markdown, "markdown")
@@ -56,3 +65,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(lti.bp)
     app.register_blueprint(instructor.bp)
+    sentry.init_app(app)

@@ -47,7 +47,10 @@ def ensure_started(app: Flask) -> worker_service.Worker:
         if running is not None and running[1] == os.getpid():
             found: worker_service.Worker = running[0]
             return found
-        clients = lti_outbox.ServiceClients(lti_keys.key_secret(app.config))
+        clients = lti_outbox.ServiceClients(
+            lti_keys.key_secret(app.config),
+            allow_private_urls=bool(app.config.get("WEBHOOK_ALLOW_PRIVATE_URLS")),
+        )
         runner = worker_service.Worker(
             app.extensions[SESSIONMAKER_KEY],
             clients,

@@ -1,6 +1,6 @@
 """LTI 1.3 endpoints: OIDC login, launch, our JWKS, deep linking, link setup, status, admin.
 
-Thin over :mod:`grader.services.lti`. ``/lti/login`` and ``/lti/launch`` are cross-site
+Thin over ``grader.services.lti_*``. ``/lti/login`` and ``/lti/launch`` are cross-site
 requests from the LMS, so they are exempt from CSRF tokens: the one-time state (bound to a
 ``SameSite=None; Secure; Partitioned`` cookie and a server row) and the nonce do that job.
 A refused launch answers with a page saying why and creates no session; a valid one starts
@@ -30,9 +30,15 @@ from flask import url_for
 from grader.db import get_session
 from grader.errors import Forbidden
 from grader.errors import GraderError
-from grader.services import lti as lti_service
+from grader.lti import JwksClient
+from grader.lti import canvas_developer_key_json
+from grader.lti import clear_state_cookie
+from grader.lti import paste_config
 from grader.services import lti_keys
+from grader.services import lti_launch
+from grader.services import lti_links
 from grader.services import lti_outbox
+from grader.services import lti_registrations
 from grader.services import lti_roster
 from grader.services import permissions
 from grader.web import security
@@ -51,7 +57,7 @@ def _jwks_client() -> Any:
     with _lock:
         client = current_app.extensions.get(JWKS_CLIENT_KEY)
         if client is None:
-            client = lti_service.new_key_resolver()
+            client = JwksClient(allow_private_urls=_allow_private_urls())
             current_app.extensions[JWKS_CLIENT_KEY] = client
         return client
 
@@ -60,9 +66,23 @@ def _service_clients() -> lti_outbox.ServiceClients:
     with _lock:
         clients: lti_outbox.ServiceClients | None = current_app.extensions.get(SERVICE_CLIENTS_KEY)
         if clients is None:
-            clients = lti_outbox.ServiceClients(_key_secret())
+            clients = lti_outbox.ServiceClients(
+                _key_secret(), allow_private_urls=_allow_private_urls()
+            )
             current_app.extensions[SERVICE_CLIENTS_KEY] = clients
         return clients
+
+
+def _state_cookie_to_clear(state: object) -> dict[str, Any] | None:
+    """``set_cookie`` arguments deleting a launch's state cookie (None without a state)."""
+    if not isinstance(state, str) or not state or len(state) > 200:
+        return None
+    return clear_state_cookie(state).set_cookie_kwargs()
+
+
+def _allow_private_urls() -> bool:
+    """LMS URLs on private addresses: the webhooks' setting (development and tests only)."""
+    return bool(current_app.config.get("WEBHOOK_ALLOW_PRIVATE_URLS"))
 
 
 def _key_secret() -> str:
@@ -70,10 +90,10 @@ def _key_secret() -> str:
 
 
 def _tool() -> Any:
-    return lti_service.tool_config(current_app.config)
+    return lti_launch.tool_config(current_app.config)
 
 
-def _refused(exc: lti_service.LtiRefused) -> Response:
+def _refused(exc: lti_launch.LtiRefused) -> Response:
     html = render_template("lti/error.html", code=exc.code, message=exc.message)
     response = Response(html, status=exc.status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
@@ -92,8 +112,8 @@ def _one_value_each(values: Any) -> dict[str, str]:
 def login() -> Response:
     """OIDC third-party initiated login: remember the state, send the browser to the LMS."""
     try:
-        target = lti_service.initiate_login(get_session(), _tool(), _one_value_each(request.values))
-    except lti_service.LtiRefused as exc:
+        target = lti_launch.initiate_login(get_session(), _tool(), _one_value_each(request.values))
+    except lti_launch.LtiRefused as exc:
         return _refused(exc)
     response = redirect(target.url, code=302)
     response.set_cookie(**target.cookie.set_cookie_kwargs())
@@ -106,10 +126,10 @@ def login() -> Response:
 def launch() -> Response:
     """The id_token POST: validate it in full, map it, and sign the user in afresh."""
     try:
-        outcome = lti_service.handle_launch(
+        outcome = lti_launch.handle_launch(
             get_session(), request.form, request.cookies, keys=_jwks_client()
         )
-    except lti_service.LtiRefused as exc:
+    except lti_launch.LtiRefused as exc:
         response = _refused(exc)
     else:
         security.sign_in(outcome.user)
@@ -123,7 +143,7 @@ def launch() -> Response:
             response = Response(
                 render_template("lti/not_ready.html"), status=200, mimetype="text/html"
             )
-    cookie = lti_service.state_cookie_to_clear(request.form.get("state"))
+    cookie = _state_cookie_to_clear(request.form.get("state"))
     if cookie is not None:
         response.set_cookie(**cookie)
     response.headers["Cache-Control"] = "no-store"
@@ -141,7 +161,7 @@ def jwks() -> Response:
 @bp.get("/config/canvas.json")
 def canvas_json() -> Response:
     """The Canvas developer-key configuration ("Enter URL" in Canvas)."""
-    return jsonify(lti_service.canvas_config(_tool()))
+    return jsonify(canvas_developer_key_json(_tool()))
 
 
 # --------------------------------------------------------------------------- deep linking
@@ -166,8 +186,8 @@ def deep_link(handle: str) -> Response | tuple[str, int]:
     """The instructor picks quizzes; the signed answer goes back to the LMS."""
     session = get_session()
     user = require_user()
-    view = lti_service.get_launch(session, user, handle)
-    settings = lti_service.deep_link_settings(view)
+    view = lti_links.get_launch(session, user, handle)
+    settings = lti_links.deep_link_settings(view)
     if not security_staff(view.course.id):
         raise _forbidden()
     error = None
@@ -183,7 +203,7 @@ def deep_link(handle: str) -> Response | tuple[str, int]:
         else:
             nonce = secrets.token_urlsafe(16)
             try:
-                answer = lti_service.deep_link_response(
+                answer = lti_links.deep_link_response(
                     session,
                     user,
                     handle,
@@ -197,8 +217,8 @@ def deep_link(handle: str) -> Response | tuple[str, int]:
             else:
                 return _auto_submit(answer.form_html, answer.return_url, nonce)
     quizzes = [
-        (quiz, lti_service.quiz_total_points(quiz))
-        for quiz in lti_service.course_quizzes(session, view.course.id)
+        (quiz, lti_outbox.quiz_total_points(quiz))
+        for quiz in lti_links.course_quizzes(session, view.course.id)
     ]
     return (
         render_template(
@@ -242,7 +262,7 @@ def link_page(handle: str) -> Response | tuple[str, int]:
     """An instructor's launch of a link: choose its quiz the first time, then see it."""
     session = get_session()
     user = require_user()
-    view = lti_service.get_launch(session, user, handle)
+    view = lti_links.get_launch(session, user, handle)
     if view.link is None or not security_staff(view.course.id):
         raise _forbidden()
     status = 200
@@ -254,18 +274,18 @@ def link_page(handle: str) -> Response | tuple[str, int]:
             status = 400
         else:
             try:
-                lti_service.choose_quiz(session, user, handle, quiz_id)
+                lti_links.choose_quiz(session, user, handle, quiz_id)
             except GraderError as exc:
                 flash(exc.message[:1].upper() + exc.message[1:] + ".", "error")
                 status = exc.status
             else:
                 flash("This link now opens the quiz for your students.", "success")
                 return redirect(url_for("lti.link_page", handle=handle))  # type: ignore[return-value]
-        view = lti_service.get_launch(session, user, handle)
+        view = lti_links.get_launch(session, user, handle)
     link = view.link
     assert link is not None
     quiz = next(
-        (q for q in lti_service.course_quizzes(session, view.course.id) if q.id == link.quiz_id),
+        (q for q in lti_links.course_quizzes(session, view.course.id) if q.id == link.quiz_id),
         None,
     )
     return (
@@ -274,8 +294,8 @@ def link_page(handle: str) -> Response | tuple[str, int]:
             view=view,
             link=link,
             quiz=quiz,
-            quizzes=lti_service.course_quizzes(session, view.course.id),
-            locked=link.quiz_id is not None and lti_service.link_has_scores(session, link.id),
+            quizzes=lti_links.course_quizzes(session, view.course.id),
+            locked=link.quiz_id is not None and lti_links.link_has_scores(session, link.id),
             instructor_quiz_url=_instructor_quiz_url(link.quiz_id),
             instructor_course_url=_instructor_course_url(view.course.id),
         ),
@@ -332,7 +352,7 @@ def resend(course_id: int, score_id: int) -> Response:
 
 
 def _admin() -> None:
-    lti_service.require_admin(security.current_user())
+    lti_registrations.require_admin(security.current_user())
 
 
 @bp.get("/admin")
@@ -344,11 +364,12 @@ def admin() -> str:
     tool = _tool()
     return render_template(
         "lti/admin.html",
-        registrations=lti_service.list_registrations(session),
-        paste=lti_service.paste_values(tool),
+        registrations=lti_registrations.list_registrations(session),
+        pending=lti_registrations.pending_deployments(session),
+        paste=paste_config(tool),
         canvas_url=tool.canvas_config_url,
         keys=lti_keys.key_rows(session),
-        families=lti_service.platform_families(),
+        families=lti_registrations.platform_families(),
     )
 
 
@@ -357,7 +378,7 @@ def admin() -> str:
 def admin_add() -> Response:
     _admin()
     form = request.form
-    data = lti_service.PlatformInput(
+    data = lti_registrations.PlatformInput(
         issuer=form.get("issuer", ""),
         client_id=form.get("client_id", ""),
         auth_login_url=form.get("auth_login_url", ""),
@@ -369,7 +390,7 @@ def admin_add() -> Response:
         auth_audience=form.get("auth_audience") or None,
     )
     try:
-        row, created = lti_service.add_platform(get_session(), data)
+        row, created = lti_registrations.add_platform(get_session(), data)
     except GraderError as exc:
         flash(exc.message[:1].upper() + exc.message[1:] + ".", "error")
     else:
@@ -382,7 +403,7 @@ def admin_add() -> Response:
 def admin_add_deployment(registration_id: int) -> Response:
     _admin()
     try:
-        lti_service.add_deployment(
+        lti_registrations.add_deployment(
             get_session(), registration_id, request.form.get("deployment_id", "")
         )
     except GraderError as exc:
@@ -399,7 +420,7 @@ def admin_add_deployment(registration_id: int) -> Response:
 def admin_remove_deployment(registration_id: int, deployment_pk: int) -> Response:
     _admin()
     try:
-        lti_service.remove_deployment(get_session(), registration_id, deployment_pk)
+        lti_registrations.remove_deployment(get_session(), registration_id, deployment_pk)
     except GraderError as exc:
         if exc.status == 404:
             raise
@@ -414,7 +435,7 @@ def admin_remove_deployment(registration_id: int, deployment_pk: int) -> Respons
 def admin_set_active(registration_id: int) -> Response:
     _admin()
     active = request.form.get("active") == "1"
-    row = lti_service.set_active(get_session(), registration_id, active)
+    row = lti_registrations.set_active(get_session(), registration_id, active)
     flash(f"{row.name} is {'active' if active else 'deactivated'}.", "success")
     return redirect(url_for("lti.admin"))  # type: ignore[return-value]
 

@@ -15,6 +15,8 @@
   checks both with one query per request; ``sign_out()`` deletes the row, so a copy of
   the cookie is dead afterwards. Code that fakes a signed-in client (tests, benches, the
   load test) gets the cookie values from :func:`new_sign_in`.
+* In production the cookie is ``Secure`` and every response sends
+  ``Strict-Transport-Security`` (``GRADER_HSTS_SECONDS``).
 """
 
 from __future__ import annotations
@@ -240,6 +242,10 @@ def _headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    hsts = int(current_app.config.get("HSTS_SECONDS") or 0)
+    if current_app.config.get("ENV") == "production" and hsts > 0:
+        # Browsers ignore it over plain HTTP, so sending it always is safe behind any proxy.
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={hsts}")
     if cookie_session.get(USER_ID_KEY) is not None and response.mimetype == "text/html":
         # Pages for a signed-in person are theirs alone: never cache them in shared caches.
         response.headers.setdefault("Cache-Control", "no-store")

@@ -71,6 +71,9 @@ class Gunicorn:
             {
                 "GRADER_ENV": "production",
                 "GRADER_SECRET_KEY": SECRET,
+                # Plain HTTP on loopback, as behind a TLS-terminating proxy.
+                "GRADER_PUBLIC_URL": "https://grader.test",
+                "GRADER_SESSION_COOKIE_SECURE": "false",
                 "GRADER_DATABASE_URL": self.database_url,
                 "GRADER_LOG_LEVEL": "WARNING",
                 "GRADER_INSTRUCTOR_JOBS": "off",

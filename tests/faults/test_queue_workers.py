@@ -192,6 +192,7 @@ def _start_workers(url: str, workdir: Path) -> list[subprocess.Popen[bytes]]:
             "GRADER_LTI_KEY_SECRET": KEY_SECRET,
             "GRADER_DATABASE_URL": url,
             "GRADER_LOG_LEVEL": "INFO",
+            "GRADER_PUBLIC_URL": "https://grader.test",  # production requires https
             "GRADER_WEBHOOK_ALLOW_PRIVATE_URLS": "true",  # the receiver is on loopback
             "GRADER_WORKER_IDLE_SECONDS": "0.3",
             "PYTHONPATH": str(REPO),

@@ -36,6 +36,13 @@ def test_bad_typed_value_names_the_variable(tmp_path):
         load_config(instance_path=tmp_path, environ={"GRADER_MAX_CONTENT_LENGTH": "lots"})
 
 
+PRODUCTION = {
+    "GRADER_ENV": "production",
+    "GRADER_SECRET_KEY": "s" * 48,
+    "GRADER_PUBLIC_URL": "https://grader.example.org",
+}
+
+
 def test_production_refuses_the_development_secret(tmp_path):
     with pytest.raises(ConfigError, match="GRADER_SECRET_KEY"):
         load_config(instance_path=tmp_path, environ={"GRADER_ENV": "production"})
@@ -44,9 +51,37 @@ def test_production_refuses_the_development_secret(tmp_path):
 def test_production_accepts_a_real_secret(tmp_path):
     config = load_config(
         instance_path=tmp_path,
-        environ={"GRADER_ENV": "production", "GRADER_SECRET_KEY": "s" * 48},
+        environ=PRODUCTION,
     )
     assert config["ENV"] == "production"
+    # Production's session cookie only travels over HTTPS unless explicitly turned off.
+    assert config["SESSION_COOKIE_SECURE"] is True
+    off = {**PRODUCTION, "GRADER_SESSION_COOKIE_SECURE": "false"}
+    assert load_config(instance_path=tmp_path, environ=off)["SESSION_COOKIE_SECURE"] is False
+    assert load_config(instance_path=tmp_path, environ={})["SESSION_COOKIE_SECURE"] is False
+
+
+@pytest.mark.parametrize(
+    "url", [None, "http://grader.example.org", "https://127.0.0.1:5000", "https://localhost/"]
+)
+def test_production_refuses_a_public_url_that_is_not_https(tmp_path, url):
+    environ = {k: v for k, v in PRODUCTION.items() if k != "GRADER_PUBLIC_URL"}
+    if url is not None:
+        environ["GRADER_PUBLIC_URL"] = url
+    with pytest.raises(ConfigError, match="GRADER_PUBLIC_URL must be this server's public https"):
+        load_config(instance_path=tmp_path, environ=environ)
+
+
+def test_production_refuses_an_lti_base_url_that_is_not_https(tmp_path):
+    environ = {**PRODUCTION, "GRADER_LTI_BASE_URL": "http://grader.example.org/lti-base"}
+    with pytest.raises(ConfigError, match="GRADER_LTI_BASE_URL must be"):
+        load_config(instance_path=tmp_path, environ=environ)
+
+
+@pytest.mark.parametrize("hops", ["-1", "6", "two"])
+def test_trusted_proxies_must_be_a_small_count(tmp_path, hops):
+    with pytest.raises(ConfigError, match="GRADER_TRUSTED_PROXIES"):
+        load_config(instance_path=tmp_path, environ={"GRADER_TRUSTED_PROXIES": hops})
 
 
 def test_unknown_database_scheme_is_refused(tmp_path):
@@ -61,7 +96,7 @@ def test_create_app_applies_overrides(tmp_path):
 
 def test_private_webhook_receivers_follow_the_environment(tmp_path):
     assert load_config(instance_path=tmp_path, environ={})["WEBHOOK_ALLOW_PRIVATE_URLS"] is True
-    production = {"GRADER_ENV": "production", "GRADER_SECRET_KEY": "s" * 48}
+    production = dict(PRODUCTION)
     assert (
         load_config(instance_path=tmp_path, environ=production)["WEBHOOK_ALLOW_PRIVATE_URLS"]
         is False

@@ -37,7 +37,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-from grader.services import lti as lti_service
+from grader.services import lti_registrations
 from tests.fuzz.conftest import tally
 from tests.lti.fake_platform import FakePlatform
 
@@ -129,9 +129,9 @@ def launcher(
             login_url=f"{BASE}/lti/login", launch_url=f"{BASE}/lti/launch", jwks={"keys": []}
         )
         reg = platform.registration(tool.client_id)
-        lti_service.add_platform(
+        lti_registrations.add_platform(
             db_session,
-            lti_service.PlatformInput(
+            lti_registrations.PlatformInput(
                 issuer=reg.issuer,
                 client_id=reg.client_id,
                 auth_login_url=reg.auth_login_url,

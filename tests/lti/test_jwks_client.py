@@ -25,7 +25,9 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def client(clock: FakeClock) -> Iterator[JwksClient]:
-    with JwksClient(clock=clock, ttl=3600, min_refetch_interval=10) as jwks:
+    with JwksClient(
+        allow_private_urls=True, clock=clock, ttl=3600, min_refetch_interval=10
+    ) as jwks:
         yield jwks
 
 
@@ -112,7 +114,7 @@ def test_unusable_keys_are_skipped(platform: FakePlatform) -> None:
 
 
 def test_size_cap_and_schemes(platform: FakePlatform, clock: FakeClock) -> None:
-    with JwksClient(clock=clock, max_bytes=100) as small:
+    with JwksClient(allow_private_urls=True, clock=clock, max_bytes=100) as small:
         with pytest.raises(JwksError) as info:
             small.get_key(platform.jwks_url, platform.kid)
         assert info.value.code == "jwks_unavailable"

@@ -102,7 +102,7 @@ class ToolHarness:
         self.states = MemoryStateStore()
         self.nonces = MemoryNonceStore()
         self.jwks_clock = FakeClock(1000.0)
-        self.jwks_client = JwksClient(clock=self.jwks_clock)
+        self.jwks_client = JwksClient(clock=self.jwks_clock, allow_private_urls=True)
         wall_clock = clock or time.time
         self.login = LoginHandler(
             tool=self.config,
@@ -157,6 +157,7 @@ class ToolHarness:
 
     def service(self, registration: Registration, **kwargs: Any) -> ServiceClient:
         """A service client signed with our active key (closed with the harness)."""
+        kwargs.setdefault("allow_private_urls", True)  # the fake platform is on loopback
         client = ServiceClient(registration, active_key(self.keys), **kwargs)
         self._services.append(client)
         return client

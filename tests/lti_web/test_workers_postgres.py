@@ -31,9 +31,9 @@ from grader.models_lti import LtiLineItem
 from grader.models_lti import LtiResourceLink
 from grader.models_lti import LtiScore
 from grader.models_lti import LtiUser
-from grader.services import lti as lti_service
 from grader.services import lti_keys
 from grader.services import lti_outbox
+from grader.services import lti_registrations
 from tests.lti.fake_platform import FakePlatform
 from tests.lti.fake_platform import User as PlatformUser
 from tests.lti_web.lms import install_pooled_keys
@@ -76,9 +76,9 @@ def _world(session: Session, platform: FakePlatform, students: int) -> tuple[int
         jwks=lti_keys.public_jwks(session, SECRET),
     )
     reg = platform.registration(tool.client_id)
-    registration, _ = lti_service.add_platform(
+    registration, _ = lti_registrations.add_platform(
         session,
-        lti_service.PlatformInput(
+        lti_registrations.PlatformInput(
             issuer=reg.issuer,
             client_id=reg.client_id,
             auth_login_url=reg.auth_login_url,
@@ -140,7 +140,7 @@ def test_a_row_locked_by_one_worker_is_skipped_by_the_other(
     factory = make_sessionmaker(pg_engine)
     with factory() as setup:
         link_id, _ = _world(setup, platform, students=4)
-    clients = lti_outbox.ServiceClients(SECRET)
+    clients = lti_outbox.ServiceClients(SECRET, allow_private_urls=True)
     with factory() as holder, factory() as worker:
         locked = holder.scalars(
             select(LtiScore)
@@ -176,7 +176,7 @@ def test_two_worker_threads_send_every_row_exactly_once(
     errors: list[BaseException] = []
 
     def work() -> None:
-        clients = lti_outbox.ServiceClients(SECRET)
+        clients = lti_outbox.ServiceClients(SECRET, allow_private_urls=True)
         try:
             with factory() as session:
                 start.wait(timeout=10)

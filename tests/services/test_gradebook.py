@@ -262,3 +262,19 @@ def test_students_and_strangers_are_refused(db_session: Session) -> None:
     ):
         with pytest.raises(Forbidden):
             call()
+
+
+def test_formula_cells_after_a_semicolon_or_tab_are_neutralised() -> None:
+    """A spreadsheet in a ``;`` locale splits on ``;`` whatever the quoting says."""
+    cases = {
+        'Mal;=HYPERLINK("http://evil","x")': 'Mal;\'=HYPERLINK("http://evil","x")',
+        "a; +1": "a; '+1",
+        "a;-2;@SUM(A1)": "a;'-2;'@SUM(A1)",
+        "x\t=1": "x\t'=1",
+        " =1+1": "' =1+1",
+        "Anne-Marie; Jo": "Anne-Marie; Jo",
+    }
+    for text, safe in cases.items():
+        assert gradebook.safe_cell(text) == safe
+    for text in ("=1", "+1", "-1", "@x", "\tx", "\rx"):
+        assert gradebook.safe_cell(text).startswith("'")
