@@ -2,7 +2,7 @@
 wrong earlier values (``consistent``). Existing quizzes get full credit (1.0).
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0007
 Create Date: 2026-12-07 17:40:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0010"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
