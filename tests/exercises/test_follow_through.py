@@ -26,6 +26,8 @@ ROOTS = {
     "delta-rule-classic": "y",
     "computational-graph": "dm",
     "mlp-training-step": "delta2",
+    "sigmoid-bce": "ds",
+    "matrix-deltas-232": "delta2",
 }
 SEEDS = range(40)
 

@@ -31,6 +31,8 @@ CASES = {
     "delta-rule-classic.yaml": "y",
     "computational-graph.yaml": "dm",
     "mlp-training-step.yaml": "delta2",
+    "sigmoid-bce.yaml": "ds",
+    "matrix-deltas-232.yaml": "delta2",
 }
 
 
