@@ -188,3 +188,18 @@ def test_item_analysis_shows_follow_through_apart_and_the_first_wrong_step(
     assert cell.points is not None
     assert cell.points > 0
     assert cell.follow_points == pytest.approx(cell.points)  # all but the wrong dL/dy
+
+
+def test_replay_reproduces_a_consistent_verdict(db_session: Session) -> None:
+    from grader.services import replay
+
+    world, attempt = setup(db_session, "delta-rule-classic.yaml", 0.5)
+    variant = Variant.from_json(attempt.variant)
+    y = wrong(variant.part("y").key)
+    send(db_session, world, attempt, "y", text(y))
+    w1 = evaluate(variant.part("w1").follow.recipe, {"y": y})
+    sub = send(db_session, world, attempt, "w1", text(w1))
+    assert sub.verdict == "consistent"
+    again = replay.replay_submission(db_session, sub.id).to_json()
+    assert again["matches"], again
+    assert again["judgement"]["status"] == "consistent"
