@@ -29,12 +29,18 @@ logger = logging.getLogger(__name__)
 
 
 def latest_answers(session: Session, attempt_id: int, part_ids: Iterable[str]) -> dict[str, str]:
-    """The newest answer to each of these parts that was not refused as unreadable."""
+    """The answer each of these parts stands on: its newest right answer if it ever had
+    one, else its newest answer that was not refused as unreadable.
+
+    A part once answered right keeps its credit (the best answer counts), so it counts
+    as right here too: changing it to a wrong value afterwards must not open follow-
+    through for the parts after it.
+    """
     ids = list(part_ids)
     if not ids:
         return {}
     rows = session.execute(
-        select(Submission.part_id, Submission.raw_answer)
+        select(Submission.part_id, Submission.raw_answer, Submission.verdict)
         .where(
             Submission.attempt_id == attempt_id,
             Submission.part_id.in_(ids),
@@ -42,7 +48,13 @@ def latest_answers(session: Session, attempt_id: int, part_ids: Iterable[str]) -
         )
         .order_by(Submission.id)
     )
-    return {part_id: raw for part_id, raw in rows}  # newest wins
+    newest: dict[str, str] = {}
+    right: dict[str, str] = {}
+    for part_id, raw, verdict in rows:
+        newest[part_id] = raw
+        if verdict == "correct":
+            right[part_id] = raw
+    return {**newest, **right}
 
 
 def credit(quiz: Quiz) -> float:

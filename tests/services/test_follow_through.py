@@ -121,12 +121,13 @@ def test_consistent_answers_get_the_quiz_credit_and_follow_changes(
         assert now[pid].verdict == "incorrect", pid
         assert now[pid].score == 0.0 or now[pid].note.startswith("mistake:")
 
-    # ...and wrong again: consistent again.
+    # ...and wrong again: once right, it stays right for follow-through (its credit is
+    # kept), so the later answers stay wrong.
     send(db_session, world, attempt, root, text(student[root]))
     db_session.expire_all()
     now = latest(db_session, attempt)
-    for pid in below:
-        assert now[pid].verdict == "consistent", pid
+    for pid in direct:
+        assert now[pid].verdict == "incorrect", pid
 
     # A regrade job recomputes follow-through and gives the same outcome.
     before = outcomes(db_session, attempt)
@@ -189,6 +190,13 @@ def test_item_analysis_shows_follow_through_apart_and_the_first_wrong_step(
     assert cell.points > 0
     assert cell.follow_points == pytest.approx(cell.points)  # all but the wrong dL/dy
 
+    # A regrade recomputes follow-through and keeps every consistent verdict.
+    before = outcomes(db_session, attempt)
+    assert sum(v[0] == "consistent" for v in before.values()) == len(below)
+    regrade.start_regrade(db_session, world.instructor, quiz_id)
+    assert jobs.run_next_job(db_session) is not None
+    assert outcomes(db_session, attempt) == before
+
 
 def test_replay_reproduces_a_consistent_verdict(db_session: Session) -> None:
     from grader.services import replay
@@ -203,3 +211,18 @@ def test_replay_reproduces_a_consistent_verdict(db_session: Session) -> None:
     again = replay.replay_submission(db_session, sub.id).to_json()
     assert again["matches"], again
     assert again["judgement"]["status"] == "consistent"
+
+
+def test_an_earlier_part_once_right_stays_right_for_follow_through(db_session: Session) -> None:
+    """Answering right (credit kept) and then a crafted wrong value must not open
+    follow-through for a later mistake."""
+    world, attempt = setup(db_session, "chain-rule-numeric.yaml", 1.0)
+    variant = Variant.from_json(attempt.variant)
+    send(db_session, world, attempt, "dLdy", variant.part("dLdy").key_text)
+    forgot = next(m for m in variant.part("dw2").mistakes if m.code == "forgot_input")
+    # the dL/dy that would make the forgot-input answer "consistent"
+    crafted = float(variant.part("dLdy").key) * float(forgot.value) / float(variant.part("dw2").key)
+    send(db_session, world, attempt, "dLdy", text(crafted))
+    sub = send(db_session, world, attempt, "dw2", text(forgot.value))
+    assert sub.verdict == "incorrect"
+    assert sub.note == "mistake:forgot_input"
