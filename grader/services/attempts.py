@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import joinedload
 
+from grader.db import begin_write
 from grader.errors import Conflict
 from grader.errors import NotFound
 from grader.exercises import ExerciseSpec
@@ -45,6 +46,7 @@ from grader.models import User
 from grader.models import utcnow
 from grader.services import grading
 from grader.services import permissions
+from grader.services import quiz_access
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +102,7 @@ def find_attempts(session: Session, user: User, items: Sequence[QuizItem]) -> di
 # Statements on every quiz page, submit and preview are built once: building one costs
 # more CPU than running it (see grader.services.auth._live_sign_in_query).
 @functools.cache
-def _attempts_query() -> Select[tuple[Attempt]]:
+def _attempts_query() -> Select[Attempt]:
     return select(Attempt).where(
         Attempt.quiz_item_id.in_(bindparam("item_ids", expanding=True)),
         Attempt.user_id == bindparam("user_id"),
@@ -108,7 +110,7 @@ def _attempts_query() -> Select[tuple[Attempt]]:
 
 
 @functools.cache
-def _attempt_query() -> Select[tuple[Attempt]]:
+def _attempt_query() -> Select[Attempt]:
     # submit and preview need the quiz next: one query instead of three
     return (
         select(Attempt)
@@ -118,7 +120,7 @@ def _attempt_query() -> Select[tuple[Attempt]]:
 
 
 @functools.cache
-def _submissions_query() -> Select[tuple[Submission]]:
+def _submissions_query() -> Select[Submission]:
     return (
         select(Submission)
         .where(Submission.attempt_id.in_(bindparam("attempt_ids", expanding=True)))
@@ -146,10 +148,8 @@ def start_or_resume(
         Conflict: the exercise cannot produce a variant (a broken exercise; staff are
             told which).
     """
-    from grader.services.courses import require_quiz_visible
-
     now = now or utcnow()
-    require_quiz_visible(session, user, quiz_item.quiz, now)
+    quiz_access.require_quiz_visible(session, user, quiz_item.quiz, now)
     return find_attempt(session, user, quiz_item) or _start(session, user, quiz_item, secret, now)
 
 
@@ -170,6 +170,7 @@ def _start(
         raise Conflict(
             f"exercise {quiz_item.exercise.slug} could not build your variant; tell your instructor"
         ) from None
+    begin_write(session)
     attempt = Attempt(
         quiz_item_id=quiz_item.id,
         user_id=user.id,
@@ -249,9 +250,23 @@ class PartProgress:
         return self.credit is not None and self.credit >= 1.0
 
     @property
+    def answered(self) -> bool:
+        """The student has a graded answer here that counted as a try (right or wrong)."""
+        return any(s.status == "graded" and s.counts_as_try for s in self.submissions)
+
+    @property
+    def correct(self) -> bool:
+        """Answered correctly (whatever the retry penalty left of the credit), or full
+        credit by an override."""
+        return self.solved or any(
+            s.status == "graded" and s.verdict == "correct" for s in self.submissions
+        )
+
+    @property
     def finished(self) -> bool:
-        """Nothing more to do here: solved, or out of tries."""
-        return self.solved or self.tries_left == 0
+        """Nothing more to do here: answered correctly, or out of tries. (A correct
+        answer after a penalty is done: no try needs burning to see the solution.)"""
+        return self.correct or self.tries_left == 0
 
 
 @dataclasses.dataclass
@@ -386,36 +401,53 @@ def quiz_scores(session: Session, user: User, quizzes: Sequence[Quiz]) -> dict[i
 # --------------------------------------------------------------------------- solutions
 
 
-def solution_visible(
-    quiz: Quiz,
-    attempt: Attempt | None = None,
-    now: dt.datetime | None = None,
-    *,
-    progress: AttemptProgress | None = None,
-) -> bool:
-    """Whether a student may see the worked solution (and so the answer key) now.
+@dataclasses.dataclass(frozen=True)
+class SolutionVisibility:
+    """What of the answer key a student may see in one attempt now."""
 
-    ``show_solutions``: ``always``; ``never``; ``after_due`` (once the quiz no longer
-    accepts answers from anyone: the due date, or the end of the late window); or
-    ``after_last_try`` (that, or once every part of this attempt is solved or out of
-    tries; needs ``progress``).
+    parts: frozenset[str]  # parts whose answer may be shown
+    worked: bool  # the worked solution (it covers every part)
+
+    def part(self, part_id: str) -> bool:
+        return part_id in self.parts
+
+
+def solution_visibility(
+    quiz: Quiz, progress: AttemptProgress, now: dt.datetime | None = None
+) -> SolutionVisibility:
+    """The one rule the quiz page and the JSON API apply: which answers and whether the
+    worked solution a student may see in this attempt now.
+
+    ``show_solutions``:
+
+    * ``always``: a part's answer once the student has a graded answer to that part (one
+      that counted as a try: unreadable or undecided answers do not unlock it), and the
+      worked solution once every part has one; everything once the quiz has closed.
+    * ``after_last_try``: everything once every part is answered correctly or out of
+      tries (a correct answer is enough, whatever its penalty), or the quiz has closed.
+    * ``after_due``: everything once the quiz no longer accepts answers from anyone (the
+      due date, or the end of the late window).
+    * ``never``: nothing.
     """
     now = now or utcnow()
+    every = frozenset(p.part_id for p in progress.parts)
+    shown = SolutionVisibility(every, True)
+    hidden = SolutionVisibility(frozenset(), False)
     mode = quiz.show_solutions
-    if mode == "always":
-        return True
     if mode == "never":
-        return False
+        return hidden
     end = grading.closes_at(quiz)
-    closed = end is not None and now > end
+    if end is not None and now > end:
+        return shown
     if mode == "after_due":
-        return closed
+        return hidden
     if mode == "after_last_try":
-        if closed:
-            return True
-        return progress is not None and progress.attempt is attempt and progress.finished
+        return shown if progress.finished else hidden
+    if mode == "always":
+        answered = frozenset(p.part_id for p in progress.parts if p.answered)
+        return SolutionVisibility(answered, bool(every) and answered == every)
     logger.warning("quiz_id=%s has unknown show_solutions %r; hiding", quiz.id, mode)
-    return False
+    return hidden
 
 
 # --------------------------------------------------------------------------- the quiz page
@@ -489,15 +521,13 @@ def quiz_page(
     """The quiz with the user's variants (attempts are started on first view).
 
     Answer keys, mistakes and worked solutions are copied in only where
-    :func:`solution_visible` allows; the rest comes from ``Variant.public_json``.
+    :func:`solution_visibility` allows; the rest comes from ``Variant.public_json``.
 
     Raises:
         NotFound: the quiz is not visible to the user.
     """
-    from grader.services.courses import get_quiz
-
     now = now or utcnow()
-    quiz = get_quiz(session, user, quiz_id, now)
+    quiz = quiz_access.get_quiz(session, user, quiz_id, now)
     found = find_attempts(session, user, quiz.items)
     attempts = [
         found.get(item.id) or _start(session, user, item, secret, now) for item in quiz.items
@@ -509,7 +539,7 @@ def quiz_page(
         variant = Variant.from_json(attempt.variant)
         public = variant.public_json()
         prog = progress[attempt.id]
-        show = solution_visible(quiz, attempt, now, progress=prog)
+        show = solution_visibility(quiz, prog, now)
         parts = []
         for part in public["parts"]:
             part_progress = prog.part(part["id"])
@@ -525,7 +555,7 @@ def quiz_page(
                     variables=list(part.get("check", {}).get("variables", [])),
                     progress=part_progress,
                     accepting=accepting and part_progress.tries_left != 0,
-                    key_text=variant.part(part["id"]).key_text if show else None,
+                    key_text=variant.part(part["id"]).key_text if show.part(part["id"]) else None,
                     defined_names=list(part.get("check", {}).get("definition_names", [])),
                 )
             )
@@ -539,8 +569,8 @@ def quiz_page(
                 parts=parts,
                 earned=prog.earned,
                 possible=prog.possible,
-                solution_md=variant.solution_md if show else None,
-                solution_diagram_svg=variant.solution_diagram_svg if show else None,
+                solution_md=variant.solution_md if show.worked else None,
+                solution_diagram_svg=variant.solution_diagram_svg if show.worked else None,
             )
         )
     return QuizPage(

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from grader.errors import BadRequest
 from grader.errors import Conflict
 from grader.errors import NotFound
+from grader.models import ApiToken
 from grader.models import Course
 from grader.models import Enrolment
 from grader.models import Exercise
@@ -30,6 +31,7 @@ from grader.models import ExerciseVersion
 from grader.models import Quiz
 from grader.models import QuizItem
 from grader.models import User
+from grader.models import Webhook
 from grader.models_lti import LtiContext
 from grader.services import enrolments
 from grader.services.library import save_exercise_source
@@ -50,13 +52,16 @@ class LinkOffer:
 
 
 def _is_fresh_lms_course(session: Session, course: Course) -> bool:
-    """Made by a launch and still empty: no quizzes and no exercises of its own."""
+    """Made by a launch and still empty: no quizzes, exercises, API tokens or webhooks of
+    its own (deleting it would cascade to them)."""
     if not course.code.startswith(LTI_COURSE_PREFIX):
         return False
     has_context = session.scalar(select(func.count()).where(LtiContext.course_id == course.id))
-    quizzes = session.scalar(select(func.count()).where(Quiz.course_id == course.id))
-    exercises = session.scalar(select(func.count()).where(Exercise.course_id == course.id))
-    return bool(has_context) and not quizzes and not exercises
+    owned = sum(
+        session.scalar(select(func.count()).where(model.course_id == course.id)) or 0
+        for model in (Quiz, Exercise, ApiToken, Webhook)
+    )
+    return bool(has_context) and not owned
 
 
 def manageable_courses(session: Session, actor: User) -> list[Course]:
@@ -98,7 +103,10 @@ def link_lms_course(session: Session, actor: User, lms_course_id: int, target_id
         raise BadRequest("choose another course to link to")
     fresh = session.get(Course, lms_course_id)
     if fresh is None or not _is_fresh_lms_course(session, fresh):
-        raise Conflict("this course has quizzes or exercises of its own; it cannot be merged")
+        raise Conflict(
+            "this course has quizzes, exercises, API tokens or webhooks of its own; "
+            "it cannot be merged"
+        )
     for context in session.scalars(select(LtiContext).where(LtiContext.course_id == fresh.id)):
         context.course_id = target.id
     present = set(

@@ -84,7 +84,9 @@ def rejudge_dependents(
     Called after an answer is graded: a dependent answer may become (or stop being)
     ``consistent``. Commits; returns how many submissions were re-judged.
     """
+    from grader.db import begin_write
     from grader.services.grading import grade_submission  # grading imports this module
+    from grader.services.grading import lock_attempt
 
     variant = Variant.from_json(submission.attempt.variant)
     try:
@@ -93,6 +95,8 @@ def rejudge_dependents(
         return 0
     if not parts:
         return 0
+    begin_write(session)
+    lock_attempt(session, submission.attempt_id)  # as grading decides: one writer per attempt
     subs = session.scalars(
         select(Submission)
         .where(

@@ -33,6 +33,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grader.db import begin_write
 from grader.errors import BadRequest
 from grader.errors import NotFound
 from grader.exercises import Variant
@@ -456,6 +457,7 @@ def override_grade(
     The newest override wins over the computed score (and over regrades); older ones stay
     as the history. Instructors and TAs may override.
     """
+    begin_write(session)
     attempt, item, _ = _attempt_for_staff(session, actor, attempt_id)
     assert actor is not None
     reason = reason.strip()

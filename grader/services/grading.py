@@ -18,6 +18,13 @@ Rules (one place, so the student pages, the gradebook and the regrade job agree)
   otherwise.
 * **A part's credit** is its newest manual override if there is one, else the best score
   among its graded submissions (:func:`part_credit`).
+* **Order**: tries and penalties are decided in the order answers are stored, one at a
+  time per attempt (:func:`grade_submission`), on SQLite and PostgreSQL alike, so answers
+  sent at the same instant score exactly as if they had been sent one after another.
+* **A regrade never lowers a score the student has seen** (:func:`record_result`).
+
+How an answer is read before it is sent (the live preview) is
+``grader.services.answer_preview``; grading never imports the attempt or course services.
 """
 
 from __future__ import annotations
@@ -38,15 +45,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grader import metrics
-from grader.errors import NotFound
+from grader.db import begin_write
 from grader.exercises import Judgement
 from grader.exercises import Variant
 from grader.exercises import judge
-from grader.exercises import kind_of
+from grader.models import Attempt
 from grader.models import GradeOverride
 from grader.models import Quiz
 from grader.models import Submission
-from grader.models import User
 from grader.models import utcnow
 from grader.services import follow
 
@@ -152,7 +158,7 @@ def newest_overrides(
 # Built once: every quiz page and submit runs these, and building a statement costs more
 # CPU than running it (see grader.services.auth._live_sign_in_query).
 @functools.cache
-def _overrides_query() -> Select[tuple[GradeOverride]]:
+def _overrides_query() -> Select[GradeOverride]:
     return (
         select(GradeOverride)
         .where(GradeOverride.attempt_id.in_(bindparam("attempt_ids", expanding=True)))
@@ -161,7 +167,7 @@ def _overrides_query() -> Select[tuple[GradeOverride]]:
 
 
 @functools.cache
-def _previous_tries_query() -> Select[tuple[int]]:
+def _previous_tries_query() -> Select[int]:
     return select(func.count(Submission.id)).where(
         Submission.attempt_id == bindparam("attempt_id"),
         Submission.part_id == bindparam("part_id"),
@@ -197,6 +203,61 @@ def previous_tries(session: Session, submission: Submission) -> int:
     return int(count or 0)
 
 
+def lock_attempt(session: Session, attempt_id: int) -> None:
+    """Hold the attempt's row lock until the transaction ends (PostgreSQL).
+
+    Storing an answer and deciding its score both take it, inside a
+    :func:`grader.db.begin_write` transaction, so answers to one attempt are stored and
+    decided one at a time. SQLite has no row locks (the statement compiles without
+    ``FOR UPDATE``): there the write lock ``BEGIN IMMEDIATE`` took orders every writer.
+    """
+    session.execute(_lock_attempt_query(), {"attempt_id": attempt_id})
+
+
+@functools.cache
+def _lock_attempt_query() -> Select[int]:
+    return select(Attempt.id).where(Attempt.id == bindparam("attempt_id")).with_for_update()
+
+
+@functools.cache
+def _undecided_query() -> Select[Submission]:
+    return (
+        select(Submission)
+        .where(
+            Submission.attempt_id == bindparam("attempt_id"),
+            Submission.part_id == bindparam("part_id"),
+            Submission.id <= bindparam("submission_id"),
+            Submission.status == "pending",
+        )
+        .order_by(Submission.id)
+        # A row a worker is grading right now (grader.services.pending holds its lock
+        # until the grade commits) is waited for, then left out: it is decided already.
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def judge_stored(submission: Submission, session: Session | None = None) -> Judgement:
+    """The judge's result for a stored answer, against the attempt's stored variant.
+
+    With a session, follow-through applies: an answer wrong against the key but right
+    given the attempt's current (wrong) earlier answers is ``consistent``
+    (:mod:`grader.services.follow`).
+
+    Raises:
+        KeyError: the stored variant has no such part (a corrupted row, a bug).
+        Exception: whatever the judge raises.
+    """
+    variant = Variant.from_json(submission.attempt.variant)
+    started = time.perf_counter()
+    result = judge(variant, submission.part_id, submission.raw_answer)
+    if session is not None:
+        quiz = submission.attempt.quiz_item.quiz
+        result = follow.follow_through(session, submission, variant, quiz, result)
+    metrics.GRADING_SECONDS.observe(time.perf_counter() - started)
+    return result
+
+
 def grade_submission(
     session: Session,
     submission: Submission,
@@ -209,39 +270,91 @@ def grade_submission(
 
     Sets ``verdict``, ``raw_score``, ``note``, ``feedback``, ``counts_as_try``, ``status``
     and the final ``score`` (retry penalty per earlier graded try on that part, then the
-    late penalty from the submission's stored ``is_late``). Regrading is safe: run it
-    over an attempt's submissions in id order and the penalties come out the same.
+    late penalty from the submission's stored ``is_late``).
+
+    With ``commit`` (a new answer: ``submit``, the pending sweep) the answer is judged
+    first, holding no lock (judging is CPU work, and a pure function of the stored
+    variant and answer), then decided in one write transaction that holds the attempt's
+    lock (:func:`lock_attempt`): any earlier answer to the same part still ``pending``
+    is decided first, in storage order, so the tries and penalties follow the order the
+    answers were stored, never the order their requests happened to finish. An answer
+    someone else decided meanwhile (a parallel request, the worker) is returned as it
+    is, never graded twice.
+
+    Without ``commit`` (a regrade, in the caller's transaction, over an attempt's
+    submissions in id order) the submission is judged and scored in place. A score the
+    student has already seen never goes down (:func:`record_result`).
 
     Args:
-        commit: commit when done (a bulk regrade may pass False and commit in batches).
+        commit: decide and commit as above; False leaves the transaction to the caller.
         now: the ``graded_at`` timestamp (tests pin it).
-        follow_up: then re-judge the answers to the parts that depend on this one
-            (follow-through; commits).
+        follow_up: with ``commit``, then re-judge the answers to the parts that depend
+            on this one (follow-through; :func:`grader.services.follow.rejudge_dependents`).
 
     Raises:
         KeyError: the stored variant has no such part (a corrupted row, a bug).
         Exception: whatever the judge raises; nothing is written then.
     """
-    attempt = submission.attempt
-    variant = Variant.from_json(attempt.variant)
-    quiz = attempt.quiz_item.quiz
-    started = time.perf_counter()
-    result = judge(variant, submission.part_id, submission.raw_answer)
-    result = follow.follow_through(session, submission, variant, quiz, result)
-    metrics.GRADING_SECONDS.observe(time.perf_counter() - started)
+    now = now or utcnow()
+    if not commit:
+        return record_result(session, submission, judge_stored(submission, session), now=now)
+    submission_id = submission.id
+    attempt_id, part_id = submission.attempt_id, submission.part_id
+    result = judge_stored(submission, session)
+    begin_write(session)
+    lock_attempt(session, attempt_id)
+    # One query: this answer and every earlier one to the part still undecided, oldest first.
+    undecided = session.scalars(
+        _undecided_query(),
+        {"attempt_id": attempt_id, "part_id": part_id, "submission_id": submission_id},
+    ).all()
+    if not undecided or undecided[-1].id != submission_id:
+        # Decided meanwhile (a parallel request, the worker): the stored decision stands.
+        session.commit()
+        decided = session.get(Submission, submission_id, populate_existing=True)
+        return decided if decided is not None else submission
+    *earlier, current = undecided
+    for other in earlier:
+        try:
+            other_result = judge_stored(other, session)
+        except Exception:
+            # Left pending (the sweep retries it); it counts as no try until it is decided.
+            logger.exception("grading failed submission_id=%s; left pending", other.id)
+            continue
+        record_result(session, other, other_result, now=now)
+    record_result(session, current, result, now=now)
+    session.commit()
+    if follow_up:
+        follow.rejudge_dependents(session, current, now=now)
+    return current
+
+
+def record_result(
+    session: Session, submission: Submission, result: Judgement, *, now: dt.datetime
+) -> Submission:
+    """Store a judge's result on a submission, scored against the tries stored before it.
+
+    **A score the student has seen never goes down.** When a submission that was already
+    graded (its score was shown) is judged again (a regrade) and would now score less,
+    the new verdict, note and feedback are recorded (so the regrade's report shows the
+    instructor what changed and why) but the score, status and whether it counted as a
+    try stay as the student saw them; the feedback says so. An instructor who means to
+    lower it sets an override, which carries a reason.
+    """
+    seen = _seen_outcome(submission)
     # Counted before anything changes, so the count does not autoflush a half-set row.
     earlier = previous_tries(session, submission) if counts_as_try(result.status) else 0
     submission.verdict = result.status
     submission.raw_score = float(result.score)
     submission.note = result.note[:120]
     submission.feedback = feedback_json(result)
-    submission.graded_at = now or utcnow()
+    submission.graded_at = now
     if counts_as_try(result.status):
         submission.status = "graded"
         submission.counts_as_try = True
         submission.score = final_score(
             float(result.score),
-            quiz=quiz,
+            quiz=submission.attempt.quiz_item.quiz,
             previous_tries=earlier,
             late=submission.is_late,
         )
@@ -251,12 +364,10 @@ def grade_submission(
         submission.counts_as_try = False
         submission.raw_score = 0.0
         submission.score = 0.0
+    if seen is not None and (submission.score or 0.0) < seen.score - SCORE_EPSILON:
+        _keep_seen_score(submission, seen)
     session.flush()
-    if commit:
-        session.commit()
     metrics.SUBMISSIONS_GRADED.labels(status=result.status).inc()
-    if follow_up:
-        follow.rejudge_dependents(session, submission, now=now)
     logger.info(
         "graded submission_id=%s attempt_id=%s part=%s verdict=%s score=%s",
         submission.id,
@@ -268,57 +379,39 @@ def grade_submission(
     return submission
 
 
-# --------------------------------------------------------------------------- preview
-
-MAX_PREVIEW_LENGTH = 2000
-
-
-def preview_answer(
-    session: Session, user: User, attempt_id: int, part_id: str, text: str
-) -> dict[str, Any]:
-    """How the checker reads an answer before it is submitted ("interpreted as").
-
-    Returns ``{"ok", "latex", "text", "variables", "message", "offset"}``; nothing about
-    the key. Choice parts are not previewed (``ok`` with no LaTeX).
-
-    Raises:
-        NotFound: no such attempt or part, or not the user's to see.
-    """
-    from grader.services.attempts import get_attempt
-
-    attempt = get_attempt(session, user, attempt_id)
-    part = next((p for p in attempt.variant.get("parts", []) if p["id"] == part_id), None)
-    if part is None:
-        raise NotFound(f"attempt {attempt_id} has no part {part_id!r}")
-    empty: dict[str, Any] = {
-        "ok": False,
-        "latex": None,
-        "text": None,
-        "variables": [],
-        "message": "",
-        "offset": None,
-    }
-    if not text.strip():
-        return empty | {"message": "Type an answer to see how it is read."}
-    if len(text) > MAX_PREVIEW_LENGTH:
-        return empty | {"message": f"The answer is longer than {MAX_PREVIEW_LENGTH} characters."}
-    kind = kind_of(part["type"])
-    if not kind.previewed:
-        return empty | {"ok": True}
-    check = part.get("check", {})
-    # Names a student may use: the declared variables and the defined names (z1, h, ...).
-    names = (*check.get("variables", ()), *check.get("definitions", {}))
-    data = _checker_preview(text, tuple(names))
-    if kind.numeric and data.get("ok") and data.get("variables"):
-        found = ", ".join(data["variables"])
-        plural = "s" if len(data["variables"]) > 1 else ""
-        return empty | {"message": f"Numbers are expected here, not the name{plural} {found}."}
-    return data
+#: score changes smaller than this are float noise, not a lower score
+SCORE_EPSILON = 1e-9
+KEPT_SCORE_NOTE = (
+    "This answer was judged again after a correction and would now score less; "
+    "you keep the score you were given."
+)
 
 
-def _checker_preview(text: str, variables: tuple[str, ...]) -> dict[str, Any]:
-    from grader.checking import preview
+@dataclasses.dataclass(frozen=True)
+class _Seen:
+    status: str
+    score: float
+    counts_as_try: bool
 
-    data: dict[str, Any] = preview(text, variables=variables).to_json()
-    data["variables"] = list(data.get("variables") or [])
-    return data
+
+def _seen_outcome(submission: Submission) -> _Seen | None:
+    """What the student was shown: a graded submission's score (None before grading)."""
+    if submission.status != "graded" or submission.score is None:
+        return None
+    return _Seen(submission.status, submission.score, submission.counts_as_try)
+
+
+def _keep_seen_score(submission: Submission, seen: _Seen) -> None:
+    logger.warning(
+        "regrade would lower submission_id=%s from %s to %s; the seen score is kept",
+        submission.id,
+        seen.score,
+        submission.score,
+    )
+    feedback = dict(submission.feedback or {})
+    feedback["kept_score"] = {"score": submission.score, "kept": seen.score}
+    feedback["message"] = f"{feedback.get('message') or ''} {KEPT_SCORE_NOTE}".strip()
+    submission.feedback = feedback
+    submission.status = seen.status
+    submission.score = seen.score
+    submission.counts_as_try = seen.counts_as_try

@@ -13,6 +13,7 @@ import dataclasses
 import logging
 import smtplib
 import ssl
+import threading
 from collections.abc import Mapping
 from email.message import EmailMessage
 from typing import Any
@@ -118,6 +119,14 @@ def send(config: Mapping[str, Any], mail: Mail) -> bool:
         return False
     logger.info("mail sent to=%s subject=%r", mail.to, mail.subject)
     return True
+
+
+def send_later(config: Mapping[str, Any], mail: Mail) -> None:
+    """Send ``mail`` from a thread of its own, so the request answers in the same time
+    whether or not there was anything to send (pages anyone can use, such as "forgot
+    your password", must not tell by their timing which emails have accounts)."""
+    settings = {k: config.get(k) for k in ("SMTP_URL", "ENV", "MAIL_FROM")}
+    threading.Thread(target=send, args=(settings, mail), name="mail", daemon=True).start()
 
 
 def link_mail(to: str, name: str, purpose: str, url: str, hours: float) -> Mail:

@@ -4,7 +4,8 @@
 * course ``instructor`` and ``ta`` members see their course's quizzes, attempts and
   submissions (the instructor pages check their own, finer rules);
 * a ``student`` sees only their own attempts and submissions, and only published quizzes
-  that have opened.
+  that have opened, and only while enrolled: every check asks the enrolment table, so
+  removing someone from a course takes effect on their next request.
 
 Something a user may not even know exists (another student's submission, an unpublished
 quiz) answers NotFound, so ids cannot be probed; a refusal the user can understand (a
@@ -42,7 +43,7 @@ def course_role(session: Session, user: User, course_id: int) -> str | None:
 
 
 @functools.cache
-def _role_query() -> Select[tuple[str]]:
+def _role_query() -> Select[str]:
     # Built once: most requests ask, and building a statement costs more CPU than running
     # this one (see grader.services.auth._live_sign_in_query).
     return select(Enrolment.role).where(
@@ -94,11 +95,43 @@ def attempt_course_id(session: Session, attempt: Attempt) -> int:
     return course_id
 
 
-def can_view_attempt(session: Session, user: User, attempt: Attempt) -> bool:
-    """Owners see their attempts; staff of the course and admins see everyone's."""
-    if attempt.user_id == user.id:
+def attempt_role(session: Session, user: User, attempt: Attempt) -> str | None:
+    """The user's role in the course the attempt belongs to (one query); None when the
+    user is not (or no longer) a member."""
+    return session.scalar(
+        _attempt_role_query(), {"quiz_item_id": attempt.quiz_item_id, "user_id": user.id}
+    )
+
+
+@functools.cache
+def _attempt_role_query() -> Select[str]:
+    from grader.models import Quiz
+
+    return (
+        select(Enrolment.role)
+        .join(Quiz, Quiz.course_id == Enrolment.course_id)
+        .join(QuizItem, QuizItem.quiz_id == Quiz.id)
+        .where(QuizItem.id == bindparam("quiz_item_id"), Enrolment.user_id == bindparam("user_id"))
+    )
+
+
+def _may_view(user: User, attempt: Attempt, role: str | None) -> bool:
+    if not user.is_active:
+        return False
+    if is_admin(user):
         return True
-    return is_course_staff(session, user, attempt_course_id(session, attempt))
+    if role is None:
+        return False
+    return attempt.user_id == user.id or role in STAFF_ROLES
+
+
+def can_view_attempt(session: Session, user: User, attempt: Attempt) -> bool:
+    """Members see their own attempts; staff of the course and admins see everyone's.
+
+    Membership is checked every time (an attempt, its submissions and its preview): a
+    student removed from the course loses access to their attempts at once.
+    """
+    return _may_view(user, attempt, attempt_role(session, user, attempt))
 
 
 def require_view_attempt(session: Session, user: User, attempt: Attempt) -> None:
@@ -108,14 +141,15 @@ def require_view_attempt(session: Session, user: User, attempt: Attempt) -> None
 
 
 def require_attempt_owner(session: Session, user: User, attempt: Attempt) -> None:
-    """Only the student whose attempt it is may answer in it.
+    """Only the student whose attempt it is, still a member of the course, may answer in it.
 
     Raises:
-        NotFound: someone else's attempt, for a student.
+        NotFound: someone else's attempt for a student, or the course's former member's.
         Forbidden: staff looking at a student's attempt (they may see it, not answer it).
     """
-    if attempt.user_id == user.id and user.is_active:
+    role = attempt_role(session, user, attempt)
+    if attempt.user_id == user.id and user.is_active and role is not None:
         return
-    if can_view_attempt(session, user, attempt):
+    if _may_view(user, attempt, role):
         raise Forbidden("only the student may answer in their own attempt")
     raise NotFound(f"no attempt {attempt.id}")

@@ -40,8 +40,11 @@ logger = logging.getLogger(__name__)
 
 SHOW_SOLUTIONS = {
     "after_due": "after the due date",
-    "after_last_try": "after the student's last try",
-    "always": "always (right after answering)",
+    "after_last_try": "after the student's last try (every part right or out of tries)",
+    "always": (
+        "right after answering: each part's answer after the student's first graded "
+        "answer to that part, the worked solution once every part has one"
+    ),
     "never": "never",
 }
 LATE_MODES = {

@@ -2,6 +2,9 @@
 
 ``submit`` has two durability points, as the architecture prescribes: the answer is
 committed as a ``pending`` row before the judge runs, and the grade is committed after.
+Both are write transactions that hold the attempt's lock (``grader.db.begin_write``,
+``grading.lock_attempt``): on SQLite concurrent answers queue for the write lock instead
+of failing, and tries and penalties are decided in storage order (``grading``).
 A crash (or a bug in the judge) in between leaves a pending row that
 :func:`regrade_pending` finishes later; an answer the student saw accepted is never lost.
 
@@ -24,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from grader.db import begin_write
 from grader.errors import BadRequest
 from grader.errors import Conflict
 from grader.errors import NotFound
@@ -34,6 +38,7 @@ from grader.models import User
 from grader.models import utcnow
 from grader.services import grading
 from grader.services import permissions
+from grader.services import quiz_access
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +53,7 @@ def find_by_key(session: Session, attempt_id: int, idempotency_key: str) -> Subm
 
 
 @functools.cache
-def _by_key_query() -> Select[tuple[Submission]]:
+def _by_key_query() -> Select[Submission]:
     # Built once: every submit asks (building a statement costs more CPU than running it).
     return select(Submission).where(
         Submission.attempt_id == bindparam("attempt_id"),
@@ -115,12 +120,19 @@ def submit(
     quiz = attempt.quiz_item.quiz
     if not grading.accepts_answers(quiz, now):
         raise Conflict(f"the quiz {quiz.title!r} does not accept answers now")
-    # Serialise submits to one attempt on PostgreSQL so two tabs cannot both use the last
-    # try (SQLite has no row locks; its single writer makes the race window tiny).
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(Attempt.id).where(Attempt.id == attempt.id).with_for_update())
+    # Stored one at a time per attempt: the write lock from the start on SQLite (writers
+    # queue instead of failing), the attempt's row lock on PostgreSQL; so two tabs cannot
+    # both use the last try, and each answer's place in the order is its storage order.
+    begin_write(session)
+    grading.lock_attempt(session, attempt.id)
+    if idempotency_key is not None:
+        existing = find_by_key(session, attempt.id, idempotency_key)
+        if existing is not None:
+            session.commit()
+            return existing
     allowed = quiz.attempts_allowed
     if allowed is not None and _tries_used(session, attempt.id, part_id) >= allowed:
+        session.commit()  # nothing written: end the transaction and its lock now
         raise Conflict(f"no tries left for part {part_id} (allowed: {allowed})")
 
     submission = Submission(
@@ -223,9 +235,7 @@ def quiz_history(
     Raises:
         NotFound: the quiz is not visible to the user.
     """
-    from grader.services.courses import get_quiz
-
-    quiz = get_quiz(session, user, quiz_id, now)
+    quiz = quiz_access.get_quiz(session, user, quiz_id, now)
     items = {item.id: item for item in quiz.items}
     rows = session.execute(
         select(Submission, Attempt.quiz_item_id, Attempt.variant)

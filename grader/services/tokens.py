@@ -32,6 +32,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grader.db import begin_write
 from grader.errors import BadRequest
 from grader.errors import Forbidden
 from grader.errors import NotFound
@@ -157,6 +158,7 @@ def authenticate(session: Session, raw: str, *, now: dt.datetime | None = None) 
         raise refusal
     now = now or utcnow()
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+        begin_write(session)
         row.last_used_at = now
         session.commit()
     return row

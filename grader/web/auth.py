@@ -125,7 +125,7 @@ def register() -> Response:
         )
     except Conflict:
         get_session().rollback()
-        _mail_link(account_links.request_reset(get_session(), email))
+        _mail_link_later(account_links.request_reset(get_session(), email))
     except BadRequest as exc:
         field = form.join_code if "join code" in exc.message else form.email
         if "characters" in exc.message:
@@ -151,15 +151,18 @@ def link_url(token: str) -> str:
     return base + url_for("auth.set_password", token=token)
 
 
-def _mail_link(link: account_links.IssuedLink | None) -> bool:
-    """Mail a link to its owner (or log it without SMTP); True when a server took it."""
-    if link is None:
-        return False
+def _link_mail(link: account_links.IssuedLink) -> mail.Mail:
     hours = account_links.LIFETIMES[link.purpose].total_seconds() / 3600
-    return mail.send(
-        current_app.config,
-        mail.link_mail(link.user.email, link.user.name, link.purpose, link_url(link.token), hours),
+    return mail.link_mail(
+        link.user.email, link.user.name, link.purpose, link_url(link.token), hours
     )
+
+
+def _mail_link_later(link: account_links.IssuedLink | None) -> None:
+    """Mail a link off the request thread: pages anyone can use answer in the same time
+    whether the email has an account or not."""
+    if link is not None:
+        mail.send_later(current_app.config, _link_mail(link))
 
 
 @bp.route("/forgot", methods=["GET", "POST"])
@@ -172,7 +175,7 @@ def forgot_password() -> Response:
             form.email.errors = [TOO_MANY]
             status = 429
         else:
-            _mail_link(account_links.request_reset(get_session(), form.email.data or ""))
+            _mail_link_later(account_links.request_reset(get_session(), form.email.data or ""))
             flash(
                 "If an account has this email, a link to set its password is on its way "
                 "(it works once, for 2 hours). No mail? Ask your instructor for a link.",

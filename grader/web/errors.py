@@ -16,8 +16,10 @@ from flask import render_template
 from flask import request
 from sqlalchemy.exc import DataError
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import InterfaceError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import PendingRollbackError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from grader.errors import GraderError
@@ -61,13 +63,38 @@ DATABASE_DOWN = (
     "no confirmation: please try again in a moment."
 )
 
-#: PostgreSQL SQLSTATE classes and codes that mean "the database cannot serve now"
+#: PostgreSQL SQLSTATEs that mean "the database cannot serve now, try again": connection
+#: exceptions (08: refused, lost), insufficient resources (53: too many connections, out
+#: of memory), operator intervention (57P01-57P05: shutting down, crashed, starting up or
+#: in recovery), read-only (25006), and serialization failures and deadlocks (40001, 40P01)
 _UNAVAILABLE_STATES = ("08", "53", "57P", "25006", "40001", "40P01")
+#: what drivers say, without a SQLSTATE, when the server is not there or not ready
+_UNAVAILABLE_TEXT = (
+    "starting up",
+    "shutting down",
+    "in recovery",
+    "recovery mode",
+    "not yet accepting connections",
+    "too many clients",
+    "too many connections",
+    "connection refused",
+    "could not connect",
+    "connection failed",
+    "server closed the connection",
+    "terminating connection",
+    "connection is closed",
+    "connection is lost",
+    "consuming input failed",
+    "database is locked",
+)
 
 
 def unavailable_detail(exc: DBAPIError) -> str | None:
     """What to tell the user when the database cannot serve (down, read-only, full).
 
+    Every state of a database that is not there or not ready (refused, starting up,
+    shutting down, in recovery, too many connections, a connection lost mid-request)
+    gets the same "not answering, try again" text; read-only and a full disk say so.
     None when the error is not about availability (then it is a bug and a 500).
     """
     state = str(getattr(exc.orig, "sqlstate", "") or "")
@@ -77,14 +104,31 @@ def unavailable_detail(exc: DBAPIError) -> str | None:
             "The database is read-only right now (maintenance). Your last answer was not "
             "saved: please try again in a few minutes."
         )
-    if state.startswith("53") or "disk is full" in text or "no space left" in text:
+    if state == "53100" or "disk is full" in text or "no space left" in text:
         return (
             "The database is out of space right now. Your last answer was not saved: please "
             "try again in a few minutes."
         )
-    if isinstance(exc, OperationalError) or state.startswith(_UNAVAILABLE_STATES):
+    if (
+        isinstance(exc, (OperationalError, InterfaceError))
+        or exc.connection_invalidated
+        or state.startswith(_UNAVAILABLE_STATES)
+        or any(words in text for words in _UNAVAILABLE_TEXT)
+    ):
         return DATABASE_DOWN
     return None
+
+
+def http_error_response(exc: HTTPException) -> Response:
+    """The page (or problem+json) for an HTTP error; blueprints that handle an error
+    themselves for some routes fall back to this for the others."""
+    status = exc.code or 500
+    response = _render(
+        status, exc.name, exc.description or exc.name, exc.name.lower().replace(" ", "_")
+    )
+    if status == 405 and exc.get_response().headers.get("Allow"):
+        response.headers["Allow"] = exc.get_response().headers["Allow"]
+    return response
 
 
 def init_app(app: Flask) -> None:
@@ -100,15 +144,7 @@ def init_app(app: Flask) -> None:
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> Response:
-        status = exc.code or 500
-        response = _render(
-            status, exc.name, exc.description or exc.name, exc.name.lower().replace(" ", "_")
-        )
-        if status == 405 and exc.get_response().headers.get("Allow"):
-            response.headers["Allow"] = exc.get_response().headers["Allow"]
-        return response
+    app.register_error_handler(HTTPException, http_error_response)
 
     @app.errorhandler(PendingRollbackError)
     def _earlier_database_failure(exc: PendingRollbackError) -> Response:
@@ -121,6 +157,15 @@ def init_app(app: Flask) -> None:
             DATABASE_DOWN,
             "service_unavailable",
         )
+        response.headers["Retry-After"] = "5"
+        return response
+
+    @app.errorhandler(PoolTimeoutError)
+    def _pool_exhausted(exc: PoolTimeoutError) -> Response:
+        # Every pooled connection stayed busy for the pool's whole timeout: the database
+        # cannot serve this request now (the same answer as when it is down).
+        logger.error("no database connection free on %s %s: %s", request.method, request.path, exc)
+        response = _render(503, "Service unavailable", DATABASE_DOWN, "service_unavailable")
         response.headers["Retry-After"] = "5"
         return response
 

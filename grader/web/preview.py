@@ -13,7 +13,7 @@ from flask import request
 
 from grader.db import get_session
 from grader.errors import BadRequest
-from grader.services import grading
+from grader.services import answer_preview
 from grader.web.ids import is_id
 from grader.web.security import login_required
 from grader.web.security import require_user
@@ -31,7 +31,7 @@ def preview() -> Response:
     attempt_id, part_id, text = body.get("attempt_id"), body.get("part_id"), body.get("text")
     if not is_id(attempt_id) or not isinstance(part_id, str) or not isinstance(text, str):
         raise BadRequest("attempt_id must be a positive integer, part_id and text strings")
-    result = grading.preview_answer(get_session(), require_user(), attempt_id, part_id, text)
+    result = answer_preview.preview_answer(get_session(), require_user(), attempt_id, part_id, text)
     response = jsonify(result)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -41,6 +41,7 @@ from grader.services import permissions
 from grader.services import submissions as submission_service
 from grader.web import display
 from grader.web import security
+from grader.web.errors import http_error_response
 from grader.web.forms import JoinForm
 from grader.web.security import login_required
 from grader.web.security import require_user
@@ -279,6 +280,8 @@ def _csrf_failed(exc: CSRFError) -> Response:
     to ``PENDING_MAX_CHARS``), and from grader.js's copy in the tab's sessionStorage.
     """
     match = request.path.startswith("/attempts/")
+    if not match:  # joining a course and the like: the ordinary CSRF error
+        return http_error_response(exc)
     back = request.form.get("quiz_id", "")
     part = request.path.rsplit("/", 1)[-1] if match else ""
     attempt = request.path.split("/")[2] if match else ""

@@ -161,3 +161,29 @@ def test_database_lost_between_storing_and_grading(
     with Session(engine) as session:
         (row,) = session.scalars(select(Submission).where(Submission.idempotency_key == "lost"))
         assert row.status == "pending"
+
+
+def test_no_free_connection_is_a_503_not_a_500(tmp_path: Path) -> None:
+    """Every pooled connection busy for the pool's whole timeout: the same 503 as a
+    database that is down (not the generic 500 of an unexpected error)."""
+    from grader.db import SESSIONMAKER_KEY
+    from grader.db import make_engine
+    from grader.db import make_sessionmaker
+
+    url = f"sqlite:///{tmp_path}/pool.sqlite3"
+    app = create_app({"ENV": "testing", "DATABASE_URL": url, "SECRET_KEY": "pool-" + "p" * 40})
+    app.extensions[ENGINE_KEY].dispose()
+    engine = make_engine(url, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    app.extensions[ENGINE_KEY] = engine
+    app.extensions[SESSIONMAKER_KEY] = make_sessionmaker(engine)
+    client = app.test_client()
+    with client.session_transaction() as cookie:
+        cookie.update({security.USER_ID_KEY: 1, security.SIGN_IN_KEY: "t" * 43})
+    try:
+        with engine.connect():  # the only connection, held
+            response = client.get("/quizzes/1", headers={"Accept": "text/html"})
+    finally:
+        engine.dispose()
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "The database is not answering right now" in response.get_data(as_text=True)

@@ -87,6 +87,8 @@ class Campus:
             "webhook_id": 999_999,
             "handle": "no-such-launch",
             "filename": "no-such-file.js",
+            "token": "no-such-token",
+            "user_id": self.olive.id,
         }
 
     def fill(self, rule: Rule, whose: str) -> str:

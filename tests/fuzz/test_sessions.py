@@ -14,14 +14,20 @@ import re
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grader.models import Submission
 from grader.models import User
 from grader.services.accounts import hash_password
 from tests.fuzz import campus as campus_mod
 
 EXEMPT = ("/lti/login", "/lti/launch", "/api/v1/")
 CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+#: the answer form: a stale or foreign token sends the student back to the part (their text
+#: restored) instead of a 400 page, and stores nothing
+ANSWER_ROUTE = "/attempts/<int:attempt_id>/parts/<part_id>"
 
 
 def _user(session: Session, user_id: int) -> User:
@@ -53,9 +59,19 @@ def test_every_changing_route_needs_this_sessions_csrf_token(
         for token in (None, foreign, "garbage"):
             campus_mod.sign_in(client, user)
             data = {"answer": "0.5", "reason": "x"} | ({"csrf_token": token} if token else {})
+            if rule.rule == ANSWER_ROUTE:  # what the quiz page's form sends
+                data["quiz_id"] = str(campus.world.quiz.id)
+            stored = db_session.scalar(select(func.count()).select_from(Submission))
             response = client.open(path, method=method, data=data)
-            assert response.status_code == 400, f"{method} {path} with token {token!r}"
-            assert "CSRF" in response.get_data(as_text=True), f"{method} {path}"
+            if rule.rule == ANSWER_ROUTE:
+                assert response.status_code in (302, 303), f"{method} {path} with {token!r}"
+                assert "/quizzes/" in response.headers.get("Location", ""), path
+                db_session.expire_all()
+                now = db_session.scalar(select(func.count()).select_from(Submission))
+                assert now == stored, f"{method} {path} stored an answer with {token!r}"
+            else:
+                assert response.status_code == 400, f"{method} {path} with token {token!r}"
+                assert "CSRF" in response.get_data(as_text=True), f"{method} {path}"
             headers = {"X-CSRFToken": token} if token else {}
             response = client.open(path, method=method, json={"text": "1"}, headers=headers)
             assert response.status_code == 400, f"{method} {path} JSON with {token!r}"

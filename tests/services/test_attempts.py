@@ -11,6 +11,7 @@ from grader.exercises import generate
 from grader.exercises import load_spec_text
 from grader.models import Attempt
 from grader.models import Quiz
+from grader.models import Submission
 from grader.models import utcnow
 from grader.services import attempts
 from grader.services import submissions
@@ -98,37 +99,62 @@ def test_progress_weights_parts_by_their_points_and_sums_quiz_scores(db_session)
 NOW = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 
 
+def _graded(verdict: str, *, counts: bool = True) -> Submission:
+    return Submission(part_id="a", status="graded", verdict=verdict, counts_as_try=counts)
+
+
 @pytest.mark.parametrize(
-    ("mode", "due", "policy", "finished", "visible"),
+    ("mode", "due", "policy", "tries_left", "answers", "visible"),
     [
-        ("always", None, {}, False, True),
-        ("never", -1, {}, True, False),
-        ("after_due", 1, {}, False, False),
-        ("after_due", -1, {}, False, True),
-        ("after_due", None, {}, True, False),  # never due: never shown
+        ("always", None, {}, 2, [], False),  # nothing answered: nothing shown
+        ("always", None, {}, 2, [_graded("undetermined", counts=False)], False),
+        ("always", None, {}, 2, [_graded("incorrect")], True),  # after the first graded answer
+        ("always", -1, {}, 3, [], True),  # closed: everything
+        ("never", -1, {}, 0, [_graded("correct")], False),
+        ("after_due", 1, {}, 2, [], False),
+        ("after_due", -1, {}, 2, [], True),
+        ("after_due", None, {}, 0, [], False),  # never due: never shown
         # late answers still accepted: the solution waits for the late window to end
         (
             "after_due",
             -1,
             {"mode": "penalty", "penalty": 0.5, "until": "2026-03-02T00:00:00+00:00"},
-            False,
+            2,
+            [],
             False,
         ),
-        ("after_last_try", 1, {}, False, False),
-        ("after_last_try", 1, {}, True, True),
-        ("after_last_try", -1, {}, False, True),
+        ("after_last_try", 1, {}, 2, [_graded("incorrect")], False),
+        ("after_last_try", 1, {}, 0, [_graded("incorrect")], True),  # out of tries
+        # right after a penalty (credit < 1): done, no try needs burning
+        ("after_last_try", 1, {}, 2, [_graded("incorrect"), _graded("correct")], True),
+        ("after_last_try", -1, {}, 2, [], True),
     ],
 )
-def test_solution_visibility(mode, due, policy, finished, visible):
+def test_solution_visibility(mode, due, policy, tries_left, answers, visible):
     quiz = Quiz(
         title="q",
         show_solutions=mode,
         due_at=None if due is None else NOW + dt.timedelta(hours=due),
         late_policy=policy,
     )
-    attempt = Attempt(id=1)
+    credit = 0.5 if any(s.verdict == "correct" for s in answers) else None
     progress = attempts.AttemptProgress(
-        attempt=attempt,
-        parts=[attempts.PartProgress("a", 1.0, 1, 0 if finished else 2, None, None)],
+        attempt=Attempt(id=1),
+        parts=[
+            attempts.PartProgress(
+                "a", 1.0, len(answers), tries_left, credit, None, submissions=answers
+            )
+        ],
     )
-    assert attempts.solution_visible(quiz, attempt, NOW, progress=progress) is visible
+    shown = attempts.solution_visibility(quiz, progress, NOW)
+    assert shown.part("a") is visible
+    assert shown.worked is visible
+
+
+def test_always_shows_each_part_after_its_own_answer_and_the_worked_solution_after_all():
+    quiz = Quiz(title="q", show_solutions="always")
+    answered = attempts.PartProgress("a", 1.0, 1, 2, 0.0, None, submissions=[_graded("incorrect")])
+    untouched = attempts.PartProgress("b", 1.0, 0, 3, None, None)
+    progress = attempts.AttemptProgress(attempt=Attempt(id=1), parts=[answered, untouched])
+    shown = attempts.solution_visibility(quiz, progress, NOW)
+    assert (shown.part("a"), shown.part("b"), shown.worked) == (True, False, False)

@@ -92,10 +92,14 @@ def _visible_attempt(attempt_id: int) -> Attempt:
 
 @bp.get(f"/attempts/<{ID}:attempt_id>")
 def get_attempt(attempt_id: int) -> Response:
-    """An attempt: its variant as the student sees it (no key) and the progress per part."""
+    """An attempt: its variant as the student sees it, the progress per part, and the
+    answers and worked solution the quiz's solution policy shows now (the quiz page's
+    rule, ``attempt_service.solution_visibility``)."""
     attempt = _visible_attempt(attempt_id)
     progress = attempt_service.attempt_progress(get_session(), attempt)
-    return jsonify(serialize.attempt(attempt, attempt.quiz_item.quiz_id, progress))
+    quiz = attempt.quiz_item.quiz
+    solution = attempt_service.solution_visibility(quiz, progress)
+    return jsonify(serialize.attempt(attempt, quiz.id, progress, solution))
 
 
 @bp.get(f"/attempts/<{ID}:attempt_id>/submissions")

@@ -10,6 +10,7 @@ from flask import Response
 from flask import jsonify
 
 from grader.db import get_session
+from grader.services import enrolments
 from grader.services import grade_exports
 from grader.web.api import serialize
 from grader.web.api.auth import api_user
@@ -34,6 +35,8 @@ def get_grades(course_id: int) -> Response:
 def export_grades(course_id: int) -> Response:
     """The grades as a CSV file to import into an LMS (``lms`` picks the dialect)."""
     require_course(course_id)
+    # Who may export comes before what they asked for: a stranger learns nothing here.
+    enrolments.require_staff(get_session(), api_user(), course_id)
     lms = choice_arg("lms", grade_exports.DIALECTS)
     key = choice_arg("student_key", grade_exports.STUDENT_KEYS, "email")
     filename, text = grade_exports.export_csv(

@@ -221,8 +221,20 @@ SCHEMAS: dict[str, Any] = {
                     "parts": {"type": "array", "items": _ref("PartProgress")},
                 }
             ),
+            "solution": _object(
+                {
+                    "answers": {
+                        "type": "object",
+                        "description": "part id -> answer key, only for the parts whose "
+                        "answer the quiz's solution policy shows now (the same rule as "
+                        "the quiz page)",
+                        "additionalProperties": _STR,
+                    },
+                    "worked_md": _nullable(_STR),
+                }
+            ),
         },
-        optional=("variant", "progress"),
+        optional=("variant", "progress", "solution"),
     ),
     "NewSubmission": {
         "type": "object",

@@ -64,9 +64,10 @@ def start_attempt(quiz_id: int, item_id: int) -> tuple[Response, int, dict[str, 
         session, user, item, secret=current_app.config["SECRET_KEY"]
     )
     progress = attempt_service.attempt_progress(session, attempt)
+    solution = attempt_service.solution_visibility(quiz, progress)
     location = url_for("api.get_attempt", attempt_id=attempt.id)
     return (
-        jsonify(serialize.attempt(attempt, quiz.id, progress)),
+        jsonify(serialize.attempt(attempt, quiz.id, progress, solution)),
         200 if existed else 201,
         {"Location": location},
     )

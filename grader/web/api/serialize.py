@@ -18,6 +18,7 @@ from grader.models import User
 from grader.models import Webhook
 from grader.models import WebhookDelivery
 from grader.services.attempts import AttemptProgress
+from grader.services.attempts import SolutionVisibility
 from grader.services.grade_exports import GradeTable
 
 
@@ -100,7 +101,12 @@ def quiz(q: Quiz, *, items: list[QuizItem] | None = None) -> dict[str, Any]:
     return body
 
 
-def attempt(a: Attempt, quiz_id: int, progress: AttemptProgress | None = None) -> dict[str, Any]:
+def attempt(
+    a: Attempt,
+    quiz_id: int,
+    progress: AttemptProgress | None = None,
+    solution: SolutionVisibility | None = None,
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": a.id,
         "quiz_id": quiz_id,
@@ -110,7 +116,8 @@ def attempt(a: Attempt, quiz_id: int, progress: AttemptProgress | None = None) -
         "created_at": when(a.created_at),
     }
     if progress is not None:
-        body["variant"] = Variant.from_json(a.variant).public_json()
+        variant = Variant.from_json(a.variant)
+        body["variant"] = variant.public_json()
         body["progress"] = {
             "earned": progress.earned,
             "possible": progress.possible,
@@ -127,6 +134,15 @@ def attempt(a: Attempt, quiz_id: int, progress: AttemptProgress | None = None) -
                 for p in progress.parts
             ],
         }
+        if solution is not None:
+            body["solution"] = {
+                "answers": {
+                    p.part_id: variant.part(p.part_id).key_text
+                    for p in progress.parts
+                    if solution.part(p.part_id)
+                },
+                "worked_md": variant.solution_md if solution.worked else None,
+            }
     return body
 
 
