@@ -111,7 +111,9 @@ def test_consistent_answers_get_the_quiz_credit_and_follow_changes(
         assert sub.feedback["first_wrong"] == root
         assert "that value was wrong" in sub.feedback["message"]
 
-    # The early answer becomes right: the direct dependents are now simply wrong.
+    # The early answer becomes right: the direct dependents are judged again and are now
+    # simply wrong; the score the student has seen is kept (main's rule: a seen score
+    # never goes down), and the feedback says so.
     direct = [p for p in below if variant.part(p).follow.sources == (root,)]
     assert direct
     send(db_session, world, attempt, root, variant.part(root).key_text)
@@ -119,7 +121,9 @@ def test_consistent_answers_get_the_quiz_credit_and_follow_changes(
     now = latest(db_session, attempt)
     for pid in direct:
         assert now[pid].verdict == "incorrect", pid
-        assert now[pid].score == 0.0 or now[pid].note.startswith("mistake:")
+        assert now[pid].feedback["follows"] == []
+        assert now[pid].score == pytest.approx(credit)
+        assert now[pid].feedback["kept_score"]["kept"] == pytest.approx(credit)
 
     # ...and wrong again: once right, it stays right for follow-through (its credit is
     # kept), so the later answers stay wrong.

@@ -29,8 +29,10 @@ def test_a_consistent_answer_is_shown_and_follows_the_earlier_one(client, db_ses
     assert "Right, given your earlier answer" in html  # the badge
     assert str(escape(f"Right, given your y = {y_wrong}; that value was wrong.")) in html
     assert "1 / 2 points" in html  # half credit on the 2-point part
-    # The earlier answer is fixed: the later one is judged again, now simply wrong.
+    # The earlier answer is fixed: the later one is judged again, now simply wrong, and
+    # keeps the score the student was shown (a seen score never goes down).
     answer(client, html, attempt, "y", variant.part("y").key_text)
     html = open_quiz(client, world)
     assert "Right, given your earlier answer" not in html
-    assert "0 / 2 points" in html
+    assert "you keep the score you were given" in html
+    assert "1 / 2 points" in html
