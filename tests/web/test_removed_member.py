@@ -45,6 +45,7 @@ NOT_COURSE_ROUTES = {
     "/teach/format": "the exercise format reference",
     "/courses/join": "joining by code is how a student comes back",
     "/healthz": "health",
+    "/metrics": "operations metrics (a token or a direct loopback request), no course data",
     "/static/<path:filename>": "static files",
     "/api/v1/courses": "lists the caller's own courses (checked below: not this one)",
     "/api/v1/me": "the caller",
