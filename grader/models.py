@@ -20,6 +20,7 @@ from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
 from sqlalchemy import false
+from sqlalchemy import text
 from sqlalchemy import true
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
@@ -194,6 +195,11 @@ class Quiz(Base):
     attempts_allowed: Mapped[int | None] = mapped_column(Integer)
     # Fraction of the part's credit lost per graded try after the first.
     penalty_per_retry: Mapped[float] = mapped_column(Float, default=0.0)
+    #: credit (0..1) of a follow-through (``consistent``) answer: right given the
+    #: student's own wrong earlier values
+    follow_through_credit: Mapped[float] = mapped_column(
+        Float, default=1.0, server_default=text("1.0")
+    )
     # {"mode": "none"|"penalty"|"refuse", "penalty": 0.2, "until": iso-datetime}
     late_policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # "after_due" | "always" | "after_last_try" | "never"

@@ -30,6 +30,7 @@ from grader.checking.expression import preview
 from grader.checking.numeric import DEFAULT_ATOL
 from grader.checking.numeric import DEFAULT_MODE
 from grader.checking.numeric import DEFAULT_RTOL
+from grader.checking.numeric import answer_value
 from grader.checking.numeric import check_array
 from grader.checking.numeric import check_numeric
 from grader.checking.verdict import Diagnosis
@@ -44,6 +45,7 @@ __all__ = [
     "ParseError",
     "Preview",
     "Verdict",
+    "answer_value",
     "check",
     "check_array",
     "check_choice",

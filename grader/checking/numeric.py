@@ -472,3 +472,24 @@ def _key_grid(expected: Sequence[Any] | str) -> tuple[tuple[int, ...], list[Numb
             raise ValueError(f"array key: {exc.message}") from None
     shape, items = value_grid(expected)
     return shape, [key_value(item) for item in items]
+
+
+def answer_value(answer: str, functions: Collection[str] | None = ()) -> float | list[Any] | None:
+    """The value a numeric answer (a number, vector or matrix) denotes, as floats.
+
+    Follow-through judging recomputes a later key from this value. ``None`` when the
+    text is not a readable number or array (nothing is evaluated but our own parse tree).
+    """
+    try:
+        node = parse_cached(answer, None, functions_key(functions))
+        grid = node_grid(node)
+        if grid is None:
+            return float(_value_of(node))
+        shape, entries = grid
+        values = [float(_value_of(e)) for e in entries]
+    except (ParseError, _Invalid, ValueError, OverflowError):
+        return None
+    if len(shape) == 1:
+        return values
+    rows, cols = shape
+    return [values[r * cols : (r + 1) * cols] for r in range(rows)]

@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from grader.checking.limits import budget_clock
 from grader.exercises import expressions
+from grader.exercises import recipe as recipe_mod
 from grader.exercises.errors import SpecError
 from grader.exercises.families import FAMILIES
 from grader.exercises.families.base import FamilyOutput
@@ -26,6 +28,7 @@ from grader.exercises.kinds import AnswerKind
 from grader.exercises.kinds import kind_of
 from grader.exercises.kinds.numeric import flat
 from grader.exercises.kinds.precision import Indistinct
+from grader.exercises.recipe import FollowRule
 from grader.exercises.sampling import coerce
 from grader.exercises.sampling import draw_all
 from grader.exercises.spec_types import ExerciseSpec
@@ -39,10 +42,11 @@ from grader.exercises.yamlsafe import field_name
 logger = logging.getLogger(__name__)
 
 MAX_TRIES = 200
-#: CPU seconds the load-time trial (seeds 0-2) may take: bounds one editor validation
-#: request. The library's slowest exercise needs about 0.1 s; a spec with 20 long derived
-#: values and a constraint that never holds took 2.0 s before this bound.
-TRIAL_CPU_BUDGET = 0.5
+#: CPU seconds the editor's trial generation (seeds 0-2) may take: bounds one validation
+#: request. The library's slowest exercise needs about 0.1 s (a full garbage collection in a
+#: big process can add a few tenths); a spec with 20 long derived values and a constraint
+#: that never holds took 2.0 s before this bound, and loading the library has no bound.
+TRIAL_CPU_BUDGET = 1.0
 #: a nonzero key smaller than this "rounds to zero" for a student working by hand
 MIN_MAGNITUDE = 1e-3
 LETTERS = "ABCDEFGHIJKL"
@@ -140,6 +144,7 @@ def _attempt(
         if not spec.compiled[f"constraints.{i}"].holds(values):
             raise _illposed(f"constraint {text!r} fails", ("constraints", i))
     parts = tuple(_part(spec, i, p, out, values, rng) for i, p in enumerate(spec.parts))
+    parts = follow_rules(spec, parts, out.quantities)
     values["seed"] = seed
     solution = out.solution_md
     if spec.solution:
@@ -225,6 +230,58 @@ def _part(
     )
 
 
+def follow_rules(
+    spec: ExerciseSpec, parts: tuple[Part, ...], quantities: Mapping[str, Quantity]
+) -> tuple[Part, ...]:
+    """The parts with their follow-through rules, resolved from the family's recipes.
+
+    A recipe names quantities; each one an exercise asks for in another part becomes a
+    reference to that part, one it does not ask for is replaced by its own recipe (or its
+    value), so a rule reads only parts the student answers. The resolved rule must give
+    back the key from the upstream keys (a family bug otherwise).
+
+    Raises:
+        ValueError: a recipe does not reproduce its key.
+    """
+    asked = {p.key: sp.id for sp, p in zip(parts, spec.parts, strict=True) if p.key is not None}
+    by_id = {p.id: p for p in parts}
+    out = []
+    for part, pspec in zip(parts, spec.parts, strict=True):
+        quantity = quantities.get(pspec.key) if pspec.key else None
+        if quantity is None:
+            out.append(part)
+            continue
+        label = quantity.label
+        if quantity.recipe is None:
+            out.append(replace(part, label=label))
+            continue
+
+        def resolve(name: str, own: str = part.id) -> recipe_mod.Recipe:
+            if name in asked and asked[name] != own:
+                return recipe_mod.Ref(asked[name])
+            q = quantities[name]
+            if q.recipe is not None:
+                return recipe_mod.substitute(q.recipe, resolve)
+            return recipe_mod.const(q.value)
+
+        resolved = recipe_mod.substitute(quantity.recipe, resolve)
+        sources = tuple(recipe_mod.refs(resolved))
+        if not sources:
+            out.append(replace(part, label=label))
+            continue
+        again = recipe_mod.evaluate(resolved, {s: by_id[s].key for s in sources})
+        if not np.allclose(flat(again), flat(part.key), rtol=1e-9, atol=1e-12):
+            raise ValueError(f"{spec.family}: the recipe of {pspec.key} does not give its key")
+        names = {
+            s: quantities[k].label or s
+            for k, s in asked.items()
+            if s in sources and k in quantities
+        }
+        rule = FollowRule(sources, resolved, names)
+        out.append(replace(part, follow=rule, label=label))
+    return tuple(out)
+
+
 def _family_mistakes(
     spec: ExerciseSpec, part: PartSpec, quantity: Quantity, path: tuple[Any, ...]
 ) -> list[tuple[str, str, Any, float]]:
@@ -307,13 +364,15 @@ def key_text(ptype: str, key: Any, check: Mapping[str, Any]) -> str:
     return kind_of(ptype).key_text(key, check)
 
 
-def trial_generate(spec: ExerciseSpec) -> None:
-    """Generate a few variants at load time so a bad spec is refused whole.
+def trial_generate(spec: ExerciseSpec, *, budget: float | None = None) -> None:
+    """Generate a few variants at load time so a bad spec is refused whole; with a
+    ``budget``, refuse it when that takes more CPU seconds.
 
     Raises:
-        SpecError: the constraints cannot be met, a template fails, or the family fails.
+        SpecError: the constraints cannot be met, a template fails, the family fails, or
+            the budget ran out.
     """
-    deadline = budget_clock() + TRIAL_CPU_BUDGET
+    deadline = None if budget is None else budget_clock() + budget
     for seed in (0, 1, 2):
         try:
             generate(spec, seed, deadline=deadline)

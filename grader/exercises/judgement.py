@@ -15,12 +15,30 @@ from grader.checking import Verdict
 
 
 class Status(StrEnum):
-    """The checker's four outcomes."""
+    """The checker's four outcomes, and follow-through's ``consistent``.
+
+    ``consistent``: wrong against the key, right against the key recomputed from the
+    student's own (wrong) earlier answers.
+    """
 
     CORRECT = "correct"
     INCORRECT = "incorrect"
     INVALID = "invalid"
     UNDETERMINED = "undetermined"
+    CONSISTENT = "consistent"
+
+
+@dataclass(frozen=True)
+class Followed:
+    """An earlier, wrong answer that a ``consistent`` answer was judged from."""
+
+    part: str
+    label: str
+    value: str
+
+    def to_json(self) -> dict[str, str]:
+        """JSON-safe dict."""
+        return {"part": self.part, "label": self.label, "value": self.value}
 
 
 @dataclass(frozen=True)
@@ -44,6 +62,10 @@ class Judgement:
     mistake: str | None = None
     diagnosis: str | None = None
     diagnosis_message: str | None = None
+    #: the wrong earlier answers a ``consistent`` answer follows from
+    follows: tuple[Followed, ...] = ()
+    #: the first wrong step upstream of this part (its part id), when one is known
+    first_wrong: str | None = None
 
     @property
     def note(self) -> str:
@@ -79,6 +101,8 @@ class Judgement:
             "entries": list(self.entries) if self.entries is not None else None,
             "offset": self.verdict.offset,
             "variables": list(self.verdict.variables),
+            "follows": [f.to_json() for f in self.follows],
+            "first_wrong": self.first_wrong,
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -91,4 +115,6 @@ class Judgement:
             "verdict": self.verdict.to_json(),
             "mistake": self.mistake,
             "diagnosis": self.diagnosis,
+            "follows": [f.to_json() for f in self.follows],
+            "first_wrong": self.first_wrong,
         }

@@ -73,14 +73,20 @@ class _Collector:
             raise SpecError(self.problems)
 
 
-def load_spec_text(text: str, source: str = "<editor>") -> ExerciseSpec:
+def load_spec_text(
+    text: str, source: str = "<editor>", *, trial_budget: float | None = None
+) -> ExerciseSpec:
     """Parse, validate and trial-generate one exercise given as YAML text.
+
+    ``trial_budget`` bounds the trial generation's CPU seconds (the editor's requests
+    pass one); loading the library or a stored version has none, so it never depends on
+    how busy the process is (a garbage collection, say).
 
     Raises:
         SpecError: with every problem found (file, line, field, message).
     """
     data, lines = load_yaml(text, source)
-    return spec_from_data(data, source, lines)
+    return spec_from_data(data, source, lines, trial_budget=trial_budget)
 
 
 def load_spec_file(path: str | FsPath) -> ExerciseSpec:
@@ -99,7 +105,11 @@ def load_spec_file(path: str | FsPath) -> ExerciseSpec:
 
 
 def spec_from_data(
-    data: Any, source: str = "<editor>", lines: Mapping[Path, int] | None = None
+    data: Any,
+    source: str = "<editor>",
+    lines: Mapping[Path, int] | None = None,
+    *,
+    trial_budget: float | None = None,
 ) -> ExerciseSpec:
     """Validate plain data (YAML or the editor's JSON) and build the spec."""
     lines = lines or {}
@@ -114,7 +124,7 @@ def spec_from_data(
     out.raise_if_any()
     from grader.exercises.generator import trial_generate
 
-    trial_generate(spec)
+    trial_generate(spec, budget=trial_budget)
     return spec
 
 

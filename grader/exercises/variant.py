@@ -12,9 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
+from typing import TYPE_CHECKING
 from typing import Any
 
 from grader.exercises.kinds import kind_of
+
+if TYPE_CHECKING:  # recipes need NumPy: loaded only for a part that has one
+    from grader.exercises.recipe import FollowRule
 
 VARIANT_SCHEMA_VERSION = 1
 
@@ -57,9 +61,26 @@ class Part:
     mistakes: tuple[Mistake, ...] = ()
     choices: tuple[Mapping[str, str], ...] | None = None
     hints: tuple[str, ...] = ()
+    #: how the key follows from earlier parts (follow-through judging); None: it does not
+    follow: FollowRule | None = None
+    #: how feedback names this part's quantity ("∂L/∂y"); "" means the part id
+    label: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """JSON-safe dict, answer key included."""
+        out = self._json()
+        if self.follow is not None:
+            out["follow"] = self.follow.to_json()
+        if self.label:
+            out["label"] = self.label
+        return out
+
+    @property
+    def name(self) -> str:
+        """What feedback calls this part."""
+        return self.label or self.id
+
+    def _json(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "prompt_md": self.prompt_md,
@@ -93,6 +114,7 @@ class Part:
     def from_json(cls, d: Mapping[str, Any]) -> Part:
         """Inverse of :meth:`to_json`."""
         choices = d.get("choices")
+        follow = d.get("follow")
         return cls(
             id=d["id"],
             prompt_md=d.get("prompt_md", ""),
@@ -104,6 +126,8 @@ class Part:
             mistakes=tuple(Mistake.from_json(m) for m in d.get("mistakes", ())),
             choices=None if choices is None else tuple(dict(c) for c in choices),
             hints=tuple(d.get("hints", ())),
+            follow=None if follow is None else _follow_rule(follow),
+            label=d.get("label", ""),
         )
 
 
@@ -189,3 +213,9 @@ class Variant:
             "diagram_svg": self.diagram_svg,
             "topics": list(self.topics),
         }
+
+
+def _follow_rule(data: Mapping[str, Any]) -> FollowRule:
+    from grader.exercises.recipe import FollowRule  # NumPy: only for parts that follow
+
+    return FollowRule.from_json(data)

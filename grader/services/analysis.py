@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grader.errors import NotFound
+from grader.exercises import Variant
 from grader.models import Attempt
 from grader.models import Enrolment
 from grader.models import Exercise
@@ -28,6 +29,7 @@ from grader.models import Quiz
 from grader.models import QuizItem
 from grader.models import Submission
 from grader.models import User
+from grader.services import follow_stats
 from grader.services.enrolments import require_staff
 
 logger = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ NOTE_LABELS = {
     "incorrect": "Wrong, no known mistake matched",
     "invalid": "Answer could not be read",
     "undetermined": "Could not be decided in time",
+    "consistent": "Right given the student's own wrong earlier answer (follow-through)",
 }
 
 
@@ -57,6 +60,10 @@ class PartStats:
     bands: list[int]
     notes: list[NoteCount]
     submissions: int
+    #: students right, right only by follow-through, and wrong (follow_stats)
+    right: int = 0
+    follow: int = 0
+    wrong: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,6 +73,8 @@ class ItemStats:
     slug: str
     parts: list[PartStats]
     students: int
+    #: the most common first wrong steps: note = part id, label = part and diagnosis
+    first_wrong: list[NoteCount] = dataclasses.field(default_factory=list)
 
 
 def band_of(credit: float) -> int:
@@ -139,6 +148,10 @@ def _analyse(
     ):
         if note is not None:
             notes[(key_of[item_id], part_id)][note] += int(n)
+    outcome, newest = follow_stats.outcomes(session, attempt_ids)
+    tally: dict[tuple[int, str], Counter[str]] = defaultdict(Counter)
+    for (attempt_id, part_id), what in outcome.items():
+        tally[(key_of[attempt_item[attempt_id]], part_id)][what] += 1
     # One stored variant per item gives the parts' prompts and the mistakes' feedback.
     firsts = attempts.with_only_columns(func.min(Attempt.id)).group_by(Attempt.quiz_item_id)
     variants = {
@@ -187,10 +200,24 @@ def _analyse(
                     bands,
                     top,
                     subs_total.get(pk, 0),
+                    tally[pk][follow_stats.RIGHT],
+                    tally[pk][follow_stats.FOLLOW],
+                    tally[pk][follow_stats.WRONG],
                 )
             )
         who = {a for a, it in attempt_item.items() if key_of[it] == key}  # attempts of this group
-        result[key] = ItemStats(key, exercise.title, exercise.slug, part_stats, len(who))
+        firsts_top: list[NoteCount] = []
+        if variant:
+            shape = Variant.from_json(variant)
+            counted = follow_stats.count_first_wrong(shape, [newest[a] for a in who if a in newest])
+            for (pid, note), n in counted.most_common(TOP_NOTES):
+                part = next((p for p in shape.parts if p.id == pid), None)
+                feedback = {m.code: m.feedback for m in part.mistakes} if part else {}
+                name = part.name if part else pid
+                firsts_top.append(NoteCount(pid, f"{name}: {note_label(note, feedback)}", n))
+        result[key] = ItemStats(
+            key, exercise.title, exercise.slug, part_stats, len(who), firsts_top
+        )
     return list(result.values())
 
 

@@ -30,6 +30,7 @@ from grader.exercises import SpecError
 from grader.exercises import Variant
 from grader.exercises import generate
 from grader.exercises import load_spec_text
+from grader.exercises.generator import TRIAL_CPU_BUDGET
 from grader.models import Exercise
 from grader.models import ExerciseVersion
 from grader.models import Quiz
@@ -82,7 +83,7 @@ def validate_source(text: str) -> list[dict[str, Any]]:
     """Every problem of the YAML text, each ``{line, field, message}``; empty when it is good."""
     _check_size(text)
     try:
-        load_spec_text(text, source=SOURCE_NAME)
+        load_spec_text(text, source=SOURCE_NAME, trial_budget=TRIAL_CPU_BUDGET)
     except SpecError as exc:
         return problems_of(exc)
     return []

@@ -324,6 +324,7 @@ def _quiz_json(quiz: Quiz, items: list[QuizItem]) -> dict[str, Any]:
         "due_at": _time(quiz.due_at),
         "attempts_allowed": quiz.attempts_allowed,
         "penalty_per_retry": quiz.penalty_per_retry,
+        "follow_through_credit": quiz.follow_through_credit,
         "late_policy": quiz.late_policy,
         "show_solutions": quiz.show_solutions,
         "is_published": quiz.is_published,
@@ -616,6 +617,7 @@ def validate_archive(archive: Any) -> list[str]:
         c.field(quiz, "due_at", path, "time", optional=True)
         c.field(quiz, "attempts_allowed", path, "int", optional=True)
         c.field(quiz, "penalty_per_retry", path, "number", optional=True)
+        c.field(quiz, "follow_through_credit", path, "number", optional=True)
         c.field(quiz, "late_policy", path, "dict", optional=True)
         c.field(quiz, "show_solutions", path, "str", optional=True, max_length=20)
         c.field(quiz, "is_published", path, "bool", optional=True)
@@ -900,6 +902,8 @@ def _write(session: Session, archive: Mapping[str, Any], *, with_passwords: bool
             due_at=_parse_time(entry.get("due_at")),
             attempts_allowed=entry.get("attempts_allowed"),
             penalty_per_retry=float(entry.get("penalty_per_retry") or 0.0),
+            # older backups have none: full credit, the column's default
+            follow_through_credit=float(entry.get("follow_through_credit", 1.0)),
             late_policy=entry.get("late_policy") or {},
             show_solutions=entry.get("show_solutions") or "after_due",
             is_published=bool(entry.get("is_published", False)),

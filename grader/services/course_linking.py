@@ -178,6 +178,7 @@ def copy_quiz(session: Session, actor: User, quiz_id: int, target_id: int) -> Qu
         due_at=quiz.due_at,
         attempts_allowed=quiz.attempts_allowed,
         penalty_per_retry=quiz.penalty_per_retry,
+        follow_through_credit=quiz.follow_through_credit,
         late_policy=dict(quiz.late_policy or {}),
         show_solutions=quiz.show_solutions,
         is_published=False,

@@ -104,6 +104,9 @@ class Cell:
     submissions: int
     pending: int
     errors: int = 0  # answers whose grading failed for good (status "error")
+    #: of ``points``, those earned by follow-through (a part whose best answer was right
+    #: only given the student's own wrong earlier answer)
+    follow_points: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,15 +132,20 @@ class Gradebook:
 
 def _credits(
     session: Session, attempts: Select[Any]
-) -> tuple[dict[tuple[int, str], tuple[float | None, int, int, int]], dict[tuple[int, str], float]]:
-    """Per (attempt, part): (best graded score, submissions, pending, errors), and the newest
-    override."""
+) -> tuple[
+    dict[tuple[int, str], tuple[float | None, int, int, int, bool]], dict[tuple[int, str], float]
+]:
+    """Per (attempt, part): (best graded score, submissions, pending, errors, follow-through
+    only), and the newest override."""
     ids = attempts.with_only_columns(Attempt.id).scalar_subquery()
-    submissions: dict[tuple[int, str], tuple[float | None, int, int, int]] = {}
+    submissions: dict[tuple[int, str], tuple[float | None, int, int, int, bool]] = {}
     graded_score = case((Submission.status == "graded", Submission.score), else_=None)
     pending = func.sum(case((Submission.status == "pending", 1), else_=0))
     failed = func.sum(case((Submission.status == "error", 1), else_=0))
-    for attempt_id, part_id, best, count, waiting, errors in session.execute(
+    graded = Submission.status == "graded"
+    right = func.sum(case((graded & (Submission.verdict == "correct"), 1), else_=0))
+    follow = func.sum(case((graded & (Submission.verdict == "consistent"), 1), else_=0))
+    for attempt_id, part_id, best, count, waiting, errors, rights, follows in session.execute(
         select(
             Submission.attempt_id,
             Submission.part_id,
@@ -145,6 +153,8 @@ def _credits(
             func.count(),
             pending,
             failed,
+            right,
+            follow,
         )
         .where(Submission.attempt_id.in_(ids))
         .group_by(Submission.attempt_id, Submission.part_id)
@@ -154,6 +164,7 @@ def _credits(
             int(count),
             int(waiting or 0),
             int(errors or 0),
+            bool(follows) and not rights,
         )
     overrides: dict[tuple[int, str], float] = {}
     for attempt_id, part_id, score in session.execute(
@@ -221,7 +232,8 @@ def _score_items(
     counts: dict[int, int] = defaultdict(int)
     waiting: dict[int, int] = defaultdict(int)
     failing: dict[int, int] = defaultdict(int)
-    for (attempt_id, part_id), (best, n, pending, errors) in submissions.items():
+    following: dict[int, float] = defaultdict(float)
+    for (attempt_id, part_id), (best, n, pending, errors, by_follow) in submissions.items():
         if attempt_id not in info:
             continue
         counts[attempt_id] += n
@@ -230,6 +242,8 @@ def _score_items(
         if best is not None and (attempt_id, part_id) not in overrides:
             weight = info[attempt_id][2].get(part_id, 0.0)
             points[attempt_id] = points.get(attempt_id, 0.0) + best * weight
+            if by_follow:
+                following[attempt_id] += best * weight
     overridden = set()
     for (attempt_id, part_id), credit in overrides.items():
         if attempt_id not in info:
@@ -247,6 +261,7 @@ def _score_items(
             counts[attempt_id],
             waiting[attempt_id],
             failing[attempt_id],
+            following[attempt_id],
         )
     return [(s.id, s.name, s.email) for s in students], cells
 

@@ -49,11 +49,13 @@ from grader.db import begin_write
 from grader.exercises import Judgement
 from grader.exercises import Variant
 from grader.exercises import judge
+from grader.exercises.follow import dependents
 from grader.models import Attempt
 from grader.models import GradeOverride
 from grader.models import Quiz
 from grader.models import Submission
 from grader.models import utcnow
+from grader.services import follow
 
 logger = logging.getLogger(__name__)
 
@@ -178,7 +180,7 @@ def _previous_tries_query() -> Select[int]:
 
 def counts_as_try(status: str) -> bool:
     """Only answers the checker could read and decide use an attempt."""
-    return status in ("correct", "incorrect")
+    return status in ("correct", "incorrect", "consistent")
 
 
 # --------------------------------------------------------------------------- grading
@@ -236,8 +238,12 @@ def _undecided_query() -> Select[Submission]:
     )
 
 
-def judge_stored(submission: Submission) -> Judgement:
+def judge_stored(submission: Submission, session: Session | None = None) -> Judgement:
     """The judge's result for a stored answer, against the attempt's stored variant.
+
+    With a session, follow-through applies: an answer wrong against the key but right
+    given the attempt's current (wrong) earlier answers is ``consistent``
+    (:mod:`grader.services.follow`).
 
     Raises:
         KeyError: the stored variant has no such part (a corrupted row, a bug).
@@ -246,6 +252,9 @@ def judge_stored(submission: Submission) -> Judgement:
     variant = Variant.from_json(submission.attempt.variant)
     started = time.perf_counter()
     result = judge(variant, submission.part_id, submission.raw_answer)
+    if session is not None:
+        quiz = submission.attempt.quiz_item.quiz
+        result = follow.follow_through(session, submission, variant, quiz, result)
     metrics.GRADING_SECONDS.observe(time.perf_counter() - started)
     return result
 
@@ -256,6 +265,7 @@ def grade_submission(
     *,
     commit: bool = True,
     now: dt.datetime | None = None,
+    follow_up: bool = False,
 ) -> Submission:
     """Judge a stored submission against its attempt's stored variant and record the result.
 
@@ -279,6 +289,8 @@ def grade_submission(
     Args:
         commit: decide and commit as above; False leaves the transaction to the caller.
         now: the ``graded_at`` timestamp (tests pin it).
+        follow_up: with ``commit``, then re-judge the answers to the parts that depend
+            on this one (follow-through; :func:`rejudge_dependents`).
 
     Raises:
         KeyError: the stored variant has no such part (a corrupted row, a bug).
@@ -286,10 +298,10 @@ def grade_submission(
     """
     now = now or utcnow()
     if not commit:
-        return record_result(session, submission, judge_stored(submission), now=now)
+        return record_result(session, submission, judge_stored(submission, session), now=now)
     submission_id = submission.id
     attempt_id, part_id = submission.attempt_id, submission.part_id
-    result = judge_stored(submission)
+    result = judge_stored(submission, session)
     begin_write(session)
     lock_attempt(session, attempt_id)
     # One query: this answer and every earlier one to the part still undecided, oldest first.
@@ -305,7 +317,7 @@ def grade_submission(
     *earlier, current = undecided
     for other in earlier:
         try:
-            other_result = judge_stored(other)
+            other_result = judge_stored(other, session)
         except Exception:
             # Left pending (the sweep retries it); it counts as no try until it is decided.
             logger.exception("grading failed submission_id=%s; left pending", other.id)
@@ -313,6 +325,8 @@ def grade_submission(
         record_result(session, other, other_result, now=now)
     record_result(session, current, result, now=now)
     session.commit()
+    if follow_up:
+        rejudge_dependents(session, current, now=now)
     return current
 
 
@@ -402,3 +416,41 @@ def _keep_seen_score(submission: Submission, seen: _Seen) -> None:
     submission.status = seen.status
     submission.score = seen.score
     submission.counts_as_try = seen.counts_as_try
+
+
+def rejudge_dependents(
+    session: Session, submission: Submission, *, now: dt.datetime | None = None
+) -> int:
+    """Re-judge every counted answer to the parts depending on ``submission``'s part.
+
+    Called after an answer is graded: a dependent answer may become (or stop being)
+    ``consistent``. Commits; returns how many submissions were re-judged.
+    """
+    variant = Variant.from_json(submission.attempt.variant)
+    try:
+        parts = dependents(variant, submission.part_id)
+    except KeyError:
+        return 0
+    if not parts:
+        return 0
+    begin_write(session)
+    lock_attempt(session, submission.attempt_id)  # as grading decides: one writer per attempt
+    subs = session.scalars(
+        select(Submission)
+        .where(
+            Submission.attempt_id == submission.attempt_id,
+            Submission.part_id.in_(parts),
+            Submission.status == "graded",
+        )
+        .order_by(Submission.id)
+    ).all()
+    for sub in subs:
+        grade_submission(session, sub, commit=False, now=now, follow_up=False)
+    session.commit()
+    logger.info(
+        "re-judged %d dependent submissions attempt_id=%s after part=%s",
+        len(subs),
+        submission.attempt_id,
+        submission.part_id,
+    )
+    return len(subs)

@@ -159,6 +159,11 @@ def complete(
         _record_failure(session, submission_id, token, exc, now=now, report=report)
         return
     report.graded += 1
+    try:  # follow-through: the parts depending on this answer are judged again
+        grading.rejudge_dependents(session, submission, now=now)
+    except Exception:  # the answer itself is graded; a later regrade settles the rest
+        session.rollback()
+        logger.exception("re-judging dependents of submission_id=%s failed", submission_id)
 
 
 def _record_failure(

@@ -70,6 +70,8 @@ class QuizSettings:
     late_penalty: float = 0.0
     late_until: dt.datetime | None = None
     show_solutions: str = "after_due"
+    #: credit of an answer right given the student's own wrong earlier answers
+    follow_through_credit: float = 1.0
 
     def late_policy(self) -> dict[str, Any]:
         """The stored ``Quiz.late_policy`` document."""
@@ -96,6 +98,7 @@ class QuizSettings:
             late_penalty=float(policy.get("penalty", 0.0)),
             late_until=dt.datetime.fromisoformat(until) if until else None,
             show_solutions=quiz.show_solutions,
+            follow_through_credit=quiz.follow_through_credit,
         )
 
 
@@ -148,6 +151,7 @@ def check_settings(s: QuizSettings) -> QuizSettings:
     if s.attempts_allowed is not None and not 1 <= s.attempts_allowed <= 100:
         raise BadRequest("attempts allowed must be between 1 and 100, or unlimited")
     _fraction(s.penalty_per_retry, "the penalty per retry")
+    _fraction(s.follow_through_credit, "the follow-through credit")
     if s.late_mode not in LATE_MODES:
         raise BadRequest(f"the late policy must be one of {', '.join(LATE_MODES)}")
     _fraction(s.late_penalty, "the late penalty")
@@ -170,6 +174,7 @@ def _apply(quiz: Quiz, s: QuizSettings) -> None:
     quiz.penalty_per_retry = s.penalty_per_retry
     quiz.late_policy = s.late_policy()
     quiz.show_solutions = s.show_solutions
+    quiz.follow_through_credit = s.follow_through_credit
 
 
 # --------------------------------------------------------------------------- quizzes

@@ -2,7 +2,8 @@
 
 A disputed grade is reproduced from the command line (``grader replay --submission ID``)
 with the same code path the web used: the variant stored with the attempt, the same
-``judge`` and the same feedback record. Read-only: nothing is written.
+``judge`` (with follow-through from the attempt's current earlier answers) and the same
+feedback record. Read-only: nothing is written.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from grader.exercises import Judgement
 from grader.exercises import Variant
 from grader.exercises import judge
 from grader.models import Submission
+from grader.services import follow
 from grader.services.grading import feedback_json
 
 
@@ -50,7 +52,7 @@ class Replay:
 
 def judgement_json(judgement: Judgement) -> dict[str, Any]:
     """A judgement as replay prints it: the typed fields plus the stored feedback record."""
-    counts = judgement.status in ("correct", "incorrect")
+    counts = judgement.status in ("correct", "incorrect", "consistent")
     return {
         **judgement.to_json(),
         "score": float(judgement.score) if counts else 0.0,
@@ -70,6 +72,8 @@ def replay_submission(session: Session, submission_id: int) -> Replay:
         raise NotFound(f"no submission {submission_id}")
     variant = Variant.from_json(sub.attempt.variant)
     judgement = judge(variant, sub.part_id, sub.raw_answer)
+    # follow-through from the attempt's current earlier answers, as grading does
+    judgement = follow.follow_through(session, sub, variant, sub.attempt.quiz_item.quiz, judgement)
     stored = {
         "status": sub.verdict,
         "score": sub.raw_score,

@@ -160,7 +160,7 @@ def submit(
     submission_id = submission.id
     logger.info("stored submission_id=%s attempt_id=%s part=%s", submission_id, attempt.id, part_id)
     try:
-        grading.grade_submission(session, submission, now=now)
+        grading.grade_submission(session, submission, now=now, follow_up=True)
     except Exception:
         # Stored but not graded: the student's answer is safe; regrade_pending finishes it.
         logger.exception("grading failed submission_id=%s; left pending", submission_id)

@@ -1,8 +1,8 @@
-"""Validating an exercise has a CPU bound: the load-time trial stops redrawing past it.
+"""Validating an exercise in the editor has a CPU bound: its trial stops redrawing past it.
 
-The bound is CPU time, not wall time, and only the load-time trial has one: serving a
-variant never depends on how busy the machine is (no timing in these asserts either: the
-budget is set to zero so the cut is certain).
+The bound is CPU time, not wall time, and only the editor's trial has one: loading the
+library or a stored version, and serving a variant, never depend on how busy the process
+is (no timing in these asserts either: the budget is zero so the cut is certain).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import pytest
 from grader.exercises import generator
 from grader.exercises.errors import SpecError
 from grader.exercises.spec import load_spec_text
+from grader.services import authoring
 
 EXPR = "+".join(f"sigmoid(w*x+{i / 10})*tanh(b*x-{i / 10})" for i in range(40))
 SLOW = f"""id: slow-trial
@@ -35,10 +36,20 @@ parts:
 """
 
 
-def test_a_trial_past_its_cpu_budget_refuses_the_spec(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(generator, "TRIAL_CPU_BUDGET", 0.0)
+def test_a_trial_past_its_cpu_budget_refuses_the_spec() -> None:
     with pytest.raises(SpecError, match="generating a variant takes too long"):
-        load_spec_text(SLOW)
+        load_spec_text(SLOW, trial_budget=0.0)
+
+
+def test_the_editor_validates_with_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(authoring, "TRIAL_CPU_BUDGET", 0.0)
+    problems = authoring.validate_source(SLOW)
+    assert any("takes too long" in p["message"] for p in problems), problems
+
+
+def test_loading_without_a_budget_never_cuts_on_time() -> None:
+    spec_text = SLOW.replace("d0 > 1000", "w > -100")
+    assert load_spec_text(spec_text).id == "slow-trial"
 
 
 def test_serving_has_no_budget_so_variants_do_not_depend_on_load() -> None:

@@ -20,6 +20,8 @@ from typing import ClassVar
 
 import numpy as np
 
+from grader.exercises.recipe import Recipe
+
 Number = float | int
 KeyValue = float | list[float] | list[list[float]] | str | list[str]
 
@@ -46,6 +48,10 @@ class Quantity:
     mistakes: tuple[MistakeValue, ...] = ()
     check: Mapping[str, Any] = field(default_factory=dict)
     choices: tuple[Mapping[str, str], ...] | None = None
+    #: how this key is computed from other quantities (follow-through), over their names
+    recipe: Recipe | None = None
+    #: how feedback names the quantity ("∂L/∂y")
+    label: str = ""
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,11 @@ from grader.exercises.families.common import pfmt
 from grader.exercises.families.common import renamed
 from grader.exercises.families.common import update_line
 from grader.exercises.families.registry import register_family
+from grader.exercises.recipe import add
+from grader.exercises.recipe import const
+from grader.exercises.recipe import mul
+from grader.exercises.recipe import op
+from grader.exercises.recipe import ref
 from grader.exercises.solutions import trace_mlp
 
 ACTIVATIONS = ["sigmoid", "tanh", "softplus", "relu", "linear"]
@@ -110,6 +115,9 @@ def _guard(name: str, z: float, where: str) -> None:
         require(z >= 0.1, f"the {where} {name} is flat or at its kink (z < 0.1)")
 
 
+LABELS = {"dw1": "∂L/∂w1", "db1": "∂L/∂b1", "dw2": "∂L/∂w2", "db2": "∂L/∂b2"}
+
+
 @register_family
 class ChainRuleNumeric(Family):
     """dL/dw1, dL/db1, dL/dw2, dL/db2 as numbers for chosen activations f and g."""
@@ -142,6 +150,7 @@ class ChainRuleNumeric(Family):
         loss = options.get("loss", "sse")
         out = {k: QuantityInfo("numeric", _mistake_codes(k, loss), f"dL/{k}") for k in GRADS}
         out["y"] = QuantityInfo("numeric", (), "the output")
+        out["dLdy"] = QuantityInfo("numeric", ("sign_flipped",), "dL/dy")
         out["grads"] = QuantityInfo("vector", ("sign_flipped",), "[dL/dw1, dL/db1, dL/dw2, dL/db2]")
         update = (
             "used_updated_weight",
@@ -167,6 +176,8 @@ class ChainRuleNumeric(Family):
         loss = c["loss"]
         dLdy, gp, fp, x, h, w2 = c["dLdy"], c["gprime"], c["fprime"], c["x"], c["h"], c["w2"]
         k2 = 2.0 if loss == "sse" else 0.5  # what a factor-2 slip multiplies by
+        # Each gradient is dL/dy times the local factors along its path (follow-through).
+        factors = {"dw2": gp * h, "db2": gp, "dw1": gp * w2 * fp * x, "db1": gp * w2 * fp}
         m: dict[str, dict[str, float]] = {
             "dw2": {
                 "forgot_activation_derivative": dLdy * h,
@@ -206,13 +217,30 @@ class ChainRuleNumeric(Family):
                 for code in _MISTAKES[key]
                 if code in values
             )
-            quantities[key] = Quantity("numeric", c[key], ms)
+            quantities[key] = Quantity(
+                "numeric",
+                c[key],
+                ms,
+                recipe=mul(ref("dLdy"), const(factors[key])),
+                label=LABELS[key],
+            )
         vec = [c[k] for k in GRADS]
-        quantities["y"] = Quantity("numeric", c["y"])
+        quantities["y"] = Quantity("numeric", c["y"], label="y")
+        # dL/dy = k (y - t): 2(y - t) for sse, (y - t) for half_sse
+        k = 2.0 if loss == "sse" else 1.0
+        quantities["dLdy"] = Quantity(
+            "numeric",
+            dLdy,
+            (MistakeValue("sign_flipped", -dLdy, FEEDBACK["sign_flipped"]),),
+            recipe=mul(const(k), add(ref("y"), const(-c["t"]))),
+            label="∂L/∂y",
+        )
         quantities["grads"] = Quantity(
             "vector",
             vec,
             (MistakeValue("sign_flipped", [-v for v in vec], FEEDBACK["sign_flipped"]),),
+            recipe=op("stack", *(ref(g) for g in GRADS)),
+            label="the gradients",
         )
         eta = float(params["eta"])
         w1, w2_new = c["w1"], c["w2_new"]
@@ -238,6 +266,8 @@ class ChainRuleNumeric(Family):
                 ),
             ),
             {"reference": w1},  # an update: judged by its change
+            recipe=add(const(w1), mul(const(-eta), ref("dw1"))),
+            label="the new w1",
         )
         quantities["w2_new"] = Quantity(
             "numeric",
@@ -251,6 +281,8 @@ class ChainRuleNumeric(Family):
                 ),
             ),
             {"reference": c["w2"]},
+            recipe=add(const(c["w2"]), mul(const(-eta), ref("dw2"))),
+            label="the new w2",
         )
         return FamilyOutput(
             quantities,

@@ -33,6 +33,10 @@ from grader.exercises.families.common import fmt
 from grader.exercises.families.common import pfmt
 from grader.exercises.families.registry import register_family
 from grader.exercises.families.separation import require_separated
+from grader.exercises.recipe import add
+from grader.exercises.recipe import const
+from grader.exercises.recipe import mul
+from grader.exercises.recipe import ref
 
 FB = {
     "one_branch_only": "x feeds two gates: the gradients arriving along both branches ADD at "
@@ -107,22 +111,38 @@ class ComputationalGraph(Family):
         def mv(code: str, value: float) -> MistakeValue:
             return MistakeValue(code, float(value), FB[code])
 
+        # The max routes to q (required above), so df/dq = df/dm: the gradients at y and
+        # x follow from df/dm (follow-through); df/dw = 0 and df/dz = s do not.
         quantities = {
-            "f": Quantity("numeric", g["f"]),
+            "f": Quantity("numeric", g["f"], label="f"),
             "df_dm": Quantity(
                 "numeric",
                 g["df_dm"],
                 (mv("used_sigmoid_not_derivative", p * s), mv("forgot_sigmoid_derivative", p)),
+                label="∂f/∂m",
             ),
-            "df_dw": Quantity("numeric", g["df_dw"], (mv("max_to_both", g["df_dm"]),)),
+            "df_dw": Quantity(
+                "numeric", g["df_dw"], (mv("max_to_both", g["df_dm"]),), label="∂f/∂w"
+            ),
             "df_dx": Quantity(
                 "numeric",
                 g["df_dx"],
                 (mv("one_branch_only", g["df_dq"] * y), mv("other_branch_only", g["df_dp"])),
+                recipe=add(mul(const(y), ref("df_dm")), const(g["df_dp"])),
+                label="∂f/∂x",
             ),
-            "df_dy": Quantity("numeric", g["df_dy"], (mv("used_own_input", g["df_dq"] * y),)),
+            "df_dy": Quantity(
+                "numeric",
+                g["df_dy"],
+                (mv("used_own_input", g["df_dq"] * y),),
+                recipe=mul(const(x), ref("df_dm")),
+                label="∂f/∂y",
+            ),
             "df_dz": Quantity(
-                "numeric", g["df_dz"], (mv("forgot_sigmoid_derivative", s * (1 - s)),)
+                "numeric",
+                g["df_dz"],
+                (mv("forgot_sigmoid_derivative", s * (1 - s)),),
+                label="∂f/∂z",
             ),
         }
         require(abs(g["df_dx"]) >= 0.01 and abs(g["df_dy"]) >= 0.01, "a gradient is almost zero")

@@ -28,6 +28,11 @@ from grader.exercises.families.common import fmt
 from grader.exercises.families.common import pfmt
 from grader.exercises.families.common import renamed
 from grader.exercises.families.registry import register_family
+from grader.exercises.recipe import add
+from grader.exercises.recipe import const
+from grader.exercises.recipe import mul
+from grader.exercises.recipe import op
+from grader.exercises.recipe import ref
 from grader.exercises.solutions import trace_mlp
 
 _W_MISTAKES = (
@@ -111,6 +116,9 @@ class DeltaRule(Family):
                 pick(new),
                 tuple(MistakeValue(c, pick(v), fb) for c, (v, fb) in mistakes.items()),
                 {"reference": pick(w)},  # an update: judged by its change
+                # w' = w + eta x (t - y): follows from the error
+                recipe=add(const(pick(w)), mul(const(pick(eta * x)), ref("error"))),
+                label=f"the new w{i + 1}" if i is not None else "the new weights",
             )
 
         quantities = {
@@ -118,9 +126,14 @@ class DeltaRule(Family):
                 "numeric",
                 y,
                 (MistakeValue("forgot_term", w1 * x1, "y sums both inputs: w1 x1 + w2 x2."),),
+                label="y",
             ),
             "error": Quantity(
-                "numeric", err, (MistakeValue("sign_flipped", -err, "The error is t − y."),)
+                "numeric",
+                err,
+                (MistakeValue("sign_flipped", -err, "The error is t − y."),),
+                recipe=add(const(t), op("neg", ref("y"))),
+                label="t − y",
             ),
             "w1_new": weight_q(0),
             "w2_new": weight_q(1),

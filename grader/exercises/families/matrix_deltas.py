@@ -27,6 +27,10 @@ from grader.exercises.families.base import require
 from grader.exercises.families.base import tolist
 from grader.exercises.families.grid import grid_array
 from grader.exercises.families.registry import register_family
+from grader.exercises.recipe import const
+from grader.exercises.recipe import mul
+from grader.exercises.recipe import op
+from grader.exercises.recipe import ref
 
 FB = {
     "forgot_activation_derivative": "δ is the error times σ'(z) of that layer (⊙ σ'(z)).",
@@ -112,6 +116,7 @@ class MatrixDeltas(Family):
                 "vector",
                 tolist(d2),
                 (mv("forgot_activation_derivative", err), mv("sign_flipped", -d2)),
+                label="δ (output)",
             ),
             "delta_hidden": Quantity(
                 "vector",
@@ -121,6 +126,9 @@ class MatrixDeltas(Family):
                     mv("forgot_output_derivative", d1_no_out),
                     mv("sign_flipped", -d1),
                 ),
+                # δ¹ = (W²ᵀ δ²) ⊙ σ'(z¹): follows from δ² (follow-through)
+                recipe=mul(op("matmul", const(W2.T), ref("delta_out")), const(sig_prime(z1))),
+                label="δ (hidden)",
             ),
             "grad_W2": Quantity(
                 "matrix",
@@ -130,6 +138,8 @@ class MatrixDeltas(Family):
                     mv("forgot_activation_derivative", np.outer(err, a1)),
                     mv("sign_flipped", -gW2),
                 ),
+                recipe=op("outer", ref("delta_out"), const(a1)),
+                label="∂L/∂W²",
             ),
             "grad_W1": Quantity(
                 "matrix",
@@ -139,8 +149,16 @@ class MatrixDeltas(Family):
                     mv("forgot_activation_derivative", np.outer(W2.T @ d2, x)),
                     mv("sign_flipped", -gW1),
                 ),
+                recipe=op("outer", ref("delta_hidden"), const(x)),
+                label="∂L/∂W¹",
             ),
-            "grad_b2": Quantity("vector", tolist(bp.grads.biases[1]), (mv("sign_flipped", -d2),)),
+            "grad_b2": Quantity(
+                "vector",
+                tolist(bp.grads.biases[1]),
+                (mv("sign_flipped", -d2),),
+                recipe=ref("delta_out"),
+                label="∂L/∂b²",
+            ),
             "output": Quantity("vector", tolist(a2)),
         }
         A = fmt_array

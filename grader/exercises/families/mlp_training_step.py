@@ -32,6 +32,11 @@ from grader.exercises.families.common import fmt
 from grader.exercises.families.grid import grid_array
 from grader.exercises.families.registry import register_family
 from grader.exercises.families.separation import require_separated
+from grader.exercises.recipe import add
+from grader.exercises.recipe import const
+from grader.exercises.recipe import mul
+from grader.exercises.recipe import op
+from grader.exercises.recipe import ref
 
 FB = {
     "sum_not_mean": "The loss is the mean over the batch: divide the summed terms by B.",
@@ -137,7 +142,7 @@ class MLPTrainingStep(Family):
             return MistakeValue(code, tolist(value), FB[code])
 
         quantities = {
-            "loss": Quantity("numeric", loss, (mv("sum_not_mean", B * loss),)),
+            "loss": Quantity("numeric", loss, (mv("sum_not_mean", B * loss),), label="L"),
             "delta2": Quantity(
                 "vector",
                 tolist(D2[:, 0]),
@@ -146,6 +151,7 @@ class MLPTrainingStep(Family):
                     mv("forgot_two", D2[:, 0] / 2),
                     mv("sign_flipped", -D2[:, 0]),
                 ),
+                label="Δ²",
             ),
             "delta1": Quantity(
                 "matrix",
@@ -156,11 +162,16 @@ class MLPTrainingStep(Family):
                     mv("sum_not_mean", B * D1),
                     mv("stale_weights", D1_stale),
                 ),
+                # Δ¹ = (Δ² W²) ⊙ σ'(Z¹): follows from Δ²
+                recipe=mul(op("outer", ref("delta2"), const(W2[0])), const(_sig_prime(A1))),
+                label="Δ¹",
             ),
             "grad_W2": Quantity(
                 "matrix",
                 tolist(gW2),
                 (mv("sum_not_mean", B * gW2), mv("used_preactivation", D2.T @ Z1)),
+                recipe=op("as_row", op("matmul", ref("delta2"), const(A1))),  # (Δ²)ᵀ A¹
+                label="∂L/∂W²",
             ),
             "grad_W1": Quantity(
                 "matrix",
@@ -171,9 +182,15 @@ class MLPTrainingStep(Family):
                     mv("sum_not_mean", B * gW1),
                     mv("stale_weights", D1_stale.T @ X),
                 ),
+                recipe=op("matmul", op("transpose", ref("delta1")), const(X)),  # (Δ¹)ᵀ X
+                label="∂L/∂W¹",
             ),
             "grad_b1": Quantity(
-                "vector", tolist(gb1), (mv("bias_not_summed", D1[0]), mv("bias_averaged", gb1 / B))
+                "vector",
+                tolist(gb1),
+                (mv("bias_not_summed", D1[0]), mv("bias_averaged", gb1 / B)),
+                recipe=op("sum_rows", ref("delta1")),
+                label="∂L/∂b¹",
             ),
             "W1_new": Quantity(
                 "matrix",
@@ -185,6 +202,8 @@ class MLPTrainingStep(Family):
                     mv("sum_not_mean", W1 - eta * B * gW1),
                 ),
                 {"reference": tolist(W1)},  # an update: judged by its change (issue 12)
+                recipe=add(const(W1), mul(const(-eta), ref("grad_W1"))),
+                label="the new W¹",
             ),
         }
         require_separated(quantities)

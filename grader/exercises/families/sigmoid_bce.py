@@ -31,6 +31,9 @@ from grader.exercises.families.common import fmt
 from grader.exercises.families.common import pfmt
 from grader.exercises.families.registry import register_family
 from grader.exercises.families.separation import require_separated
+from grader.exercises.recipe import const
+from grader.exercises.recipe import mul
+from grader.exercises.recipe import ref
 
 FB = {
     "log10": "Cross-entropy uses the natural logarithm.",
@@ -94,7 +97,7 @@ class SigmoidBCE(Family):
             return MistakeValue(code, float(value), FB[code].format(t=int(t), which=which))
 
         quantities = {
-            "s": Quantity("numeric", s),
+            "s": Quantity("numeric", s, label="s"),
             "loss": Quantity(
                 "numeric",
                 loss,
@@ -104,11 +107,14 @@ class SigmoidBCE(Family):
                     mv("wrong_class_term", other),
                 ),
             ),
-            "dL_ds": Quantity("numeric", ds, (mv("sign_flipped", -ds),)),
+            "dL_ds": Quantity("numeric", ds, (mv("sign_flipped", -ds),), label="∂L/∂s"),
+            # the chain: ∂L/∂z = ∂L/∂s · s(1 − s), ∂L/∂w1 = ∂L/∂z · x1 (follow-through)
             "dL_dz": Quantity(
                 "numeric",
                 dz,
                 (mv("extra_sigmoid_derivative", dz * s * (1 - s)), mv("sign_flipped", -dz)),
+                recipe=mul(ref("dL_ds"), const(s * (1 - s))),
+                label="∂L/∂z",
             ),
             "dL_dw1": Quantity(
                 "numeric",
@@ -118,6 +124,8 @@ class SigmoidBCE(Family):
                     mv("sign_flipped", -dw1),
                     mv("forgot_input", dz),
                 ),
+                recipe=mul(ref("dL_dz"), const(x1)),
+                label="∂L/∂w1",
             ),
         }
         require_separated(quantities)

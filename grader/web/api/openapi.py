@@ -156,6 +156,7 @@ SCHEMAS: dict[str, Any] = {
             "due_at": _TIME,
             "attempts_allowed": _nullable(_INT),
             "penalty_per_retry": _NUM,
+            "follow_through_credit": _NUM,
             "late_policy": {"type": "object"},
             "show_solutions": _STR,
             "is_published": _BOOL,
@@ -251,12 +252,21 @@ SCHEMAS: dict[str, Any] = {
             "part_id": _STR,
             "answer": _STR,
             "status": {"enum": ["pending", "graded", "invalid", "error"]},
-            "verdict": {"enum": ["correct", "incorrect", "invalid", "undetermined", None]},
+            "verdict": {
+                "enum": ["correct", "incorrect", "consistent", "invalid", "undetermined", None],
+                "description": "consistent: wrong against the key but right given the "
+                "student's own wrong earlier answers (follow-through); it earns the quiz's "
+                "follow_through_credit and counts as a try. Dependent parts are re-judged "
+                "when an earlier answer changes.",
+            },
             "score": _nullable(_NUM),
             "raw_score": _nullable(_NUM),
             "feedback": {
                 "type": ["object", "null"],
-                "description": "What the student is shown: message, diagnosis, LaTeX, offset.",
+                "description": "What the student is shown: message, diagnosis, LaTeX, offset; "
+                "for a consistent answer also follows (the wrong earlier answers it follows "
+                "from: [{part, label, value}]) and first_wrong (the part id of the first "
+                "wrong step).",
             },
             "counts_as_try": _BOOL,
             "is_late": _BOOL,

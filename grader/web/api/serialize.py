@@ -79,6 +79,7 @@ def quiz(q: Quiz, *, items: list[QuizItem] | None = None) -> dict[str, Any]:
         "due_at": when(q.due_at),
         "attempts_allowed": q.attempts_allowed,
         "penalty_per_retry": q.penalty_per_retry,
+        "follow_through_credit": q.follow_through_credit,
         "late_policy": dict(q.late_policy or {}),
         "show_solutions": q.show_solutions,
         "is_published": q.is_published,

@@ -53,6 +53,16 @@ def part_charts(item: analysis.ItemStats, part: analysis.PartStats) -> tuple[Mar
     return distribution, notes
 
 
+def first_wrong_chart(item: analysis.ItemStats) -> Markup:
+    """Which step students most often break first in the exercise (and how)."""
+    return charts.bar_chart(
+        [(n.label, n.count) for n in item.first_wrong],
+        chart_id=f"first-wrong-{item.key}",
+        title=f"First wrong step in {item.title}",
+        desc="; ".join(f"{n.label}: {n.count}" for n in item.first_wrong) or "Nothing wrong yet",
+    )
+
+
 def job_json(job: Job) -> dict[str, Any]:
     """What the progress poller needs."""
     return {
@@ -202,4 +212,5 @@ def quiz_analysis(quiz_id: int) -> str:
         course=quiz.course,
         items=items,
         part_charts=part_charts,
+        first_wrong_chart=first_wrong_chart,
     )

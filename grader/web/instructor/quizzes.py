@@ -62,6 +62,8 @@ def settings_from_form() -> QuizSettings:
         late_penalty=_percent("late_penalty"),
         late_until=parse_local_datetime(form.get("late_until"), zone),
         show_solutions=form.get("show_solutions", "after_due"),
+        # an older form without the field keeps the default: full credit
+        follow_through_credit=form_float("follow_through_credit", 100.0) / 100.0,
     )
 
 
@@ -90,6 +92,7 @@ def _settings_context(settings: QuizSettings | None, raw: Any = None) -> dict[st
             "late_mode": s.late_mode,
             "late_penalty": f"{s.late_penalty * 100:g}",
             "show_solutions": s.show_solutions,
+            "follow_through_credit": f"{s.follow_through_credit * 100:g}",
         }
     return {"values": values, "late_modes": LATE_MODES, "show_solutions": SHOW_SOLUTIONS}
 

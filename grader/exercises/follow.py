@@ -1,0 +1,171 @@
+"""Follow-through ("error carried forward"): judging a part given the student's own answers.
+
+A part whose stored variant carries a :class:`~grader.exercises.recipe.FollowRule` may
+be judged ``consistent``: wrong against the key, but right against the key recomputed
+(from the stored recipe, with NumPy) from the student's own earlier answers, with the
+same tolerance rules as the key (re-settled for the recomputed key). Only the earlier
+answers that are wrong are replaced by the student's values; when every earlier value
+is right, follow-through never applies, so a mistake made from right values is judged
+exactly as :func:`grader.exercises.judge.judge` judges it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import replace
+
+from grader.checking import answer_value
+from grader.exercises import recipe as recipe_mod
+from grader.exercises.judge import TIME_BUDGET
+from grader.exercises.judge import judge
+from grader.exercises.judgement import Followed
+from grader.exercises.judgement import Judgement
+from grader.exercises.judgement import Status
+from grader.exercises.kinds import kind_of
+from grader.exercises.kinds.base import Raw
+from grader.exercises.kinds.numeric import tolerances
+from grader.exercises.kinds.precision import Indistinct
+from grader.exercises.variant import Variant
+
+#: the credit of a consistent answer unless the quiz says otherwise
+DEFAULT_CREDIT = 1.0
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """One earlier answer: is it right against its key, and what value does it give."""
+
+    right: bool
+    value: object | None
+
+
+def ancestors(variant: Variant, part_id: str) -> list[str]:
+    """Every part the key of ``part_id`` depends on, directly or not (nearest first)."""
+    out: list[str] = []
+    todo = [part_id]
+    while todo:
+        rule = variant.part(todo.pop(0)).follow
+        for s in rule.sources if rule is not None else ():
+            if s not in out and s != part_id:
+                out.append(s)
+                todo.append(s)
+    return out
+
+
+def dependents(variant: Variant, part_id: str) -> list[str]:
+    """Every part whose key depends on ``part_id``, directly or not (in part order)."""
+    return [p.id for p in variant.parts if part_id in ancestors(variant, p.id)]
+
+
+def has_dependencies(variant: Variant) -> bool:
+    """Whether any part of the variant can be judged with follow-through."""
+    return any(p.follow is not None for p in variant.parts)
+
+
+def earlier_answer(variant: Variant, part_id: str, raw: Raw | None) -> Earlier | None:
+    """How an earlier answer stands; None when there is none, or it cannot be read."""
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    part = variant.part(part_id)
+    kind = kind_of(part.type)
+    if not kind.numeric:
+        return None
+    verdict = kind.check(part.check, part.key, raw, TIME_BUDGET, diagnose=False)
+    if verdict.status not in ("correct", "incorrect"):
+        return None
+    value = answer_value(raw, tolerances(part.check)["functions"])
+    if value is None:
+        return None
+    return Earlier(verdict.status == "correct", value)
+
+
+def first_wrong(
+    variant: Variant, part_id: str, answers: Mapping[str, Raw], include_self: bool = False
+) -> str | None:
+    """The first wrong step at or upstream of ``part_id``: a wrong earlier answer whose
+    own earlier answers are all right (in part order when there are several)."""
+    memo: dict[str, Earlier | None] = {}
+
+    def stand(pid: str) -> Earlier | None:
+        if pid not in memo:
+            memo[pid] = earlier_answer(variant, pid, answers.get(pid))
+        return memo[pid]
+
+    candidates = ancestors(variant, part_id) + ([part_id] if include_self else [])
+    wrong = {p for p in candidates if (e := stand(p)) is not None and not e.right}
+    roots = [p for p in wrong if not wrong & set(ancestors(variant, p))]
+    order = [p.id for p in variant.parts]
+    return min(roots, key=order.index) if roots else None
+
+
+def judge_following(
+    variant: Variant,
+    part_id: str,
+    raw: Raw,
+    answers: Mapping[str, Raw],
+    *,
+    credit: float = DEFAULT_CREDIT,
+    base: Judgement | None = None,
+) -> Judgement:
+    """Judge one answer, with follow-through from the student's earlier ``answers``.
+
+    Args:
+        answers: the student's current answer to other parts, by part id (missing
+            parts count as not answered: their keys are used).
+        credit: the credit (0..1) of a ``consistent`` answer.
+        base: the plain judgement of ``raw`` when the caller has it already.
+
+    Raises:
+        KeyError: the variant has no such part.
+    """
+    if base is None:
+        base = judge(variant, part_id, raw)
+    part = variant.part(part_id)
+    rule = part.follow
+    if base.status is not Status.INCORRECT or rule is None:
+        return base
+    values: dict[str, object] = {}
+    followed: list[Followed] = []
+    for source in rule.sources:
+        earlier = earlier_answer(variant, source, answers.get(source))
+        if earlier is not None and not earlier.right:
+            values[source] = earlier.value
+            text = str(answers[source]).strip()
+            followed.append(Followed(source, rule.labels.get(source) or source, text))
+        else:
+            values[source] = variant.part(source).key
+    if not followed:  # every earlier value was right: a wrong answer is just wrong
+        return base
+    try:
+        key = recipe_mod.evaluate(rule.recipe, values)
+    except (ValueError, KeyError):
+        return base  # e.g. an earlier answer of the wrong shape
+    kind = kind_of(part.type)
+    try:
+        check = kind.settle(key, [], part.check)
+    except Indistinct:
+        # The precision rule cannot size a tolerance for this key (a change that rounds
+        # to nothing): the key's own stored tolerance applies.
+        check = dict(part.check)
+    verdict = kind.check(check, key, raw, TIME_BUDGET, diagnose=False)
+    if verdict.status != "correct":
+        return base
+    first = first_wrong(variant, part_id, answers)
+    given = ", ".join(f"{f.label} = {f.value}" for f in followed)
+    were = "that value was" if len(followed) == 1 else "those values were"
+    feedback = f"Right, given your {given}; {were} wrong."
+    if first is not None and first not in {f.part for f in followed}:
+        feedback += f" The first wrong step is {variant.part(first).name}."
+    return replace(
+        base,
+        status=Status.CONSISTENT,
+        score=float(credit),
+        verdict=verdict,
+        feedback=feedback,
+        mistake=None,
+        diagnosis=None,
+        diagnosis_message=None,
+        follows=tuple(followed),
+        first_wrong=first,
+    )

@@ -1,0 +1,118 @@
+"""Follow-through in the exercise layer, over many seeds of every family with recipes.
+
+- each stored rule gives back the key from the upstream keys (checked at generation);
+- an answer right given a wrong earlier value is ``consistent``, naming that value;
+- every declared mistake of a dependent part, made from right earlier values, is judged
+  exactly as without follow-through (never ``consistent``);
+- a variant without rules (an old stored one) judges as before.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.exercises.follow import dependents
+from grader.exercises.follow import first_wrong
+from grader.exercises.follow import judge_following
+from grader.exercises.generator import generate
+from grader.exercises.judge import judge
+from grader.exercises.judgement import Status
+from grader.exercises.library import load_library
+from grader.exercises.recipe import evaluate
+from grader.exercises.variant import Variant
+
+ROOTS = {
+    "chain-rule-numeric": "dLdy",
+    "delta-rule-classic": "y",
+    "computational-graph": "dm",
+    "mlp-training-step": "delta2",
+    "sigmoid-bce": "ds",
+    "matrix-deltas-232": "delta2",
+}
+SEEDS = range(40)
+
+
+def wrong(value: object) -> object:
+    if isinstance(value, list):
+        return [wrong(x) for x in value]
+    return float(value) * -1.6 + 0.3
+
+
+@pytest.fixture(scope="module")
+def library():
+    return load_library()
+
+
+def text(value: object) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(text(v) for v in value) + "]"
+    return f"{float(value):.7g}"
+
+
+@pytest.mark.parametrize("exercise", sorted(ROOTS))
+def test_right_given_a_wrong_earlier_value_is_consistent(library, exercise: str) -> None:
+    for seed in SEEDS:
+        v = generate(library[exercise], seed)
+        assert Variant.from_json(v.to_json()) == v
+        root = ROOTS[exercise]
+        values = {root: wrong(v.part(root).key)}
+        answers = {root: text(values[root])}
+        for pid in dependents(v, root):
+            rule = v.part(pid).follow
+            assert rule is not None
+            values[pid] = evaluate(
+                rule.recipe, {s: values.get(s, v.part(s).key) for s in rule.sources}
+            )
+            answers[pid] = text(values[pid])
+            plain = judge(v, pid, answers[pid])
+            assert plain.status is Status.INCORRECT, (seed, pid)
+            j = judge_following(v, pid, answers[pid], answers, credit=0.4)
+            assert j.status is Status.CONSISTENT, (seed, pid, j.feedback)
+            assert j.score == 0.4
+            assert j.first_wrong == root
+            assert j.follows
+            assert j.follows[0].value == answers[j.follows[0].part]
+            assert j.feedback.startswith("Right, given your ")
+        assert first_wrong(v, pid, answers) == root
+
+
+@pytest.mark.parametrize("exercise", sorted(ROOTS))
+def test_mistakes_from_right_earlier_values_get_no_follow_through(library, exercise: str) -> None:
+    tried = 0
+    for seed in SEEDS:
+        v = generate(library[exercise], seed)
+        for p in v.parts:
+            if p.follow is None:
+                continue
+            right = {s: v.part(s).key_text for s in p.follow.sources}
+            for m in p.mistakes:
+                raw = text(m.value)
+                j = judge_following(v, p.id, raw, right)
+                assert j == judge(v, p.id, raw), (seed, p.id, m.code)
+                assert j.status is Status.INCORRECT
+                assert j.mistake == m.code
+                tried += 1
+            # ...and with no earlier answers at all
+            for m in p.mistakes:
+                assert judge_following(v, p.id, text(m.value), {}).status is Status.INCORRECT
+    assert tried > 100
+
+
+def test_a_stored_variant_without_rules_judges_as_before(library) -> None:
+    v = generate(library["chain-rule-numeric"], 5)
+    data = v.to_json()
+    for p in data["parts"]:
+        p.pop("follow", None)
+        p.pop("label", None)
+    old = Variant.from_json(data)
+    wrong_dy = {"dLdy": text(-float(v.part("dLdy").key))}
+    raw = text(evaluate(v.part("dw2").follow.recipe, {"dLdy": -float(v.part("dLdy").key)}))
+    assert judge_following(v, "dw2", raw, wrong_dy).status is Status.CONSISTENT
+    assert judge_following(old, "dw2", raw, wrong_dy).status is not Status.CONSISTENT
+
+
+def test_an_unreadable_or_misshapen_earlier_answer_is_ignored(library) -> None:
+    v = generate(library["chain-rule-numeric"], 7)
+    raw = text(-float(v.part("dw2").key))
+    for junk in ("", "2 +", "[1, 2]", "x"):
+        assert judge_following(v, "dw2", raw, {"dLdy": junk}).status is not Status.CONSISTENT
