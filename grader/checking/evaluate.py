@@ -400,7 +400,7 @@ def _compile_pow(node: Node) -> Compiled:
 
         return exp
     base = compile_node(base_node)
-    integer = _integer_exponent(exponent_node)
+    integer = constant_integer(exponent_node)
     if integer is not None:
         n = integer
 
@@ -425,8 +425,9 @@ def _compile_pow(node: Node) -> Compiled:
     return pow_
 
 
-def _integer_exponent(node: Node) -> int | None:
-    """The exponent as a Python int when it is a constant integer (the common case)."""
+def constant_integer(node: Node) -> int | None:
+    """The node's value as a Python int when it is a constant integer of bounded size
+    (an exponent, the common case); else None."""
     if node.has_names:
         return None
     try:

@@ -26,7 +26,7 @@ from grader.checking.evaluate import EvaluationError
 from grader.checking.evaluate import Overflow
 from grader.checking.evaluate import Undefined
 from grader.checking.evaluate import Value
-from grader.checking.evaluate import exact_value
+from grader.checking.evaluate import constant_integer
 from grader.checking.limits import MAX_EXPONENT
 from grader.checking.limits import MAX_FUNCTION_ARGUMENT
 from grader.checking.limits import MAX_MAGNITUDE_BITS
@@ -413,7 +413,7 @@ def compile_interval(node: Node) -> IntervalFn:
 
             return e_power
         base = compile_interval(base_node)
-        integer = _constant_integer(exponent_node)
+        integer = constant_integer(exponent_node)
         if integer is not None:
             n = integer
 
@@ -445,18 +445,6 @@ def compile_interval(node: Node) -> IntervalFn:
 
         return call
     raise ValueError(f"cannot evaluate a {op} node on intervals")
-
-
-def _constant_integer(node: Node) -> int | None:
-    if node.has_names:
-        return None
-    try:
-        value = exact_value(node)
-    except EvaluationError:
-        return None
-    if value is None or value.denominator != 1 or abs(value.numerator) > MAX_EXPONENT:
-        return None
-    return value.numerator
 
 
 def relative_width(interval: Interval) -> Any:
