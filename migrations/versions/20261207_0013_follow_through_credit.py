@@ -18,17 +18,18 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("quizzes") as batch:
-        batch.add_column(
-            sa.Column(
-                "follow_through_credit",
-                sa.Float(),
-                nullable=False,
-                server_default=sa.text("1.0"),
-            )
-        )
+    # A plain ADD COLUMN, not a batch: on SQLite a batch would copy and drop ``quizzes``,
+    # and with foreign keys on, dropping it deletes every quiz item (ON DELETE CASCADE).
+    op.add_column(
+        "quizzes",
+        sa.Column(
+            "follow_through_credit",
+            sa.Float(),
+            nullable=False,
+            server_default=sa.text("1.0"),
+        ),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("quizzes") as batch:
-        batch.drop_column("follow_through_credit")
+    op.drop_column("quizzes", "follow_through_credit")  # not a batch either (see upgrade)
