@@ -657,6 +657,7 @@ def test_every_family_with_numeric_parts_is_recomputed(library) -> None:
     assert numeric == set(RECOMPUTE) | set(NOT_HERE)
 
 
+@pytest.mark.slow  # 200 seeds of every numeric exercise: `make test` runs it, test-fast not
 @pytest.mark.parametrize("exercise_id", sorted(RECOMPUTE))
 def test_recomputed_mistakes_are_never_judged_correct(library, exercise_id: str) -> None:
     recompute = RECOMPUTE[exercise_id]
