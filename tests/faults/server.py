@@ -26,6 +26,7 @@ from typing import Any
 import requests
 
 from tests.support.postgres import free_port
+from tests.support.processes import stop_process_group
 
 REPO = Path(__file__).resolve().parents[2]
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
@@ -160,14 +161,8 @@ class Gunicorn:
             return ""
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=15)
+        if self.proc is not None:
+            stop_process_group(self.proc)
 
     def __enter__(self) -> Gunicorn:
         try:

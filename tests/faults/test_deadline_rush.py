@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import threading
 import time
@@ -39,6 +38,7 @@ from tests.faults.server import Gunicorn
 from tests.faults.server import Student
 from tests.support.postgres import PostgresServer
 from tests.support.postgres import free_port
+from tests.support.processes import stop_process_group
 from tests.support.student_world import PASSWORD
 from tests.support.student_world import make_world
 
@@ -89,14 +89,8 @@ class DevServer:
         raise AssertionError(f"grader serve not ready:\n{self.log()}")
 
     def __exit__(self, *_exc: object) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=15)
+        if self.proc is not None:
+            stop_process_group(self.proc)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-6000:]

@@ -3,6 +3,7 @@ one makes the LMS course use it (its quizzes show in the deep-link picker at onc
 
 from __future__ import annotations
 
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from grader.lti import claims as c
@@ -16,23 +17,27 @@ from tests.lti_web.lms import csrf
 from tests.lti_web.lms import signed_in_user
 
 
-def test_first_launch_links_the_lms_course_to_an_existing_grader_course(lms: Lms) -> None:
+def _first_launch_and_own_course(lms: Lms, code: str) -> tuple[FlaskClient, str, Course, Course]:
+    """An instructor's first deep-linking launch from a new LMS course (the picker's URL,
+    the course it made) and a grader course they already teach."""
     client_id = lms.connect()
     teacher = lms.browser()
     first = lms.launch(
         teacher, client_id, user="teacher-1", message_type=c.MESSAGE_DEEP_LINKING_REQUEST
     )
-    picker_url = first.headers["Location"]
     made = lms.course_of()
     teacher_user = lms.db.get(User, signed_in_user(teacher))
     assert teacher_user is not None
-
-    # the grader course the instructor already teaches, with its quiz
-    own = Course(code="OWN101", title="My real course", join_code="OWNJOIN")
+    own = Course(code=code, title="My real course", join_code=f"{code}J")
     lms.db.add(own)
     lms.db.flush()
     lms.db.add(Enrolment(course_id=own.id, user_id=teacher_user.id, role="instructor"))
     lms.db.commit()
+    return teacher, first.headers["Location"], made, own
+
+
+def test_first_launch_links_the_lms_course_to_an_existing_grader_course(lms: Lms) -> None:
+    teacher, picker_url, made, own = _first_launch_and_own_course(lms, "OWN101")
     lms.add_quiz(own, title="Quiz from my real course")
 
     page = teacher.get(picker_url).get_data(as_text=True)
@@ -56,19 +61,7 @@ def test_first_launch_links_the_lms_course_to_an_existing_grader_course(lms: Lms
 def test_a_course_with_a_webhook_is_not_merged_away(lms: Lms) -> None:
     """Linking deletes the fresh course; a webhook (or API token) made on it would go
     with it, so such a course is not offered and the link is refused."""
-    client_id = lms.connect()
-    teacher = lms.browser()
-    first = lms.launch(
-        teacher, client_id, user="teacher-1", message_type=c.MESSAGE_DEEP_LINKING_REQUEST
-    )
-    picker_url = first.headers["Location"]
-    made = lms.course_of()
-    teacher_user = lms.db.get(User, signed_in_user(teacher))
-    assert teacher_user is not None
-    own = Course(code="OWN102", title="My real course", join_code="OWNJOIN2")
-    lms.db.add(own)
-    lms.db.flush()
-    lms.db.add(Enrolment(course_id=own.id, user_id=teacher_user.id, role="instructor"))
+    teacher, picker_url, made, own = _first_launch_and_own_course(lms, "OWN102")
     lms.db.add(Webhook(course_id=made.id, url="https://hooks.example.org/x", secret="s" * 32))
     lms.db.commit()
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import sysconfig
@@ -31,6 +30,7 @@ import pytest
 import requests
 
 from tests.support.postgres import free_port
+from tests.support.processes import stop_process_group
 
 pytestmark = [pytest.mark.slow]
 
@@ -186,12 +186,7 @@ def _serve(env_dir: Path, env: dict[str, str], app: str | None) -> Iterator[str]
                 time.sleep(0.3)
         yield base
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_process_group(proc, timeout=20)
 
 
 def test_installed_wheel_migrates_loads_the_library_and_serves(installed):
