@@ -279,14 +279,13 @@ def _csrf_failed(exc: CSRFError) -> Response:
     to the part: from a short-lived signed cookie set here (works without JavaScript, up
     to ``PENDING_MAX_CHARS``), and from grader.js's copy in the tab's sessionStorage.
     """
-    match = request.path.startswith("/attempts/")
-    if not match:  # joining a course and the like: the ordinary CSRF error
+    if not request.path.startswith("/attempts/"):  # joining a course and the like
         return http_error_response(exc)
     back = request.form.get("quiz_id", "")
-    part = request.path.rsplit("/", 1)[-1] if match else ""
-    attempt = request.path.split("/")[2] if match else ""
+    part = request.path.rsplit("/", 1)[-1]
+    attempt = request.path.split("/")[2]
     target = None
-    if match and back.isdigit():
+    if back.isdigit():
         target = url_for("student.quiz", quiz_id=int(back), _anchor=f"part-{attempt}-{part}")
     if security.current_user() is None:
         flash(
