@@ -52,6 +52,18 @@ OPS: dict[str, tuple[int | None, Callable[..., np.ndarray]]] = {
     "sum_rows": (1, lambda a: np.asarray(a).sum(axis=0)),
     "as_row": (1, lambda a: np.asarray(a).reshape(1, -1)),
     "stack": (None, lambda *xs: np.stack(xs)),
+    "sub": (2, lambda a, b: a - b),
+    "div": (2, lambda a, b: a / b),
+    "pow": (2, lambda a, b: np.power(a, b)),
+    "exp": (1, np.exp),
+    "log": (1, np.log),
+    "sqrt": (1, np.sqrt),
+    "abs": (1, np.abs),
+    "tanh": (1, np.tanh),
+    "sigmoid": (1, lambda a: 1.0 / (1.0 + np.exp(-a))),
+    "sum": (1, lambda a: np.asarray(np.sum(a))),  # every element
+    "mean": (1, lambda a: np.asarray(np.mean(a))),  # every element
+    "dot": (2, lambda a, b: np.asarray(np.dot(np.ravel(a), np.ravel(b)))),
 }
 
 
