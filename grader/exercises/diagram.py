@@ -77,6 +77,44 @@ def num(value: float, sig: int = 4) -> str:
     return format_number(value, sig)
 
 
+@dataclass(frozen=True)
+class Geometry:
+    """Where :func:`network_svg` puts things: its size and each unit's centre."""
+
+    width: float
+    height: float
+    dense: bool
+    #: (layer, index) -> centre
+    pos: dict[tuple[int, int], tuple[float, float]]
+
+    def edge_label_at(self, src: tuple[int, int], dst: tuple[int, int]) -> tuple[float, float]:
+        """The point on an edge where its weight label sits (before moving off the line)."""
+        (x1, y1), (x2, y2) = self.pos[src], self.pos[dst]
+        frac = 0.2 + 0.22 * (dst[1] % 3) if self.dense else 0.35
+        return x1 + (x2 - x1) * frac, y1 + (y2 - y1) * frac
+
+
+def network_geometry(
+    layers: Sequence[Sequence[object]], *, has_targets: bool, solution: bool = False
+) -> Geometry:
+    """The layout of a layered network (also for graph layouts placed over the diagram)."""
+    n_rows = max(len(layer) for layer in layers)
+    dense = any(len(a) * len(b) > 2 for a, b in itertools.pairwise(layers))
+    col = _COL_DENSE if dense else _COL
+    width = 2 * _PAD_X + col * (len(layers) - 1) + (150 if has_targets else 40)
+    height = 2 * _PAD_Y + _ROW * (n_rows - 1) + (44 if solution else 10)
+    pos: dict[tuple[int, int], tuple[float, float]] = {}
+    for li, layer in enumerate(layers):
+        offset = (n_rows - len(layer)) * _ROW / 2
+        for ni in range(len(layer)):
+            pos[(li, ni)] = (_PAD_X + li * col, _PAD_Y + offset + ni * _ROW)
+    return Geometry(float(width), float(height), dense, pos)
+
+
+#: a unit's radius in :func:`network_svg`
+UNIT_RADIUS = float(_R)
+
+
 def network_svg(
     layers: Sequence[Sequence[Node]],
     edges: Sequence[Edge],
@@ -86,16 +124,9 @@ def network_svg(
     solution: bool = False,
 ) -> str:
     """Render a layered network; ``targets`` label outputs, ``solution`` adds numbers."""
-    n_rows = max(len(layer) for layer in layers)
-    dense = any(len(a) * len(b) > 2 for a, b in itertools.pairwise(layers))
-    col = _COL_DENSE if dense else _COL
-    width = 2 * _PAD_X + col * (len(layers) - 1) + (150 if targets else 40)
-    height = 2 * _PAD_Y + _ROW * (n_rows - 1) + (44 if solution else 10)
-    pos: dict[tuple[int, int], tuple[float, float]] = {}
-    for li, layer in enumerate(layers):
-        offset = (n_rows - len(layer)) * _ROW / 2
-        for ni in range(len(layer)):
-            pos[(li, ni)] = (_PAD_X + li * col, _PAD_Y + offset + ni * _ROW)
+    geo = network_geometry(layers, has_targets=bool(targets), solution=solution)
+    width, height, pos = geo.width, geo.height, geo.pos
+    dense = geo.dense
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
         f'width="{width:.0f}" height="{height:.0f}" role="img" aria-label="{_esc(title)}" '

@@ -24,6 +24,7 @@ from grader.exercises.families import FAMILIES
 from grader.exercises.families.base import FamilyOutput
 from grader.exercises.families.base import IllPosed
 from grader.exercises.families.base import Quantity
+from grader.exercises.graph import EXTRA_KEY as GRAPH_KEY
 from grader.exercises.kinds import AnswerKind
 from grader.exercises.kinds import kind_of
 from grader.exercises.kinds.numeric import flat
@@ -164,7 +165,19 @@ def _attempt(
         solution_diagram_svg=out.solution_diagram_svg,
         family=spec.family,
         topics=spec.topics,
+        extra=_graph_extra(spec, out),
     )
+
+
+def _graph_extra(spec: ExerciseSpec, out: FamilyOutput) -> dict[str, Any]:
+    """The family's graph layout over this exercise's part ids (``Variant.extra``)."""
+    if out.graph is None:
+        return {}
+    asked = {p.key: p.id for p in spec.parts if p.key is not None}
+    layout = out.graph.resolve(asked)
+    if not layout.part_ids():
+        return {}
+    return {GRAPH_KEY: layout.to_json()}
 
 
 def _json_params(drawn: Mapping[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import logging
 import secrets
 from collections.abc import Iterable
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from typing import Any
 
 from sqlalchemy import Select
@@ -47,6 +48,9 @@ from grader.models import utcnow
 from grader.services import grading
 from grader.services import permissions
 from grader.services import quiz_access
+
+if TYPE_CHECKING:
+    from grader.services.graph_answers import GraphState
 
 logger = logging.getLogger(__name__)
 
@@ -496,6 +500,8 @@ class ItemView:
     possible: float
     solution_md: str | None = None
     solution_diagram_svg: str | None = None
+    #: the boxes on the diagram, for a graph-shaped exercise (None: plain form only)
+    graph: GraphState | None = None
 
 
 @dataclasses.dataclass
@@ -526,6 +532,8 @@ def quiz_page(
     Raises:
         NotFound: the quiz is not visible to the user.
     """
+    from grader.services.graph_answers import graph_state  # it builds on this module
+
     now = now or utcnow()
     quiz = quiz_access.get_quiz(session, user, quiz_id, now)
     found = find_attempts(session, user, quiz.items)
@@ -571,6 +579,7 @@ def quiz_page(
                 possible=prog.possible,
                 solution_md=variant.solution_md if show.worked else None,
                 solution_diagram_svg=variant.solution_diagram_svg if show.worked else None,
+                graph=graph_state(attempt, prog, accepting=accepting),
             )
         )
     return QuizPage(

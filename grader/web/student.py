@@ -19,9 +19,11 @@ from flask import Blueprint
 from flask import Response
 from flask import current_app
 from flask import flash
+from flask import jsonify
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import session as web_session
 from flask import url_for
 from flask_wtf.csrf import CSRFError
 from itsdangerous import BadData
@@ -37,6 +39,7 @@ from grader.models import utcnow
 from grader.services import attempts as attempt_service
 from grader.services import courses as course_service
 from grader.services import grading
+from grader.services import graph_answers
 from grader.services import permissions
 from grader.services import submissions as submission_service
 from grader.web import display
@@ -184,13 +187,121 @@ def quiz(quiz_id: int) -> Response | str:
     pending = _read_pending(page)
     response = Response(
         render_template(
-            "student/quiz.html", page=page, svg_img=svg_img, staff_preview=staff, pending=pending
+            "student/quiz.html",
+            page=page,
+            svg_img=svg_img,
+            staff_preview=staff,
+            pending=pending,
+            answer_view=answer_view(),
+            verdict_text=graph_verdict_text,
         ),
         mimetype="text/html",
     )
     if PENDING_COOKIE in request.cookies:
         response.delete_cookie(PENDING_COOKIE, path="/")
     return response
+
+
+#: the student's choice of answer form for graph-shaped exercises, kept in the session
+ANSWER_VIEWS = ("graph", "plain")
+
+
+def answer_view() -> str:
+    """``graph`` (boxes beside the diagram) or ``plain`` (one box per part).
+
+    A choice in the query string (``?answer_view=plain``) is remembered for the session;
+    without one, the page shows the graph form, except inside an LMS frame
+    (``Sec-Fetch-Dest: iframe``), where the narrower plain form fits better.
+    """
+    chosen = request.args.get("answer_view")
+    if chosen in ANSWER_VIEWS:
+        web_session["answer_view"] = chosen
+        return chosen
+    remembered = web_session.get("answer_view")
+    if remembered in ANSWER_VIEWS:
+        return str(remembered)
+    return "plain" if request.headers.get("Sec-Fetch-Dest") == "iframe" else "graph"
+
+
+_VERDICT_WORDS = {
+    "empty": "",
+    "correct": "Correct",
+    "consistent": "Right, given your earlier answer",
+    "partial": "Partly right",
+    "incorrect": "Incorrect",
+    "pending": "Saved, being graded",
+    "invalid": "Not understood – no try used",
+    "undetermined": "Could not decide – no try used",
+    "error": "Could not be graded – your instructor can see it",
+}
+
+
+def graph_verdict_text(field: graph_answers.FieldState) -> str:
+    """The sentence under a box on the graph: the verdict, then what the feedback says
+    (the earlier value a consistent answer follows, or the diagnosis)."""
+    words = _VERDICT_WORDS.get(field.status, field.status)
+    if not words:
+        return ""
+    why = " ".join(t for t in (field.message, field.diagnosis) if t)
+    return f"{words}. {why}" if why and field.status != "correct" else f"{words}."
+
+
+def _graph_json(state: graph_answers.GraphState, refused: list[dict[str, str]]) -> Response:
+    data = state.to_json()
+    for node, node_state in zip(data["nodes"], state.nodes, strict=True):
+        for field, field_state in zip(node["fields"], node_state.fields, strict=True):
+            field["verdict_text"] = graph_verdict_text(field_state)
+    return jsonify({"graph": data, "refused": refused})
+
+
+def _json_error(message: str, status: int) -> Response:
+    response = jsonify({"error": message})
+    response.status_code = status
+    return response
+
+
+@bp.post("/attempts/<int:attempt_id>/graph")
+@login_required
+def answer_graph(attempt_id: int) -> Response:
+    """Send the changed boxes of a graph form (the ordinary submit path, part by part).
+
+    A form post redirects back to the graph (post/redirect/get); the page's script asks
+    for JSON and gets every node's verdict and the first wrong node instead.
+    """
+    session = get_session()
+    user = require_user()
+    wants_json = request.accept_mimetypes.best == "application/json"
+    answers = {
+        name.removeprefix("answer-"): value
+        for name, value in request.form.items()
+        if name.startswith("answer-")
+    }
+    try:
+        attempt = attempt_service.get_attempt(session, user, attempt_id)
+    except NotFound:
+        if wants_json:
+            return _json_error("This question is no longer available to you.", 404)
+        return _not_sent(
+            "\n".join(answers.values()), "This question is no longer available to you.", None, 404
+        )
+    result = graph_answers.submit_graph(
+        session,
+        user=user,
+        attempt=attempt,
+        answers=answers,
+        idempotency_key=request.form.get("idempotency_key"),
+    )
+    refused = [{"part": part, "message": message} for part, message in result.refused]
+    if wants_json:
+        state = graph_answers.attempt_graph(session, attempt)
+        if state is None:
+            return _json_error("This question has no graph to answer on.", 404)
+        return _graph_json(state, refused)
+    for item in refused:
+        flash(f"Part {item['part']}: {item['message']}.", "error")
+    return redirect(  # type: ignore[return-value]
+        url_for("student.quiz", quiz_id=attempt.quiz_item.quiz_id, _anchor=f"graph-{attempt_id}")
+    )
 
 
 #: an unsent answer carried through the sign-in round trip (also without JavaScript)

@@ -20,6 +20,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from grader.exercises.graph import GraphLayout
 from grader.exercises.recipe import Recipe
 
 Number = float | int
@@ -74,6 +75,8 @@ class FamilyOutput:
     solution_diagram_svg: str | None = None
     #: numbers the family drew itself (vectors, matrices), recorded with the parameters
     drawn: dict[str, Any] = field(default_factory=dict)
+    #: the diagram's nodes for answering on the graph (over quantity names); None: no graph
+    graph: GraphLayout | None = None
 
 
 class Family:

@@ -15,8 +15,10 @@ from typing import ClassVar
 
 import numpy as np
 
+from grader.exercises.diagram import UNIT_RADIUS
 from grader.exercises.diagram import Edge
 from grader.exercises.diagram import Node
+from grader.exercises.diagram import network_geometry
 from grader.exercises.diagram import network_svg
 from grader.exercises.diagram import num
 from grader.exercises.families._engine import MLP
@@ -35,6 +37,10 @@ from grader.exercises.families.common import pfmt
 from grader.exercises.families.common import renamed
 from grader.exercises.families.common import update_line
 from grader.exercises.families.registry import register_family
+from grader.exercises.graph import Field
+from grader.exercises.graph import GraphLayout
+from grader.exercises.graph import GraphNode
+from grader.exercises.recipe import Recipe
 from grader.exercises.recipe import add
 from grader.exercises.recipe import const
 from grader.exercises.recipe import mul
@@ -79,6 +85,10 @@ FEEDBACK = {
     "w2 first and then running the forward and backward pass again for w1 is another algorithm.",
     "sign_flipped_update": "Gradient descent subtracts: w ← w − η ∂L/∂w.",
     "forgot_learning_rate": "The step is η times the gradient.",
+    "forgot_bias": "The pre-activation includes the bias: z = w·(input) + b.",
+    "forgot_activation": "A unit's value is its activation of the pre-activation: apply the "
+    "activation to z.",
+    "forgot_weight_h": "Going back from z2 to h multiplies by w2 (∂z2/∂h = w2).",
 }
 
 OPTIONS_SCHEMA: dict[str, Any] = {
@@ -149,8 +159,20 @@ class ChainRuleNumeric(Family):
         """The four gradients, y, and all gradients as a vector."""
         loss = options.get("loss", "sse")
         out = {k: QuantityInfo("numeric", _mistake_codes(k, loss), f"dL/{k}") for k in GRADS}
-        out["y"] = QuantityInfo("numeric", (), "the output")
+        forward = ("forgot_bias", "forgot_activation")
+        out["h"] = QuantityInfo("numeric", forward, "the hidden unit's value")
+        out["y"] = QuantityInfo("numeric", forward, "the output")
         out["dLdy"] = QuantityInfo("numeric", ("sign_flipped",), "dL/dy")
+        out["dLdh"] = QuantityInfo(
+            "numeric",
+            (
+                "forgot_activation_derivative",
+                "forgot_weight",
+                "sign_flipped",
+                _factor_two_code(loss),
+            ),
+            "dL/dh",
+        )
         out["grads"] = QuantityInfo("vector", ("sign_flipped",), "[dL/dw1, dL/db1, dL/dw2, dL/db2]")
         update = (
             "used_updated_weight",
@@ -176,8 +198,16 @@ class ChainRuleNumeric(Family):
         loss = c["loss"]
         dLdy, gp, fp, x, h, w2 = c["dLdy"], c["gprime"], c["fprime"], c["x"], c["h"], c["w2"]
         k2 = 2.0 if loss == "sse" else 0.5  # what a factor-2 slip multiplies by
-        # Each gradient is dL/dy times the local factors along its path (follow-through).
-        factors = {"dw2": gp * h, "db2": gp, "dw1": gp * w2 * fp * x, "db1": gp * w2 * fp}
+        # Each gradient is an earlier value times the local factors along its path, read
+        # from the student's own earlier answers where the exercise asks them
+        # (follow-through): dw2 = dL/dy g'(z2) h; dw1 and db1 from dL/dh, the gradient at
+        # the hidden unit (dL/dy g'(z2) w2).
+        recipes = {
+            "dw2": mul(ref("dLdy"), const(gp), ref("h")),
+            "db2": mul(ref("dLdy"), const(gp)),
+            "dw1": mul(ref("dLdh"), const(fp * x)),
+            "db1": mul(ref("dLdh"), const(fp)),
+        }
         m: dict[str, dict[str, float]] = {
             "dw2": {
                 "forgot_activation_derivative": dLdy * h,
@@ -221,11 +251,32 @@ class ChainRuleNumeric(Family):
                 "numeric",
                 c[key],
                 ms,
-                recipe=mul(ref("dLdy"), const(factors[key])),
+                recipe=recipes[key],
                 label=LABELS[key],
             )
         vec = [c[k] for k in GRADS]
-        quantities["y"] = Quantity("numeric", c["y"], label="y")
+        quantities.update(forward_quantities(c))
+        dLdh = dLdy * gp * w2
+        dh_mistakes = {
+            "forgot_activation_derivative": dLdy * w2,
+            "forgot_weight": dLdy * gp,
+            "sign_flipped": -dLdh,
+            _factor_two_code(loss): dLdh / k2,
+        }
+        if c["g"] == "linear":
+            del dh_mistakes["forgot_activation_derivative"]
+        quantities["dLdh"] = Quantity(
+            "numeric",
+            dLdh,
+            tuple(
+                MistakeValue(
+                    code, v, FEEDBACK["forgot_weight_h" if code == "forgot_weight" else code]
+                )
+                for code, v in dh_mistakes.items()
+            ),
+            recipe=mul(ref("dLdy"), const(gp * w2)),
+            label="∂L/∂h",
+        )
         # dL/dy = k (y - t): 2(y - t) for sse, (y - t) for half_sse
         k = 2.0 if loss == "sse" else 1.0
         quantities["dLdy"] = Quantity(
@@ -290,7 +341,97 @@ class ChainRuleNumeric(Family):
             solution(c),
             diagram(c, solution=False),
             diagram(c, solution=True),
+            graph=graph_layout(c),
         )
+
+
+def act_recipe(name: str, inner: Recipe) -> Recipe:
+    """An activation applied to a recipe (for follow-through from an earlier value)."""
+    if name == "linear":
+        return inner
+    if name == "softplus":
+        return op("log", add(const(1.0), op("exp", inner)))
+    if name == "relu":
+        return mul(const(0.5), add(inner, op("abs", inner)))
+    return op(name, inner)  # sigmoid, tanh
+
+
+def forward_quantities(c: Mapping[str, Any]) -> dict[str, Quantity]:
+    """h and y, each with the forward-pass slips that would give another number; y is
+    recomputed from the student's own h (follow-through)."""
+    out: dict[str, Quantity] = {}
+    for name, act_name, w, b, inp, z in (
+        ("h", c["f"], c["w1"], c["b1"], c["x"], c["z1"]),
+        ("y", c["g"], c["w2"], c["b2"], c["h"], c["z2"]),
+    ):
+        slips = {}
+        if b != 0:
+            slips["forgot_bias"] = act(act_name, w * inp)
+        if act_name != "linear":
+            slips["forgot_activation"] = z
+        ms = tuple(MistakeValue(code, float(v), FEEDBACK[code]) for code, v in slips.items())
+        recipe = None
+        if name == "y":
+            recipe = act_recipe(act_name, add(mul(const(w), ref("h")), const(b)))
+        out[name] = Quantity("numeric", c[name], ms, recipe=recipe, label=name)
+    return out
+
+
+def graph_layout(c: Mapping[str, Any]) -> GraphLayout:
+    """The plain diagram's nodes, output first: y, w2, b2, h, w1, b1, then the input x."""
+    geo = network_geometry(_layers(c), has_targets=True)
+    (xx, xy), (hx, hy), (yx, yy) = geo.pos[(0, 0)], geo.pos[(1, 0)], geo.pos[(2, 0)]
+    bias_up = UNIT_RADIUS + 10
+
+    def grad(quantity: str, label: str) -> Field:
+        return Field("gradient", quantity, label)
+
+    def weight(i: int, src: tuple[int, int], dst: tuple[int, int]) -> GraphNode:
+        return GraphNode(
+            f"w{i}",
+            f"w{i}",
+            (geo.edge_label_at(src, dst),),
+            radius=18.0,
+            gradient=grad(f"dw{i}", f"∂L/∂w{i}"),
+            also=(Field("also", f"w{i}_new", f"w{i} after one gradient-descent step"),),
+            known=f"w{i} = {num(c[f'w{i}'])}",
+        )
+
+    def bias(i: int, at: tuple[float, float]) -> GraphNode:
+        return GraphNode(
+            f"b{i}",
+            f"b{i}",
+            ((at[0], at[1] - bias_up),),
+            radius=14.0,
+            gradient=grad(f"db{i}", f"∂L/∂b{i}"),
+            known=f"b{i} = {num(c[f'b{i}'])}",
+        )
+
+    return GraphLayout(
+        geo.width,
+        geo.height,
+        (
+            GraphNode(
+                "y",
+                "y",
+                ((yx, yy),),
+                forward=Field("forward", "y", "y"),
+                gradient=grad("dLdy", "∂L/∂y"),
+            ),
+            weight(2, (1, 0), (2, 0)),
+            bias(2, (yx, yy)),
+            GraphNode(
+                "h",
+                "h",
+                ((hx, hy),),
+                forward=Field("forward", "h", "h"),
+                gradient=grad("dLdh", "∂L/∂h"),
+            ),
+            weight(1, (0, 0), (1, 0)),
+            bias(1, (hx, hy)),
+            GraphNode("x", "x", ((xx, xy),), known=f"x = {num(c['x'])}"),
+        ),
+    )
 
 
 def compute(params: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
@@ -403,13 +544,17 @@ _SYMBOL = {
 }
 
 
-def diagram(c: Mapping[str, Any], *, solution: bool) -> str:
-    """x → h → y with weights, biases and the target."""
-    layers = [
+def _layers(c: Mapping[str, Any]) -> list[list[Node]]:
+    return [
         [Node("x", c["x"], kind="input")],
         [Node("h", c["h"], bias=f"b₁ = {num(c['b1'])}, f = {_SYMBOL[c['f']]}")],
         [Node("y", c["y"], bias=f"b₂ = {num(c['b2'])}, g = {_SYMBOL[c['g']]}", kind="output")],
     ]
+
+
+def diagram(c: Mapping[str, Any], *, solution: bool) -> str:
+    """x → h → y with weights, biases and the target."""
+    layers = _layers(c)
     edges = [
         Edge((0, 0), (1, 0), f"w₁ = {num(c['w1'])}", c["dw1"]),
         Edge((1, 0), (2, 0), f"w₂ = {num(c['w2'])}", c["dw2"]),

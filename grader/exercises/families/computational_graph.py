@@ -33,6 +33,9 @@ from grader.exercises.families.common import fmt
 from grader.exercises.families.common import pfmt
 from grader.exercises.families.registry import register_family
 from grader.exercises.families.separation import require_separated
+from grader.exercises.graph import Field
+from grader.exercises.graph import GraphLayout
+from grader.exercises.graph import GraphNode
 from grader.exercises.recipe import add
 from grader.exercises.recipe import const
 from grader.exercises.recipe import mul
@@ -49,6 +52,7 @@ FB = {
     "max_to_both": "A max gate routes the whole gradient to the input that won; the other gets 0.",
     "used_own_input": "A multiply gate gives each input the OTHER input times the upstream "
     "gradient.",
+    "routed_to_loser": "A max gate routes the whole gradient to the input that won (here q).",
 }
 
 
@@ -95,6 +99,9 @@ class ComputationalGraph(Family):
             "df_dx": QuantityInfo("numeric", ("one_branch_only", "other_branch_only"), "∂f/∂x"),
             "df_dy": QuantityInfo("numeric", ("used_own_input",), "∂f/∂y"),
             "df_dz": QuantityInfo("numeric", ("forgot_sigmoid_derivative",), "∂f/∂z"),
+            "df_ds": QuantityInfo("numeric", ("used_own_input",), "∂f/∂s"),
+            "df_dp": QuantityInfo("numeric", ("used_own_input",), "∂f/∂p"),
+            "df_dq": QuantityInfo("numeric", ("routed_to_loser",), "∂f/∂q"),
         }
 
     def build(
@@ -111,15 +118,27 @@ class ComputationalGraph(Family):
         def mv(code: str, value: float) -> MistakeValue:
             return MistakeValue(code, float(value), FB[code])
 
-        # The max routes to q (required above), so df/dq = df/dm: the gradients at y and
-        # x follow from df/dm (follow-through); df/dw = 0 and df/dz = s do not.
+        # Each gradient is the one flowing into its gate times the gate's local derivative
+        # (follow-through from the student's own upstream values): df/dm from df/ds, df/dq
+        # from df/dm (the max routes to q, required above), df/dy and df/dx from df/dq,
+        # df/dz and the add branch of df/dx from df/dp; df/dw = 0 follows from nothing.
         quantities = {
             "f": Quantity("numeric", g["f"], label="f"),
+            "df_ds": Quantity("numeric", g["df_ds"], (mv("used_own_input", s),), label="∂f/∂s"),
+            "df_dp": Quantity("numeric", g["df_dp"], (mv("used_own_input", p),), label="∂f/∂p"),
             "df_dm": Quantity(
                 "numeric",
                 g["df_dm"],
                 (mv("used_sigmoid_not_derivative", p * s), mv("forgot_sigmoid_derivative", p)),
+                recipe=mul(ref("df_ds"), const(s * (1 - s))),
                 label="∂f/∂m",
+            ),
+            "df_dq": Quantity(
+                "numeric",
+                g["df_dq"],
+                (mv("routed_to_loser", 0.0),),
+                recipe=ref("df_dm"),
+                label="∂f/∂q",
             ),
             "df_dw": Quantity(
                 "numeric", g["df_dw"], (mv("max_to_both", g["df_dm"]),), label="∂f/∂w"
@@ -128,20 +147,21 @@ class ComputationalGraph(Family):
                 "numeric",
                 g["df_dx"],
                 (mv("one_branch_only", g["df_dq"] * y), mv("other_branch_only", g["df_dp"])),
-                recipe=add(mul(const(y), ref("df_dm")), const(g["df_dp"])),
+                recipe=add(mul(const(y), ref("df_dq")), ref("df_dp")),
                 label="∂f/∂x",
             ),
             "df_dy": Quantity(
                 "numeric",
                 g["df_dy"],
                 (mv("used_own_input", g["df_dq"] * y),),
-                recipe=mul(const(x), ref("df_dm")),
+                recipe=mul(const(x), ref("df_dq")),
                 label="∂f/∂y",
             ),
             "df_dz": Quantity(
                 "numeric",
                 g["df_dz"],
                 (mv("forgot_sigmoid_derivative", s * (1 - s)),),
+                recipe=ref("df_dp"),
                 label="∂f/∂z",
             ),
         }
@@ -180,6 +200,7 @@ class ComputationalGraph(Family):
             solution,
             graph_svg(g, (x, y, z, w), solution=False),
             graph_svg(g, (x, y, z, w), solution=True),
+            graph=graph_layout(g, (x, y, z, w)),
         )
 
 
@@ -195,14 +216,54 @@ _GRAD = {"x": "df_dx", "y": "df_dy", "z": "df_dz", "w": "df_dw", "q": "df_dq", "
          "m": "df_dm", "s": "df_ds"}  # fmt: skip
 
 
+_COL, _ROWH, _PAD = 150, 70, 40
+#: the gates in backward order (output first), then the inputs, each with how a screen
+#: reader names its gradient
+_BACKWARD = ("f", "s", "p", "m", "q", "w", "z", "y", "x")
+_NAMES = {"f": "f = s·p", "s": "s = σ(m)", "p": "p = x + z", "m": "m = max(q, w)",
+          "q": "q = x·y", "w": "w", "z": "z", "y": "y", "x": "x"}  # fmt: skip
+
+
+def _positions() -> dict[str, tuple[float, float]]:
+    return {k: (_PAD + 20 + c * _COL, _PAD + r * _ROWH) for k, (_, c, r) in _NODES.items()}
+
+
+def _size() -> tuple[float, float]:
+    return float(_PAD * 2 + 4 * _COL + 80), float(_PAD * 2 + 3 * _ROWH + 30)
+
+
+def graph_layout(g: Mapping[str, float], inputs: tuple[float, float, float, float]) -> GraphLayout:
+    """Every gate and input, output first; forward values are given on the wires (the
+    plain diagram shows them) except f, which is asked."""
+    values = {"x": inputs[0], "y": inputs[1], "z": inputs[2], "w": inputs[3], **g}
+    pos = _positions()
+    nodes = []
+    for k in _BACKWARD:
+        forward = Field("forward", "f", "f") if k == "f" else None
+        gradient = None if k == "f" else Field("gradient", f"df_d{k}", f"∂f/∂{k}")
+        nodes.append(
+            GraphNode(
+                k,
+                _NAMES[k],
+                (pos[k],),
+                radius=22.0,
+                forward=forward,
+                gradient=gradient,
+                known="∂f/∂f = 1" if k == "f" else f"{k} = {num(values[k], 3)}",
+            )
+        )
+    width, height = _size()
+    return GraphLayout(width, height, tuple(nodes))
+
+
 def graph_svg(
     g: Mapping[str, float], inputs: tuple[float, float, float, float], solution: bool
 ) -> str:
     """The gate graph; forward values above each wire, gradients below in the solution."""
     values = {"x": inputs[0], "y": inputs[1], "z": inputs[2], "w": inputs[3], **g}
-    col, row, pad = 150, 70, 40
-    pos = {k: (pad + 20 + c * col, pad + r * row) for k, (_, c, r) in _NODES.items()}
-    width, height = pad * 2 + 4 * col + 80, pad * 2 + 3 * row + 30
+    pad = _PAD
+    pos = _positions()
+    width, height = (int(v) for v in _size())
     esc = html.escape
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height:.0f}" '
@@ -241,7 +302,10 @@ def graph_svg(
                 f'font-weight="bold">{esc(num(g[_GRAD[k]], 3))}</text>'
             )
     fx, fy = pos["f"]
-    out.append(f'<text x="{fx + 26}" y="{fy + 5:.0f}" fill="#1a5">f = {esc(num(g["f"], 4))}</text>')
+    if solution:  # f is asked: the plain diagram must not give it away
+        out.append(
+            f'<text x="{fx + 26}" y="{fy + 5:.0f}" fill="#1a5">f = {esc(num(g["f"], 4))}</text>'
+        )
     if solution:
         legend = "red: ∂f/∂(wire); bold under an input: its total gradient; green: forward values"
         out.append(f'<text x="{pad}" y="{height - 8:.0f}" fill="#b22">{esc(legend)}</text>')

@@ -14,6 +14,7 @@ import numpy as np
 
 from grader.exercises.diagram import Edge
 from grader.exercises.diagram import Node
+from grader.exercises.diagram import network_geometry
 from grader.exercises.diagram import network_svg
 from grader.exercises.diagram import num
 from grader.exercises.families._engine import MLP
@@ -27,6 +28,10 @@ from grader.exercises.families.base import require
 from grader.exercises.families.base import tolist
 from grader.exercises.families.grid import grid_array
 from grader.exercises.families.registry import register_family
+from grader.exercises.graph import Field
+from grader.exercises.graph import GraphLayout
+from grader.exercises.graph import GraphNode
+from grader.exercises.recipe import add
 from grader.exercises.recipe import const
 from grader.exercises.recipe import mul
 from grader.exercises.recipe import op
@@ -39,6 +44,8 @@ FB = {
     "sign_flipped": "∇_a C = a − y for C = ½‖a − y‖², not y − a.",
     "transposed": "∂C/∂W has the shape of W: rows are the layer's units, so it is δ aᵀ.",
     "used_wrong_activation": "∂C/∂W² uses the activations feeding W², i.e. a¹, not x.",
+    "forgot_bias": "The pre-activation includes the bias: z = W a + b.",
+    "forgot_activation": "A layer's activations are σ of its pre-activations: a = σ(z).",
 }
 
 
@@ -77,7 +84,8 @@ class MatrixDeltas(Family):
                 "matrix", ("transposed", "forgot_activation_derivative", "sign_flipped"), "∂C/∂W¹"
             ),
             "grad_b2": QuantityInfo("vector", ("sign_flipped",), "∂C/∂b²"),
-            "output": QuantityInfo("vector", (), "a²"),
+            "output": QuantityInfo("vector", ("forgot_bias", "forgot_activation"), "a²"),
+            "hidden": QuantityInfo("vector", ("forgot_bias", "forgot_activation"), "a¹"),
         }
 
     def value_names(self, options: Mapping[str, Any]) -> tuple[str, ...]:
@@ -116,6 +124,12 @@ class MatrixDeltas(Family):
                 "vector",
                 tolist(d2),
                 (mv("forgot_activation_derivative", err), mv("sign_flipped", -d2)),
+                # δ² = (a² − y) ⊙ a²(1 − a²): follows from the student's a²
+                recipe=mul(
+                    add(ref("output"), const(-y)),
+                    ref("output"),
+                    add(const(1.0), op("neg", ref("output"))),
+                ),
                 label="δ (output)",
             ),
             "delta_hidden": Quantity(
@@ -138,7 +152,7 @@ class MatrixDeltas(Family):
                     mv("forgot_activation_derivative", np.outer(err, a1)),
                     mv("sign_flipped", -gW2),
                 ),
-                recipe=op("outer", ref("delta_out"), const(a1)),
+                recipe=op("outer", ref("delta_out"), ref("hidden")),
                 label="∂L/∂W²",
             ),
             "grad_W1": Quantity(
@@ -159,7 +173,15 @@ class MatrixDeltas(Family):
                 recipe=ref("delta_out"),
                 label="∂L/∂b²",
             ),
-            "output": Quantity("vector", tolist(a2)),
+            "hidden": Quantity("vector", tolist(a1), forward_mistakes(W1 @ x, b1, z1), label="a¹"),
+            "output": Quantity(
+                "vector",
+                tolist(a2),
+                forward_mistakes(W2 @ a1, b2, z2),
+                # a² = σ(W² a¹ + b²): follows from a¹ (follow-through)
+                recipe=op("sigmoid", add(op("matmul", const(W2), ref("hidden")), const(b2))),
+                label="a²",
+            ),
         }
         A = fmt_array
         solution = "\n".join(
@@ -192,7 +214,80 @@ class MatrixDeltas(Family):
             _diagram(x, y, W1, W2, a1, a2, d1, d2, False),
             _diagram(x, y, W1, W2, a1, a2, d1, d2, True),
             drawn=drawn,
+            graph=graph_layout(_layers(x, a1, a2, d1, d2)),
         )
+
+
+def forward_mistakes(wa: np.ndarray, b: np.ndarray, z: np.ndarray) -> tuple[MistakeValue, ...]:
+    """The forward-pass slips of a = σ(W a + b) that give other numbers here."""
+    out = [MistakeValue("forgot_activation", tolist(z), FB["forgot_activation"])]
+    if np.any(b != 0):
+        out.insert(0, MistakeValue("forgot_bias", tolist(1 / (1 + np.exp(-wa))), FB["forgot_bias"]))
+    return tuple(out)
+
+
+def graph_layout(layers: list[list[Node]]) -> GraphLayout:
+    """The layers as nodes, output first: a², W², a¹, W¹, then the input x."""
+    geo = network_geometry(layers, has_targets=True)
+
+    def units(layer: int) -> tuple[tuple[float, float], ...]:
+        return tuple(geo.pos[(layer, i)] for i in range(len(layers[layer])))
+
+    def weights(layer: int) -> tuple[tuple[float, float], ...]:
+        return tuple(
+            geo.edge_label_at((layer - 1, i), (layer, j))
+            for j in range(len(layers[layer]))
+            for i in range(len(layers[layer - 1]))
+        )
+
+    return GraphLayout(
+        geo.width,
+        geo.height,
+        (
+            GraphNode(
+                "a2",
+                "a² (output layer)",
+                units(2),
+                forward=Field("forward", "output", "a²"),
+                gradient=Field("gradient", "delta_out", "δ² = ∂C/∂z²"),
+            ),
+            GraphNode(
+                "W2",
+                "W²",
+                weights(2),
+                radius=12.0,
+                gradient=Field("gradient", "grad_W2", "∂C/∂W²"),
+                also=(Field("also", "grad_b2", "∂C/∂b²"),),
+                known="W² and b² are given",
+            ),
+            GraphNode(
+                "a1",
+                "a¹ (hidden layer)",
+                units(1),
+                forward=Field("forward", "hidden", "a¹"),
+                gradient=Field("gradient", "delta_hidden", "δ¹ = ∂C/∂z¹"),
+            ),
+            GraphNode(
+                "W1",
+                "W¹",
+                weights(1),
+                radius=12.0,
+                gradient=Field("gradient", "grad_W1", "∂C/∂W¹"),
+                known="W¹ and b¹ are given",
+            ),
+            GraphNode("x", "x (input)", units(0), known="x is given"),
+        ),
+    )
+
+
+def _layers(
+    x: np.ndarray, a1: np.ndarray, a2: np.ndarray, d1: np.ndarray, d2: np.ndarray
+) -> list[list[Node]]:
+    return [
+        [Node(f"x{'₁₂'[i]}", float(x[i]), kind="input") for i in range(2)],
+        [Node(f"a¹{'₁₂₃'[j]}", float(a1[j]), delta=float(d1[j])) for j in range(3)],
+        [Node(f"a²{'₁₂'[k]}", float(a2[k]), kind="output", delta=float(d2[k])) for k in range(2)],
+    ]
 
 
 def _diagram(
@@ -208,11 +303,7 @@ def _diagram(
 ) -> str:
     """The network with its weights; the solution adds activations and deltas per unit
     (per-edge gradients would crowd a dense drawing: they are δ times the input)."""
-    layers = [
-        [Node(f"x{'₁₂'[i]}", float(x[i]), kind="input") for i in range(2)],
-        [Node(f"a¹{'₁₂₃'[j]}", float(a1[j]), delta=float(d1[j])) for j in range(3)],
-        [Node(f"a²{'₁₂'[k]}", float(a2[k]), kind="output", delta=float(d2[k])) for k in range(2)],
-    ]
+    layers = _layers(x, a1, a2, d1, d2)
     edges = [Edge((0, i), (1, j), num(float(W1[j, i]), 3)) for j in range(3) for i in range(2)]
     edges += [Edge((1, j), (2, k), num(float(W2[k, j]), 3)) for k in range(2) for j in range(3)]
     targets = [f"y{'₁₂'[k]} = {num(float(y[k]))}" for k in range(2)]

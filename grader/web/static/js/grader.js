@@ -194,6 +194,107 @@
     if (input) input.focus({ preventScroll: false });
   }
 
+  function randomKey() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  // Answering on the graph: each box is sent when it changes (leaving it, or Enter), through
+  // the same endpoint the plain form post uses; the answer shows every node's verdict and
+  // the first wrong node, marked in the form and on the diagram. Requests go one at a
+  // time, so the newest answer is the one shown.
+  function attachGraphForm(form) {
+    var section = form.closest(".graph-answer");
+    var live = form.querySelector(".graph-live");
+    var inputs = form.querySelectorAll(".graph-field input[name^='answer-']");
+    var sent = {};
+    var queue = Promise.resolve();
+    inputs.forEach(function (input) { sent[input.name] = input.value; });
+
+    function changed() {
+      return Array.prototype.filter.call(inputs, function (input) {
+        return !input.readOnly && input.value.trim() && input.value !== sent[input.name];
+      });
+    }
+
+    function apply(data) {
+      var graph = data.graph;
+      graph.nodes.forEach(function (node) {
+        var fieldset = form.querySelector('fieldset[data-node="' + node.id + '"]');
+        var mark = section.querySelector('.graph-mark[data-node="' + node.id + '"]');
+        if (mark) mark.classList.toggle("is-first-wrong", node.first_wrong);
+        if (!fieldset) return;
+        fieldset.classList.toggle("is-first-wrong", node.first_wrong);
+        var tag = fieldset.querySelector(".first-wrong-tag");
+        if (node.first_wrong && !tag) {
+          fieldset.querySelector("legend").appendChild(el("span", "first-wrong-tag", " – first wrong node"));
+        } else if (!node.first_wrong && tag) {
+          tag.remove();
+        }
+        node.fields.forEach(function (field) {
+          var box = fieldset.querySelector('.graph-field[data-part-id="' + field.part_id + '"]');
+          if (!box) return;
+          box.dataset.status = field.status;
+          var verdict = box.querySelector(".graph-verdict");
+          verdict.className = "graph-verdict status-" + field.status;
+          verdict.textContent = field.verdict_text;
+          var input = box.querySelector("input");
+          input.readOnly = !field.accepting;
+          if (document.activeElement !== input || input.value === field.value) {
+            input.value = field.value;
+          }
+          sent[input.name] = field.value;
+        });
+      });
+      var refused = (data.refused || []).map(function (r) { return r.message + "."; }).join(" ");
+      live.classList.toggle("has-wrong", !!graph.first_wrong_node || !!refused);
+      live.textContent = [graph.message, refused].filter(Boolean).join(" ");
+    }
+
+    function send(boxes) {
+      if (!boxes.length) return;
+      var body = new FormData(form);
+      Array.prototype.forEach.call(inputs, function (input) {
+        if (boxes.indexOf(input) < 0) body.delete(input.name);
+      });
+      body.set("idempotency_key", randomKey());
+      var before = {};
+      boxes.forEach(function (input) {
+        before[input.name] = sent[input.name];
+        sent[input.name] = input.value;  // sent once: Enter's change and submit are one send
+      });
+      queue = queue.then(function () {
+        return fetch(form.action, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { Accept: "application/json" },
+          body: body
+        })
+          .then(function (response) {
+            if (!response.ok) throw new Error("graph answer failed: " + response.status);
+            return response.json();
+          })
+          .then(apply)
+          .catch(function () {
+            boxes.forEach(function (input) { sent[input.name] = before[input.name]; });
+            live.classList.add("has-wrong");
+            live.textContent = "Your answer could not be sent; it is still in its box. Press Enter to try again.";
+          });
+      });
+    }
+
+    inputs.forEach(function (input) {
+      input.addEventListener("change", function () {
+        if (changed().indexOf(input) >= 0) send([input]);
+      });
+    });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      send(changed());
+    });
+  }
+
   // After load: the browser's own scroll to the #part target would otherwise undo it.
   window.addEventListener("load", focusPartFromHash);
 
@@ -203,5 +304,8 @@
     typesetMath(document.body);
     document.querySelectorAll("input[data-preview-url]").forEach(attachPreview);
     document.querySelectorAll("form[data-answer-form]").forEach(guardDoubleSubmit);
+    if (window.fetch && window.FormData && window.crypto) {
+      document.querySelectorAll("form[data-graph-form]").forEach(attachGraphForm);
+    }
   });
 })();
