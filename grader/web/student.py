@@ -194,6 +194,7 @@ def quiz(quiz_id: int) -> Response | str:
             pending=pending,
             answer_view=answer_view(),
             verdict_text=graph_verdict_text,
+            hint_text=graph_hint_text,
         ),
         mimetype="text/html",
     )
@@ -246,11 +247,21 @@ def graph_verdict_text(field: graph_answers.FieldState) -> str:
     return f"{words}. {why}" if why and field.status != "correct" else f"{words}."
 
 
+def graph_hint_text(field: graph_answers.FieldState) -> str:
+    """The line under a box: what to type, and the points it has earned."""
+    from grader.web import format_points  # the package imports this module first
+
+    return (
+        f"{field.input_hint} · {format_points(field.earned)} / {format_points(field.points)} points"
+    )
+
+
 def _graph_json(state: graph_answers.GraphState, refused: list[dict[str, str]]) -> Response:
     data = state.to_json()
     for node, node_state in zip(data["nodes"], state.nodes, strict=True):
         for field, field_state in zip(node["fields"], node_state.fields, strict=True):
             field["verdict_text"] = graph_verdict_text(field_state)
+            field["hint_text"] = graph_hint_text(field_state)
     return jsonify({"graph": data, "refused": refused})
 
 

@@ -131,7 +131,11 @@ def test_a_stored_variant_without_rules_judges_as_before(library) -> None:
         p.pop("label", None)
     old = Variant.from_json(data)
     wrong_dy = {"dLdy": text(-float(v.part("dLdy").key))}
-    raw = text(evaluate(v.part("dw2").follow.recipe, {"dLdy": -float(v.part("dLdy").key)}))
+    raw = text(
+        evaluate(
+            v.part("dw2").follow.recipe, {"dLdy": -float(v.part("dLdy").key), "h": v.part("h").key}
+        )
+    )
     assert judge_following(v, "dw2", raw, wrong_dy).status is Status.CONSISTENT
     assert judge_following(old, "dw2", raw, wrong_dy).status is not Status.CONSISTENT
 

@@ -153,6 +153,22 @@ def chain(p: dict[str, Any]) -> Values:
     w2new = p["w2"] - eta * right["dw2"]
     out["w1new"] = {"key": w1new, **update(p["w1"], w1new, eta)}
     out["w1new"]["used the updated w2"] = p["w1"] - eta * grads(p["w1"], w2new)["dw1"]
+    # the forward values and the gradient at the hidden unit (answering on the graph)
+    z1 = p["w1"] * x + p["b1"]
+    h = float(ACT[f](z1))
+    z2 = p["w2"] * h + p["b2"]
+    y = float(ACT[g](z2))
+    out["h"] = {"key": h, "forgot b1": float(ACT[f](p["w1"] * x)), "forgot f": z1}
+    out["y"] = {"key": y, "forgot b2": float(ACT[g](p["w2"] * h)), "forgot g": z2}
+    dy = 2 * (y - t)
+    dh = dy * float(PRIME[g](z2)) * p["w2"]
+    out["dLdh"] = {
+        "key": dh,
+        "forgot g'": dy * p["w2"],
+        "forgot w2": dy * float(PRIME[g](z2)),
+        "sign": -dh,
+        "forgot 2": dh / 2,
+    }
     return out
 
 
@@ -175,6 +191,9 @@ def comp_graph(p: dict[str, Any]) -> Values:
             "one branch only (add gate)": s,
             "one branch only (multiply gate)": y * dq,
         },
+        "ds": {"key": pp, "own input": s},
+        "dp": {"key": s, "own input": pp},
+        "dq": {"key": dq, "routed to w": 0.0, "sign": -dq},
     }
 
 
@@ -318,6 +337,8 @@ def matrix_deltas(p: dict[str, Any]) -> Values:
         },
         "gradW2": {"key": np.outer(d2, a1), "sign": -np.outer(d2, a1)},
         "gradW1": {"key": np.outer(d1, x), "used a1 - style delta2": np.outer(W2.T @ d2, x)},
+        "a1": {"key": a1, "forgot b1": sig(W1 @ x), "forgot sigma": W1 @ x + b1},
+        "a2": {"key": a2, "forgot b2": sig(W2 @ a1), "forgot sigma": W2 @ a1 + b2},
     }
 
 

@@ -184,7 +184,9 @@ def test_item_analysis_shows_follow_through_apart_and_the_first_wrong_step(
     below = dependents(variant, root)
     for pid in below:
         rule = variant.part(pid).follow
-        student[pid] = evaluate(rule.recipe, {s: student[s] for s in rule.sources})
+        student[pid] = evaluate(
+            rule.recipe, {s: student.get(s, variant.part(s).key) for s in rule.sources}
+        )
         send(db_session, world, attempt, pid, text(student[pid]))
     quiz_id = attempt.quiz_item.quiz_id
     _, items = analysis.quiz_analysis(db_session, world.instructor, quiz_id)

@@ -88,7 +88,6 @@ FEEDBACK = {
     "forgot_bias": "The pre-activation includes the bias: z = w·(input) + b.",
     "forgot_activation": "A unit's value is its activation of the pre-activation: apply the "
     "activation to z.",
-    "forgot_weight_h": "Going back from z2 to h multiplies by w2 (∂z2/∂h = w2).",
 }
 
 OPTIONS_SCHEMA: dict[str, Any] = {
@@ -268,12 +267,7 @@ class ChainRuleNumeric(Family):
         quantities["dLdh"] = Quantity(
             "numeric",
             dLdh,
-            tuple(
-                MistakeValue(
-                    code, v, FEEDBACK["forgot_weight_h" if code == "forgot_weight" else code]
-                )
-                for code, v in dh_mistakes.items()
-            ),
+            tuple(MistakeValue(code, v, FEEDBACK[code]) for code, v in dh_mistakes.items()),
             recipe=mul(ref("dLdy"), const(gp * w2)),
             label="∂L/∂h",
         )

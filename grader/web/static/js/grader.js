@@ -239,6 +239,7 @@
           var verdict = box.querySelector(".graph-verdict");
           verdict.className = "graph-verdict status-" + field.status;
           verdict.textContent = field.verdict_text;
+          box.querySelector(".graph-hint").textContent = field.hint_text;
           var input = box.querySelector("input");
           input.readOnly = !field.accepting;
           if (document.activeElement !== input || input.value === field.value) {
