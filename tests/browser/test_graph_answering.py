@@ -259,3 +259,69 @@ def test_without_javascript_the_graph_form_still_submits(
         no_sideways_scroll(page)
     finally:
         context.close()
+
+
+def test_the_gate_graph_and_the_matrix_network_fit_a_phone(
+    browser: Any, live_server: Any, graph_quiz: tuple[int, int]
+) -> None:
+    """At 390 px: both other graph exercises show their nodes in the stored backward order,
+    a box judged on Tab, and nothing wider than the screen."""
+    course_id, _ = graph_quiz
+    with live_server.sessionmaker() as session:
+        quiz = Quiz(
+            course_id=course_id,
+            title="Gates and matrices",
+            is_published=True,
+            late_policy={},
+            show_solutions="after_due",
+        )
+        session.add(quiz)
+        session.flush()
+        for position, slug in enumerate(("computational-graph", "matrix-deltas-232"), start=1):
+            exercise = session.scalar(select(Exercise).where(Exercise.slug == slug))
+            session.add(
+                QuizItem(quiz_id=quiz.id, position=position, exercise_id=exercise.id, points=5)
+            )
+        session.commit()
+        quiz_id = quiz.id
+    context = browser.new_context(
+        base_url=live_server.base_url, viewport={"width": 390, "height": 900}
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        email, user_id = _student(live_server, course_id)
+        page.goto("/auth/login")
+        _sign_in_by_keyboard(page, email)
+        page.goto(f"/quizzes/{quiz_id}")
+        with live_server.sessionmaker() as session:
+            attempts = session.scalars(
+                select(Attempt).where(Attempt.user_id == user_id).order_by(Attempt.id)
+            ).all()
+            stored = [(a.id, Variant.from_json(a.variant)) for a in attempts]
+        assert len(stored) == 2
+        no_sideways_scroll(page)
+        for aid, variant in stored:
+            nodes = variant.extra["graph"]["nodes"]
+            legends = page.locator(f"#graph-{aid} fieldset legend")
+            expect(legends).to_have_count(len(nodes))
+            for i, node in enumerate(nodes):
+                expect(legends.nth(i)).to_contain_text(f"Node {node['label']}")
+            first = next(n for n in nodes if n["forward"] or n["gradient"])
+            part = (first["forward"] or first["gradient"])["part"]
+            _tab_to(page, f"graph-{aid}-{part}", limit=120)
+            key = variant.part(part).key
+            wrong = (
+                f"{-float(key) - 1:.4g}"
+                if isinstance(key, float)
+                else "[" + ", ".join(f"{-float(v) - 1:.4g}" for v in key) + "]"
+            )
+            _type_into_focused(page, wrong)
+            page.keyboard.press("Tab")
+            expect(page.locator(f"#graph-verdict-{aid}-{part}")).to_contain_text("Incorrect")
+            expect(page.locator(f"fieldset#node-{aid}-{first['id']}")).to_have_class(
+                "graph-node is-first-wrong"
+            )
+        no_sideways_scroll(page)
+    finally:
+        context.close()
