@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from grader.errors import BadRequest
 from grader.errors import Conflict
 from grader.exercises import Variant
-from grader.exercises.graph import GraphLayout
+from grader.exercises.graph import Field
+from grader.exercises.graph import GraphNode
 from grader.exercises.graph import first_wrong_node
 from grader.exercises.graph import layout_of
 from grader.exercises.kinds import kind_of
@@ -32,8 +33,8 @@ from grader.services import attempts as attempt_service
 from grader.services import grading
 from grader.services import submissions as submission_service
 
-#: how a screen reader names each kind of box, before the node
-ROLE_NAMES = {"forward": "forward value", "gradient": "gradient", "also": "also"}
+#: how a screen reader names each kind of box, before the node ("also" boxes name themselves)
+ROLE_NAMES = {"forward": "forward value", "gradient": "gradient"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,6 +43,8 @@ class FieldState:
 
     part_id: str
     role: str
+    #: the quantity the box asks for ("∂L/∂h")
+    quantity: str
     #: the label a screen reader reads: "gradient at node h: ∂L/∂h"
     label: str
     value: str
@@ -146,10 +149,11 @@ def _standing(progress: attempt_service.AttemptProgress, part_ids: list[str]) ->
 def _field(
     variant: Variant,
     progress: attempt_service.AttemptProgress,
-    part_id: str,
-    label: str,
+    node: GraphNode,
+    box: Field,
     accepting: bool,
 ) -> FieldState:
+    part_id = box.part
     part = variant.part(part_id)
     prog = progress.part(part_id)
     sub = _shown(prog)
@@ -164,9 +168,14 @@ def _field(
         list(public["check"].get("definition_names", [])),
     )
     done = prog.correct
+    if box.role == "also":
+        label = f"{box.label} at node {node.label}"
+    else:
+        label = f"{ROLE_NAMES[box.role]} at node {node.label}: {box.label}"
     return FieldState(
         part_id=part_id,
-        role="",
+        role=box.role,
+        quantity=box.label,
         label=label,
         value=sub.raw_answer if sub is not None else "",
         status=_status(sub),
@@ -194,16 +203,7 @@ def graph_state(
     wrong = first_wrong_node(variant, layout, _standing(progress, layout.part_ids()))
     nodes = []
     for node in layout.nodes:
-        fields = []
-        for f in node.fields:
-            name = ROLE_NAMES[f.role]
-            label = (
-                f"{f.label} at node {node.label}"
-                if f.role == "also"
-                else f"{name} at node {node.label}: {f.label}"
-            )
-            state = _field(variant, progress, f.part, label, accepting)
-            fields.append(dataclasses.replace(state, role=f.role))
+        fields = [_field(variant, progress, node, f, accepting) for f in node.fields]
         nodes.append(
             NodeState(
                 id=node.id,
@@ -235,13 +235,8 @@ def _message(nodes: list[NodeState], part_id: str | None) -> str:
     node = next(n for n in nodes if any(f.part_id == part_id for f in n.fields))
     field = next(f for f in node.fields if f.part_id == part_id)
     why = field.diagnosis or field.message
-    text = f"First wrong node: {node.label}. Your {field.label.split(': ')[-1]} = {field.value}"
+    text = f"First wrong node: {node.label}. Your {field.quantity} = {field.value}"
     return f"{text} is wrong" + (f": {why}" if why else ".")
-
-
-def layout_for(attempt: Attempt) -> GraphLayout | None:
-    """The attempt's stored graph layout, if its exercise is graph-shaped."""
-    return layout_of(Variant.from_json(attempt.variant))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -218,8 +218,9 @@
       });
     }
 
-    function apply(data) {
+    function apply(data, boxes) {
       var graph = data.graph;
+      var said = [];
       graph.nodes.forEach(function (node) {
         var fieldset = form.querySelector('fieldset[data-node="' + node.id + '"]');
         var mark = section.querySelector('.graph-mark[data-node="' + node.id + '"]');
@@ -246,11 +247,15 @@
             input.value = field.value;
           }
           sent[input.name] = field.value;
+          if (boxes.indexOf(input) >= 0 && field.verdict_text) {
+            said.push(box.querySelector("label").textContent + ": " + field.verdict_text);
+          }
         });
       });
       var refused = (data.refused || []).map(function (r) { return r.message + "."; }).join(" ");
       live.classList.toggle("has-wrong", !!graph.first_wrong_node || !!refused);
-      live.textContent = [graph.message, refused].filter(Boolean).join(" ");
+      // the verdict of each box just sent, then where the chain first broke
+      live.textContent = said.concat([graph.message, refused]).filter(Boolean).join(" ");
     }
 
     function send(boxes) {
@@ -276,7 +281,7 @@
             if (!response.ok) throw new Error("graph answer failed: " + response.status);
             return response.json();
           })
-          .then(apply)
+          .then(function (data) { apply(data, boxes); })
           .catch(function () {
             boxes.forEach(function (input) { sent[input.name] = before[input.name]; });
             live.classList.add("has-wrong");
