@@ -160,7 +160,9 @@ def check_follow_through(variant: Variant, where: str, seen: set[str]) -> list[s
             raw = answer_text(part, value)
             plain = judge(variant, part.id, raw)
             for answers, given in ((right, "right earlier answers"), ({}, "no earlier answers")):
-                result = judge_following(variant, part.id, raw, answers)
+                # the first call judges from scratch, as the service does
+                base = None if answers else plain
+                result = judge_following(variant, part.id, raw, answers, base=base)
                 if result.status is Status.CONSISTENT or result.score > plain.score:
                     problems.append(
                         f"{p_where}: {what} with {given} judges {result.status} "
