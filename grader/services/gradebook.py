@@ -354,6 +354,8 @@ class CourseGradebook:
     columns: list[QuizColumn]
     rows: list[tuple[int, str, str, list[float | None], float]]
     max_total: float
+    #: per row, per quiz: of its points, those earned by follow-through (None: not started)
+    follow: list[list[float | None]] = dataclasses.field(default_factory=list)
 
 
 def course_gradebook(session: Session, actor: User | None, course_id: int) -> CourseGradebook:
@@ -379,15 +381,19 @@ def course_gradebook(session: Session, actor: User | None, course_id: int) -> Co
         max_by_quiz[item.quiz_id] += item_max(item)
     columns = [QuizColumn(q.id, q.title, max_by_quiz[q.id], q.is_published) for q in quizzes]
     rows = []
+    follow = []
     for user_id, name, email in students:
         per_quiz: dict[int, float | None] = {}
+        per_follow: dict[int, float] = {}
         for item in items:
             cell = cells.get((user_id, item.id))
             if cell is not None and cell.points is not None:
                 per_quiz[item.quiz_id] = (per_quiz.get(item.quiz_id) or 0.0) + cell.points
+                per_follow[item.quiz_id] = per_follow.get(item.quiz_id, 0.0) + cell.follow_points
         values = [per_quiz.get(q.quiz_id) for q in columns]
         rows.append((user_id, name, email, values, sum(v for v in values if v is not None)))
-    return CourseGradebook(columns, rows, sum(c.max_points for c in columns))
+        follow.append([per_follow.get(q.quiz_id) for q in columns])
+    return CourseGradebook(columns, rows, sum(c.max_points for c in columns), follow)
 
 
 # --------------------------------------------------------------------------- detail & overrides
