@@ -105,9 +105,9 @@ def test_the_analysis_page_charts_first_wrong_steps_and_outcomes(
     # The longest bar spans the plot; the others are in proportion.
     widths = [float(w) for w in re.findall(r'<rect x="[\d.]+" y="\d+" width="([\d.]+)"', chart)]
     assert len(widths) == 5
-    assert sum(widths[:2]) == pytest.approx(400, abs=0.2)  # the chart's plot width
-    assert sum(widths[2:4]) == pytest.approx(300, abs=0.2)
-    assert widths[4] == pytest.approx(100, abs=0.1)
+    assert sum(widths[:2]) == pytest.approx(300, abs=0.2)  # the chart's plot width
+    assert sum(widths[2:4]) == pytest.approx(225, abs=0.2)
+    assert widths[4] == pytest.approx(75, abs=0.1)
     # The key names each colour; the table gives the numbers without the picture.
     after = html[html.index(chart) + len(chart) :]
     legend = re.search(r'<ul class="chart-legend">(.*?)</ul>', after)

@@ -12,6 +12,9 @@ from markupsafe import Markup
 from grader.services import analysis
 from grader.services import charts
 
+#: narrow enough to draw at full size on a 390 px phone (its labels are short part names)
+CHART_WIDTH = 340
+
 
 def part_charts(item: analysis.ItemStats, part: analysis.PartStats) -> tuple[Markup, Markup]:
     """The two charts of a part: credit distribution and most common diagnoses."""
@@ -64,6 +67,7 @@ def first_wrong_chart(item: analysis.ItemStats) -> tuple[Markup, Markup]:
         title=f"First wrong step in {item.title}, by diagnosis",
         desc=desc or "Nothing wrong yet",
         colors=colors,
+        width=CHART_WIDTH,
     )
     seen = {c.note: c.label for fw in item.first_wrong_parts for c in fw.causes}
     key = charts.legend([(colors[note], label) for note, label in seen.items()])
@@ -102,5 +106,6 @@ def outcome_chart(item: analysis.ItemStats) -> tuple[Markup, Markup]:
         title=f"Right, follow-through and wrong per part of {item.title}",
         desc=desc or "No answers yet",
         colors={series: color for series, _, color in OUTCOMES},
+        width=CHART_WIDTH,
     )
     return chart, charts.legend([(color, label) for _, label, color in OUTCOMES])
