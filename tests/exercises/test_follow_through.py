@@ -29,6 +29,7 @@ KNOWN_CHAINS = {
     "mlp-training-step",
     "sigmoid-bce",
     "matrix-deltas-232",
+    "declarative-sigmoid-neuron",
 }
 
 
