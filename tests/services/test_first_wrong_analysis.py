@@ -59,7 +59,9 @@ def value_for(variant: Variant, pid: str, plan: str, given: dict[str, object]) -
         return float(part.key) * 1.37 + 0.11
     if plan == "follow":
         assert part.follow is not None
-        return evaluate(part.follow.recipe, {s: given[s] for s in part.follow.sources})
+        # an earlier part not answered counts with its key, as in judging
+        values = {s: given.get(s, variant.part(s).key) for s in part.follow.sources}
+        return evaluate(part.follow.recipe, values)
     code = plan.removeprefix("mistake:")
     return next(m.value for m in part.mistakes if m.code == code)
 

@@ -197,15 +197,15 @@ class ChainRuleNumeric(Family):
         loss = c["loss"]
         dLdy, gp, fp, x, h, w2 = c["dLdy"], c["gprime"], c["fprime"], c["x"], c["h"], c["w2"]
         k2 = 2.0 if loss == "sse" else 0.5  # what a factor-2 slip multiplies by
-        # Each gradient is an earlier value times the local factors along its path, read
-        # from the student's own earlier answers where the exercise asks them
-        # (follow-through): dw2 = dL/dy g'(z2) h; dw1 and db1 from dL/dh, the gradient at
-        # the hidden unit (dL/dy g'(z2) w2).
+        # Each gradient is dL/dy times the local factors along its path (follow-through),
+        # and dw2 also reads h, where the exercise asks it. dw1 and db1 keep following
+        # dL/dy rather than dL/dh: a student who skips dL/dh (an added part) keeps the
+        # follow-through from dL/dy that the exercise gave before it was asked.
         recipes = {
             "dw2": mul(ref("dLdy"), const(gp), ref("h")),
             "db2": mul(ref("dLdy"), const(gp)),
-            "dw1": mul(ref("dLdh"), const(fp * x)),
-            "db1": mul(ref("dLdh"), const(fp)),
+            "dw1": mul(ref("dLdy"), const(gp * w2 * fp * x)),
+            "db1": mul(ref("dLdy"), const(gp * w2 * fp)),
         }
         m: dict[str, dict[str, float]] = {
             "dw2": {
