@@ -29,6 +29,12 @@ KNOWN_CHAINS = {
     "mlp-training-step",
     "sigmoid-bce",
     "matrix-deltas-232",
+    "batchnorm-backward",
+    "dropout-backward",
+    "minibatch-average",
+    "weight-decay",
+    "softplus-ssr-b3",
+    "optimizer-steps",
 }
 
 
