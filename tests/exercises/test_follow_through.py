@@ -29,6 +29,12 @@ KNOWN_CHAINS = {
     "mlp-training-step",
     "sigmoid-bce",
     "matrix-deltas-232",
+    "softmax-cross-entropy",
+    "softmax-hidden-layer",
+    "lstm-step-backward",
+    "shared-weight",
+    "learning-rate-behaviour",
+    "bptt-scalar-rnn",
 }
 
 
