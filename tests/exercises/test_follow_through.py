@@ -35,6 +35,7 @@ KNOWN_CHAINS = {
     "shared-weight",
     "learning-rate-behaviour",
     "bptt-scalar-rnn",
+    "declarative-sigmoid-neuron",
 }
 
 
