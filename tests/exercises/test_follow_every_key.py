@@ -49,6 +49,28 @@ EXPECTED: dict[str, dict[str, tuple[str, ...]]] = {
     # a reported pair and a step function: no rules (see the family modules)
     "gradient_check": {"numerical": (), "analytic": (), "rel_error": ()},
     "depth_gradients": {"product": (), "factor": (), "depth": ()},
+    # ∂L/∂β reads dy alone; ∂L/∂x reads Σ dy x̂ from x̂ itself (see the family module)
+    "batchnorm_grad": {"x_hat": (), "dbeta": (), "dgamma": ("x_hat",), "dx": ("dbeta", "x_hat")},
+    # ∂L/∂h is the mask and scale applied to dy v: it never reads ĥ
+    "dropout_grad": {"h_drop": (), "dh": (), "dv": ("h_drop",)},
+    "minibatch_average": {
+        "grad_w_single": (),
+        "grad_w_batch": ("grad_w_single",),
+        "grad_b_batch": (),
+        "w_new": ("grad_w_batch",),
+    },
+    "weight_decay": {"reg_grad": (), "shrink": (), "w_new": ("reg_grad",)},
+    "softplus_ssr": {
+        "dssr_db3": (),
+        "b3_step1": ("dssr_db3",),
+        "b3_final": ("b3_step1",),
+        "ssr": (),
+    },
+    "optimizer_step": {"w1": (), "w2": ("w1",)},
+    # the gradients read the given upstream g, never y; pooling routes by x
+    "conv1d_grad": {"y": (), "dw": (), "dx": ()},
+    "conv2d_grad": {"y": (), "dw": (), "dx": ()},
+    "pooling_grad": {"y_max": (), "dx_max": (), "dx_avg": ()},
 }
 
 
