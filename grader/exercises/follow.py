@@ -148,6 +148,12 @@ def judge_following(
         # The precision rule cannot size a tolerance for this key (a change that rounds
         # to nothing): the key's own stored tolerance applies.
         check = dict(part.check)
+    if "reference" in part.check and "atol" in check and "atol" in part.check:
+        # An update is judged by its step: the key's tolerance was sized to tell the right
+        # step from each mistaken one, so a step from the student's own values is judged
+        # at least as closely. (Re-settled alone, a start of another magnitude, as in
+        # w₂ = w₁ − step from a wrong w₁, would widen it past a slip in the step.)
+        check["atol"] = min(float(check["atol"]), float(part.check["atol"]))
     verdict = kind.check(check, key, raw, TIME_BUDGET, diagnose=False)
     if verdict.status != "correct":
         return base

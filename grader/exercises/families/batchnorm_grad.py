@@ -29,6 +29,10 @@ from grader.exercises.families.common import fmt
 from grader.exercises.families.grid import grid_array
 from grader.exercises.families.registry import register_family
 from grader.exercises.families.separation import require_separated
+from grader.exercises.recipe import const
+from grader.exercises.recipe import mul
+from grader.exercises.recipe import op
+from grader.exercises.recipe import ref
 
 EPS = 1e-5
 FB = {
@@ -99,8 +103,10 @@ class BatchNormGrad(Family):
                 "vector",
                 tolist(xh),
                 (mv("unbiased_variance", (x - mu) / np.std(x, ddof=1)), mv("forgot_std", x - mu)),
+                label="x̂",
             ),
-            "dbeta": Quantity("numeric", dbeta, (mv("mean_not_sum", dbeta / N),)),
+            # Σ dy: read from the given dy alone, no earlier answer
+            "dbeta": Quantity("numeric", dbeta, (mv("mean_not_sum", dbeta / N),), label="∂L/∂β"),
             "dgamma": Quantity(
                 "numeric",
                 dgamma,
@@ -109,6 +115,8 @@ class BatchNormGrad(Family):
                     mv("forgot_std", float(dy @ (x - mu))),
                     mv("mean_not_sum", dgamma / N),
                 ),
+                recipe=op("dot", const(dy), ref("x_hat")),  # Σ dy_n x̂_n
+                label="∂L/∂γ",
             ),
             "dx": Quantity(
                 "vector",
@@ -118,6 +126,20 @@ class BatchNormGrad(Family):
                     mv("forgot_variance_path", gamma * inv * (dy - dy.mean())),
                     mv("forgot_mean_path", gamma * inv * (dy - xh * float((dy * xh).mean()))),
                 ),
+                # γ/(N√(σ²+ε)) (N dy − Σ dy − x̂ Σ dy x̂), carried from the student's x̂
+                # (in both places it appears) and Σ dy = ∂L/∂β. Σ dy x̂ is recomputed from x̂
+                # rather than read from the student's ∂L/∂γ, so a wrong x̂ carried through
+                # ∂L/∂γ is followed as one wrong value, not two (a slip in ∂L/∂γ alone is
+                # then not carried into ∂L/∂x).
+                recipe=mul(
+                    const(gamma * inv / N),
+                    op(
+                        "sub",
+                        op("sub", const(N * dy), ref("dbeta")),
+                        mul(ref("x_hat"), op("dot", const(dy), ref("x_hat"))),
+                    ),
+                ),
+                label="∂L/∂x",
             ),
         }
         require_separated(quantities)

@@ -86,12 +86,17 @@ class Conv1dGrad(Family):
         def mv(code: str, value: np.ndarray) -> MistakeValue:
             return MistakeValue(code, tolist(value), FEEDBACK[code])
 
+        # No follow-through: ∂L/∂w and ∂L/∂x read the given g, never y (the loss is not
+        # stated in terms of y), so a wrong y carries into nothing.
         quantities = {
-            "y": Quantity("vector", tolist(y), (mv("kernel_not_flipped", conv1d(x, w[::-1])),)),
+            "y": Quantity(
+                "vector", tolist(y), (mv("kernel_not_flipped", conv1d(x, w[::-1])),), label="y"
+            ),
             "dw": Quantity(
                 "vector",
                 tolist(dw),
                 (mv("reversed", dw[::-1]), mv("sign_flipped", -dw), mv("forgot_upstream", dw_ones)),
+                label="∂L/∂w",
             ),
             "dx": Quantity(
                 "vector",
@@ -101,6 +106,7 @@ class Conv1dGrad(Family):
                     mv("sign_flipped", -dx),
                     mv("forgot_upstream", dx_ones),
                 ),
+                label="∂L/∂x",
             ),
         }
         A = fmt_array

@@ -89,16 +89,20 @@ class Conv2dGrad(Family):
         def mv(code: str, value: Any) -> MistakeValue:
             return MistakeValue(code, tolist(value), FB[code])
 
+        # No follow-through: ∂L/∂w and ∂L/∂x read the given g, never y (the loss is not
+        # stated in terms of y), so a wrong y carries into nothing.
         quantities = {
             "y": Quantity(
                 "matrix",
                 tolist(y),
                 (mv("kernel_flipped", conv2d(x, wf, stride=s, padding=p)), mv("transposed", y.T)),
+                label="y",
             ),
             "dw": Quantity(
                 "matrix",
                 tolist(dw),
                 (mv("rotated", dw[::-1, ::-1]), mv("transposed", dw.T), mv("forgot_upstream", dw1)),
+                label="∂L/∂w",
             ),
             "dx": Quantity(
                 "matrix",
@@ -108,6 +112,7 @@ class Conv2dGrad(Family):
                     mv("transposed", dx.T),
                     mv("forgot_upstream", dx1),
                 ),
+                label="∂L/∂x",
             ),
         }
         require_separated(quantities)

@@ -29,6 +29,9 @@ from grader.exercises.families.common import fmt
 from grader.exercises.families.grid import grid_array
 from grader.exercises.families.registry import register_family
 from grader.exercises.families.separation import require_separated
+from grader.exercises.recipe import const
+from grader.exercises.recipe import mul
+from grader.exercises.recipe import ref
 
 FB = {
     "forgot_scaling": "Inverted dropout scales the kept units by 1/(1 − p) during training.",
@@ -92,6 +95,7 @@ class DropoutGrad(Family):
                     mv("scaled_by_keep", h * m * keep),
                     mv("divided_by_p", h * m / p),
                 ),
+                label="ĥ",
             ),
             "dh": Quantity(
                 "vector",
@@ -101,11 +105,15 @@ class DropoutGrad(Family):
                     mv("forgot_scaling", y_grad * m),
                     mv("scaled_by_keep", y_grad * m * keep),
                 ),
+                # dy v ⊙ m / (1 − p): the mask and scale, not ĥ, so no recipe
+                label="∂L/∂h",
             ),
             "dv": Quantity(
                 "vector",
                 tolist(dv),
                 (mv("forgot_scaling", dy * h * m), mv("forgot_mask", dy * h / keep)),
+                recipe=mul(const(dy), ref("h_drop")),  # y = v · ĥ, so ∂L/∂v = dy ĥ
+                label="∂L/∂v",
             ),
         }
         require_separated(quantities)

@@ -26,6 +26,11 @@ from grader.exercises.families.common import fmt
 from grader.exercises.families.common import pfmt
 from grader.exercises.families.grid import grid_array
 from grader.exercises.families.registry import register_family
+from grader.exercises.recipe import add
+from grader.exercises.recipe import const
+from grader.exercises.recipe import mul
+from grader.exercises.recipe import op
+from grader.exercises.recipe import ref
 
 FEEDBACK = {
     "share_of_the_mean": "That is example 1's share of the mini-batch gradient (divided by "
@@ -114,8 +119,16 @@ class MinibatchAverage(Family):
 
         w_new = w - eta * gw
         quantities = {
-            "grad_w_batch": Quantity("numeric", gw, mistakes(gw, per_w)),
-            "grad_b_batch": Quantity("numeric", gbias, mistakes(gbias, per_b)),
+            # the mean of the per-example gradients, of which example 1's is asked alone:
+            # (∂L₁/∂w + Σ_{i≥2} 2(y_i − t_i)x_i) / n
+            "grad_w_batch": Quantity(
+                "numeric",
+                gw,
+                mistakes(gw, per_w),
+                recipe=op("div", add(ref("grad_w_single"), const(per_w[1:].sum())), const(n)),
+                label="∂L/∂w",
+            ),
+            "grad_b_batch": Quantity("numeric", gbias, mistakes(gbias, per_b), label="∂L/∂b"),
             "grad_w_single": Quantity(
                 "numeric",
                 gw1,
@@ -124,6 +137,7 @@ class MinibatchAverage(Family):
                     MistakeValue("sign_flipped", -gw1, FEEDBACK["sign_flipped"]),
                     MistakeValue("share_of_the_mean", gw1 / n, FEEDBACK["share_of_the_mean"]),
                 ),
+                label="∂L₁/∂w",
             ),
             "w_new": Quantity(
                 "numeric",
@@ -139,6 +153,8 @@ class MinibatchAverage(Family):
                     MistakeValue("forgot_learning_rate", w - gw, FEEDBACK["forgot_learning_rate"]),
                 ),
                 {"reference": w},  # an update: judged by its change
+                recipe=add(const(w), mul(const(-eta), ref("grad_w_batch"))),
+                label="the new w",
             ),
         }
         table = "| $i$ | $x_i$ | $t_i$ |\n|---|---|---|\n" + "\n".join(

@@ -26,6 +26,9 @@ from grader.exercises.families.base import require
 from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
 from grader.exercises.families.registry import register_family
+from grader.exercises.recipe import add
+from grader.exercises.recipe import const
+from grader.exercises.recipe import ref
 
 OPTIMIZERS = ["momentum", "rmsprop", "adam"]
 EPS = 1e-8
@@ -171,7 +174,16 @@ class OptimizerStep(Family):
                 for code in _step_codes(kind, i)
             )
             # Judged by the step: the tolerance is relative to the change from w_{t-1}.
-            quantities[key] = Quantity("numeric", ws[i], ms, {"reference": [w0, *ws][i]})
+            # The second step starts from the student's w₁; its size comes from the given
+            # gradients and the optimizer's state, which never reads w.
+            quantities[key] = Quantity(
+                "numeric",
+                ws[i],
+                ms,
+                {"reference": [w0, *ws][i]},
+                recipe=add(ref("w1"), const(ws[1] - ws[0])) if i == 1 else None,
+                label=("w₁", "w₂")[i],
+            )
         name, rule = _describe(kind, hp)
         lines = [f"Update rule ({name}): ${rule}$", ""]
         for t, (g, h) in enumerate(zip(grads, hand, strict=True), 1):

@@ -98,11 +98,21 @@ class PoolingGrad(Family):
         max_mistakes = [mv("spread_evenly", davg), mv("copied_to_window", 4 * davg)]
         if s == 1:
             max_mistakes.append(mv("overlap_not_added", no_add))
+        # No follow-through: max pooling routes g by where each window's maximum sits in x,
+        # not by the pooled values, and average pooling reads g alone; no part's key is
+        # computed from another's.
         quantities = {
-            "y_max": Quantity("matrix", tolist(y), (mv("wrong_max", min_pool),)),
-            "dx_max": Quantity("matrix", tolist(dmax), tuple(max_mistakes)),
+            "y_max": Quantity(
+                "matrix", tolist(y), (mv("wrong_max", min_pool),), label="the max-pooled y"
+            ),
+            "dx_max": Quantity(
+                "matrix", tolist(dmax), tuple(max_mistakes), label="∂L/∂x (max pooling)"
+            ),
             "dx_avg": Quantity(
-                "matrix", tolist(davg), (mv("forgot_divide", 4 * davg), mv("routed_to_max", dmax))
+                "matrix",
+                tolist(davg),
+                (mv("forgot_divide", 4 * davg), mv("routed_to_max", dmax)),
+                label="∂L/∂x (average pooling)",
             ),
         }
         require_separated(quantities)

@@ -28,6 +28,11 @@ from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
 from grader.exercises.families.common import pfmt
 from grader.exercises.families.registry import register_family
+from grader.exercises.recipe import Recipe
+from grader.exercises.recipe import add
+from grader.exercises.recipe import const
+from grader.exercises.recipe import mul
+from grader.exercises.recipe import ref
 
 _FB = {
     "forgot_factor_two": "d/db3 of (observed − predicted)² is −2(observed − predicted): "
@@ -142,6 +147,16 @@ class SoftplusSSR(Family):
             return b
 
         resid0 = T[:, 0] - pred0
+        # Each later step recomputes the derivative at the student's own b3. The prediction
+        # is q_i + b3 (q_i: the rest of the network), so dSSR/db3 at b is exactly
+        # Σ −2(t_i − q_i) + 2n b: b ← b − η(Σ −2(t_i − q_i) + 2n b), the real iteration.
+        n = len(T)
+        c0 = float(-2 * np.sum(T[:, 0] - (pred0 - b3)))
+        final: Recipe = ref("b3_step1")
+        for _ in range(steps - 1):
+            final = add(mul(const(1 - 2 * n * eta), final), const(-eta * c0))
+        # when 2nη = 1 one step lands on the minimum: later steps forget where they started
+        depends = steps == 1 or abs(1 - 2 * n * eta) > 1e-9
         quantities = {
             "dssr_db3": Quantity(
                 "numeric",
@@ -151,6 +166,7 @@ class SoftplusSSR(Family):
                     MistakeValue("sign_flipped", -g0, _FB["sign_flipped"]),
                     MistakeValue("single_point", float(-2 * resid0[0]), _FB["single_point"]),
                 ),
+                label="dSSR/db₃",
             ),
             "b3_step1": Quantity(
                 "numeric",
@@ -161,6 +177,8 @@ class SoftplusSSR(Family):
                     MistakeValue("forgot_factor_two", b3 - eta * g0 / 2, _FB["forgot_factor_two"]),
                 ),
                 {"reference": b3},  # an update: judged by its change
+                recipe=add(const(b3), mul(const(-eta), ref("dssr_db3"))),
+                label="b₃ after one step",
             ),
             "b3_final": Quantity(
                 "numeric",
@@ -170,8 +188,10 @@ class SoftplusSSR(Family):
                     MistakeValue("forgot_factor_two", replay("half"), _FB["forgot_factor_two"]),
                     MistakeValue("one_step_only", step1, _FB["one_step_only"]),
                 ),
+                recipe=final if depends else None,
+                label="the final b₃",
             ),
-            "ssr": Quantity("numeric", ssr),
+            "ssr": Quantity("numeric", ssr, label="the SSR"),
         }
         table = "| dosage $x$ | observed |\n|---|---|\n" + "\n".join(
             f"| {num(x)} | {num(t)} |" for x, t in data

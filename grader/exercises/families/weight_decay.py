@@ -27,6 +27,10 @@ from grader.exercises.families.common import fmt
 from grader.exercises.families.grid import grid_array
 from grader.exercises.families.registry import register_family
 from grader.exercises.families.separation import require_separated
+from grader.exercises.recipe import add
+from grader.exercises.recipe import const
+from grader.exercises.recipe import mul
+from grader.exercises.recipe import ref
 
 FB = {
     "forgot_decay": "The penalty (λ/2)‖w‖² adds λw to the gradient.",
@@ -91,8 +95,11 @@ class WeightDecay(Family):
                     mv("factor_two", g + 2 * lam * w),
                     mv("decay_sign", g - lam * w),
                 ),
+                label="g + λw",
             ),
-            "shrink": Quantity("numeric", 1 - eta * lam, (mv("forgot_eta", 1 - lam),)),
+            "shrink": Quantity(
+                "numeric", 1 - eta * lam, (mv("forgot_eta", 1 - lam),), label="the decay factor"
+            ),
             "w_new": Quantity(
                 "vector",
                 tolist(new),
@@ -103,6 +110,11 @@ class WeightDecay(Family):
                     mv("sign_flipped", w + eta * reg),
                 ),
                 {"reference": tolist(w)},  # an update: judged by its change (issue 12)
+                # w − η (g + λw): the step is η times the regularised gradient. The same
+                # key is (1 − ηλ) w − η g, but one rule reads one route, and this one
+                # carries the most slips (a forgotten, doubled or flipped decay term)
+                recipe=add(const(w), mul(const(-eta), ref("reg_grad"))),
+                label="the new w",
             ),
         }
         require_separated(quantities)
