@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from grader.checking.limits import budget_clock
+from grader.exercises import declared_follow
 from grader.exercises import expressions
 from grader.exercises import recipe as recipe_mod
 from grader.exercises.errors import SpecError
@@ -143,8 +144,10 @@ def _attempt(
     for i, text in enumerate(spec.constraints):
         if not spec.compiled[f"constraints.{i}"].holds(values):
             raise _illposed(f"constraint {text!r} fails", ("constraints", i))
-    parts = tuple(_part(spec, i, p, out, values, rng) for i, p in enumerate(spec.parts))
-    parts = follow_rules(spec, parts, out.quantities)
+    built: dict[str, Part] = {}
+    for i, p in enumerate(spec.parts):
+        built[p.id] = _part(spec, i, p, out, values, rng, built)
+    parts = follow_rules(spec, tuple(built.values()), out.quantities)
     values["seed"] = seed
     solution = out.solution_md
     if spec.solution:
@@ -178,6 +181,7 @@ def _part(
     out: FamilyOutput,
     values: Mapping[str, Any],
     rng: np.random.Generator,
+    earlier: Mapping[str, Part],
 ) -> Part:
     path = ("parts", index)
     quantity = out.quantities.get(part.key) if part.key else None
@@ -196,6 +200,9 @@ def _part(
     else:
         free = kind.free_names(check)
         values = {k: v for k, v in values.items() if k not in free}
+        # A followed part's id names its key where no parameter or derived value has it
+        # (where one does, the rule below must agree with it).
+        values = {**{s: earlier[s].key for s in part.follows}, **values}
         key = _evaluate_answer(spec, f"{_field(path)}.answer", kind, values, path)
         candidates = []
         for j, m in enumerate(part.mistakes):
@@ -216,6 +223,7 @@ def _part(
     mistakes = tuple(Mistake(c, fb, v, float(cr)) for c, fb, v, cr in candidates)
     note = kind.precision_note(check)
     prompt = render(part.prompt, values)
+    follow = _declared_rule(spec, index, part, key, values, earlier) if part.follows else None
     return Part(
         id=part.id,
         prompt_md=f"{prompt.rstrip()} {note}".strip() if note else prompt,
@@ -227,7 +235,49 @@ def _part(
         mistakes=mistakes,
         choices=choices,
         hints=tuple(render(h, values) for h in part.hints),
+        follow=follow,
+        label=part.label,
     )
+
+
+def _declared_rule(
+    spec: ExerciseSpec,
+    index: int,
+    part: PartSpec,
+    key: Any,
+    values: Mapping[str, Any],
+    earlier: Mapping[str, Part],
+) -> FollowRule:
+    """A declarative part's follow-through rule: its answer over the parts it follows.
+
+    Raises:
+        SpecError: the rule, fed the earlier parts' keys, does not give back the key (a
+            followed id that is also a parameter or derived value with another value).
+    """
+    path = ("parts", index, "answer")
+    expr = spec.compiled[field_name(path)]
+    recipe = declared_follow.to_recipe(expr, part.follows, values)
+    sources = tuple(recipe_mod.refs(recipe))
+    keys = {s: earlier[s].key for s in sources}
+    gives = declared_follow.gives_back(recipe, keys, key)
+    if gives is not None:
+        fed = ", ".join(f"{s} = {earlier[s].key_text}" for s in sources)
+        shadowed = [s for s in sources if s in spec.parameters or s in spec.derived]
+        why = (
+            f"; {', '.join(shadowed)} here means the earlier part, not the parameter or "
+            "derived value of that name"
+            if shadowed
+            else ""
+        )
+        raise SpecError.single(
+            spec.source,
+            f"part {part.id}: its answer with the earlier answers ({fed}) gives {gives}, "
+            f"not its key {key}{why}",
+            line=spec.line_of(path),
+            field=field_name(path),
+        )
+    labels = {s: earlier[s].label or s for s in sources}
+    return FollowRule(sources, recipe, labels)
 
 
 def follow_rules(

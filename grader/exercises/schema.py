@@ -171,6 +171,21 @@ SPEC_JSON_SCHEMA: dict[str, Any] = {
                     "maxLength": 2000,
                     "description": "declarative: an expression (or a list [a, b]) over parameters",
                 },
+                "follows": {
+                    "type": "array",
+                    "items": {"type": "string", "pattern": _NAME},
+                    "minItems": 1,
+                    "maxItems": 20,
+                    "description": "declarative: the earlier parts the answer is computed "
+                    "from; in answer: their ids name their values (follow-through)",
+                },
+                "label": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 60,
+                    "description": "declarative: how follow-through feedback names this "
+                    "part's value (∂L/∂y)",
+                },
                 "choices": {
                     "type": "array",
                     "items": {"$ref": "#/$defs/choice"},

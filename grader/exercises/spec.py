@@ -15,6 +15,7 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from grader.checking.names import RESERVED_NAMES
+from grader.exercises import declared_follow
 from grader.exercises import expressions
 from grader.exercises.errors import SpecError
 from grader.exercises.errors import SpecProblem
@@ -217,6 +218,7 @@ def _build(
     parts = []
     seen: set[str] = set()
     quantities = family.quantities(options) if family is not None else {}
+    follows = _check_follows(data["parts"], family is not None, out)
     for i, pdata in enumerate(data["parts"]):
         path = ("parts", i)
         if pdata["id"] in seen:
@@ -234,7 +236,9 @@ def _build(
             _check_placeholders(
                 mistake.get("feedback", ""), (*path, "mistakes", j, "feedback"), template_names, out
             )
-        part = _build_part(pdata, path, family is not None, quantities, all_names, compiled, out)
+        part = _build_part(
+            pdata, path, family is not None, quantities, all_names, compiled, out, follows[i]
+        )
         if part is not None:
             parts.append(part)
 
@@ -297,6 +301,7 @@ def _build_part(
     names: set[str],
     compiled: dict[str, Any],
     out: _Collector,
+    follows: tuple[str, ...] = (),
 ) -> PartSpec | None:
     ptype = pdata.get("type")
     check = dict(pdata.get("check", {}))
@@ -322,6 +327,8 @@ def _build_part(
         ptype = info.type
         if "reference" in check:
             out.add((*path, "check", "reference"), "the family gives the reference of its updates")
+        if "label" in pdata:
+            out.add((*path, "label"), "the family names its quantities; label: is declarative")
         for j, m in enumerate(mistakes):
             if m.answer is not None:
                 out.add((*path, "mistakes", j, "answer"), "the family computes mistake answers")
@@ -343,7 +350,13 @@ def _build_part(
             if "answer" not in pdata:
                 out.add(path, "the field 'answer' is required (an expression over parameters)")
                 return None
-            _compile_answer(pdata["answer"], ptype, check, (*path, "answer"), names, compiled, out)
+            # The parts it follows are names too: their values (the keys; at
+            # follow-through, a student's own).
+            names = names | set(follows)
+            apath = (*path, "answer")
+            _compile_answer(pdata["answer"], ptype, check, apath, names, compiled, out)
+            if follows and field_name(apath) in compiled:
+                _check_recomputable(compiled[field_name(apath)], follows, path, pdata, out)
             if isinstance(check.get("reference"), str):
                 rpath = (*path, "check", "reference")
                 _compile_answer(check["reference"], ptype, check, rpath, names, compiled, out)
@@ -371,7 +384,92 @@ def _build_part(
         hints=tuple(pdata.get("hints", ())),
         mistakes=mistakes,
         mistakes_given="mistakes" in pdata,
+        follows=follows,
+        label=pdata.get("label", ""),
     )
+
+
+def _check_follows(
+    parts: list[Mapping[str, Any]], from_family: bool, out: _Collector
+) -> list[tuple[str, ...]]:
+    """Each part's ``follows:``, checked: earlier numeric parts of a declarative exercise.
+
+    Returns the entries that pass, per part (a part with a bad entry keeps the good ones,
+    so its answer's names are still checked; the spec is refused either way).
+    """
+    ids = [p["id"] for p in parts]
+    edges = {p["id"]: list(p.get("follows", ())) for p in parts}
+    result: list[tuple[str, ...]] = []
+    for i, pdata in enumerate(parts):
+        path: Path = ("parts", i, "follows")
+        good: list[str] = []
+        result.append(())
+        if "follows" not in pdata:
+            continue
+        if from_family:
+            out.add(path, "follows: is declarative; a family declares how its keys follow")
+            continue
+        ptype = pdata.get("type")
+        if ptype is None or not kind_of(ptype).numeric or kind_of(ptype).from_choices:
+            out.add(path, f"follows: needs a numeric, vector or matrix part, not {ptype}")
+            continue
+        for j, source in enumerate(pdata["follows"]):
+            where = (*path, j)
+            earlier = ", ".join(ids[:i]) or "none"
+            if source == pdata["id"]:
+                out.add(where, f"part {source} cannot follow itself (a cycle)")
+            elif source in good:
+                out.add(where, f"{source} is listed twice")
+            elif source not in ids:
+                out.add(where, f"unknown part {source!r}; earlier parts: {earlier}")
+            elif ids.index(source) > i:
+                cycle = _cycle(edges, source, pdata["id"])
+                if cycle:
+                    out.add(where, "a cycle: " + " follows ".join([pdata["id"], *cycle]))
+                else:
+                    out.add(
+                        where,
+                        f"part {source} comes later; a part follows earlier parts only "
+                        f"(earlier parts: {earlier})",
+                    )
+            elif parts[ids.index(source)].get("type") != "numeric":
+                stype = parts[ids.index(source)].get("type")
+                out.add(
+                    where,
+                    f"part {source} has type {stype}; only numeric (one-number) parts "
+                    "can be followed",
+                )
+            else:
+                good.append(source)
+        result[i] = tuple(good)
+    return result
+
+
+def _cycle(edges: Mapping[str, list[str]], start: str, goal: str) -> list[str]:
+    """A path of ``follows`` from ``start`` back to ``goal`` (empty when none)."""
+    stack: list[list[str]] = [[start]]
+    visited: set[str] = set()
+    while stack:
+        trail = stack.pop()
+        if trail[-1] == goal:
+            return trail
+        if trail[-1] in visited:
+            continue
+        visited.add(trail[-1])
+        stack += [[*trail, n] for n in edges.get(trail[-1], ())]
+    return []
+
+
+def _check_recomputable(
+    expr: Any, follows: tuple[str, ...], path: Path, pdata: Mapping[str, Any], out: _Collector
+) -> None:
+    """Every followed part is used, through operations follow-through can recompute."""
+    used = expressions.free_names(expr)
+    for j, source in enumerate(pdata.get("follows", ())):
+        if source in follows and source not in used:
+            out.add((*path, "follows", j), f"the answer does not use {source}")
+    for message in dict.fromkeys(declared_follow.problems(expr, follows)):
+        out.add((*path, "answer"), message)
 
 
 def _keys(quantities: Mapping[str, Any]) -> str:

@@ -81,6 +81,10 @@ class PartSpec:
     hints: tuple[str, ...] = ()
     mistakes: tuple[MistakeSpec, ...] = ()
     mistakes_given: bool = False
+    #: declarative: the earlier parts the answer is computed from (names in ``answer``)
+    follows: tuple[str, ...] = ()
+    #: declarative: how follow-through feedback names this part's value
+    label: str = ""
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import dataclasses
 import logging
 from collections import Counter
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Select
@@ -64,6 +65,22 @@ class PartStats:
     right: int = 0
     follow: int = 0
     wrong: int = 0
+    name: str = ""  # the part's short name (∂L/∂y), its id when it has none
+
+
+@dataclasses.dataclass(frozen=True)
+class FirstWrongPart:
+    """How many attempts broke first at one part, split by the diagnosis of that answer.
+
+    ``causes`` holds one count per named mistake or checker diagnosis (``note`` is its code,
+    ``label`` the exercise's feedback for it) and one ``other`` for wrong answers no known
+    mistake matched; most common first.
+    """
+
+    part_id: str
+    name: str
+    count: int
+    causes: list[NoteCount]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +92,8 @@ class ItemStats:
     students: int
     #: the most common first wrong steps: note = part id, label = part and diagnosis
     first_wrong: list[NoteCount] = dataclasses.field(default_factory=list)
+    #: every part some attempt broke first at, most common first, split by diagnosis
+    first_wrong_parts: list[FirstWrongPart] = dataclasses.field(default_factory=list)
 
 
 def band_of(credit: float) -> int:
@@ -90,6 +109,41 @@ def note_label(note: str, feedback: dict[str, str]) -> str:
     if note.startswith("diagnosis:"):
         return note.split(":", 1)[1].replace("_", " ").capitalize()
     return NOTE_LABELS.get(note, note.replace("_", " ").capitalize())
+
+
+OTHER = "other"
+OTHER_LABEL = "Other: wrong, no known mistake matched"
+
+
+def first_wrong_parts(
+    variant: Variant, counted: Mapping[tuple[str, str], int]
+) -> list[FirstWrongPart]:
+    """Group ``(part id, note) -> attempts`` by part: named mistakes and diagnoses apart,
+    every other wrong answer as ``other``. Parts and causes most common first; ties keep
+    the part order, and ``other`` after named causes."""
+    order = {p.id: i for i, p in enumerate(variant.parts)}
+    by_part: dict[str, Counter[str]] = defaultdict(Counter)
+    for (pid, note), n in counted.items():
+        named = note.startswith(("mistake:", "diagnosis:"))
+        by_part[pid][note if named else OTHER] += n
+    result = []
+    for pid, causes in by_part.items():
+        part = next((p for p in variant.parts if p.id == pid), None)
+        feedback = {m.code: m.feedback for m in part.mistakes} if part else {}
+        ranked = sorted(causes.items(), key=lambda kv: (-kv[1], kv[0] == OTHER, kv[0]))
+        result.append(
+            FirstWrongPart(
+                pid,
+                (part.name if part else "") or pid,
+                sum(causes.values()),
+                [
+                    NoteCount(note, OTHER_LABEL if note == OTHER else note_label(note, feedback), n)
+                    for note, n in ranked
+                ],
+            )
+        )
+    result.sort(key=lambda fw: (-fw.count, order.get(fw.part_id, len(order))))
+    return result
 
 
 def _analyse(
@@ -203,10 +257,12 @@ def _analyse(
                     tally[pk][follow_stats.RIGHT],
                     tally[pk][follow_stats.FOLLOW],
                     tally[pk][follow_stats.WRONG],
+                    part.get("label") or part["id"],
                 )
             )
         who = {a for a, it in attempt_item.items() if key_of[it] == key}  # attempts of this group
         firsts_top: list[NoteCount] = []
+        by_part: list[FirstWrongPart] = []
         if variant:
             shape = Variant.from_json(variant)
             counted = follow_stats.count_first_wrong(shape, [newest[a] for a in who if a in newest])
@@ -215,8 +271,9 @@ def _analyse(
                 feedback = {m.code: m.feedback for m in part.mistakes} if part else {}
                 name = part.name if part else pid
                 firsts_top.append(NoteCount(pid, f"{name}: {note_label(note, feedback)}", n))
+            by_part = first_wrong_parts(shape, counted)
         result[key] = ItemStats(
-            key, exercise.title, exercise.slug, part_stats, len(who), firsts_top
+            key, exercise.title, exercise.slug, part_stats, len(who), firsts_top, by_part
         )
     return list(result.values())
 

@@ -263,6 +263,13 @@ class PartProgress:
         )
 
     @property
+    def by_follow_through(self) -> bool:
+        """The credit came from follow-through: an answer right only given the student's
+        own wrong earlier answer, none simply right, and no override."""
+        graded = [s.verdict for s in self.submissions if s.status == "graded"]
+        return self.override is None and "consistent" in graded and "correct" not in graded
+
+    @property
     def finished(self) -> bool:
         """Nothing more to do here: answered correctly, or out of tries. (A correct
         answer after a penalty is done: no try needs burning to see the solution.)"""
@@ -366,6 +373,7 @@ class QuizScore:
     possible: float
     started: int  # items with an attempt
     items: int
+    follow: float = 0.0  # of ``earned``, the points earned by follow-through
 
 
 def quiz_scores(session: Session, user: User, quizzes: Sequence[Quiz]) -> dict[int, QuizScore]:
@@ -383,10 +391,12 @@ def quiz_scores(session: Session, user: User, quizzes: Sequence[Quiz]) -> dict[i
     )
     progress = progress_for_attempts(session, attempts)
     earned: dict[int, float] = dict.fromkeys(quiz_ids, 0.0)
+    follow: dict[int, float] = dict.fromkeys(quiz_ids, 0.0)
     started: dict[int, int] = dict.fromkeys(quiz_ids, 0)
     for a in attempts:
         qid = a.quiz_item.quiz_id
         earned[qid] += progress[a.id].earned
+        follow[qid] += sum(p.earned for p in progress[a.id].parts if p.by_follow_through)
         started[qid] += 1
     possible: dict[int, float] = dict.fromkeys(quiz_ids, 0.0)
     count: dict[int, int] = dict.fromkeys(quiz_ids, 0)
@@ -394,7 +404,8 @@ def quiz_scores(session: Session, user: User, quizzes: Sequence[Quiz]) -> dict[i
         possible[item.quiz_id] += item.points
         count[item.quiz_id] += 1
     return {
-        qid: QuizScore(earned[qid], possible[qid], started[qid], count[qid]) for qid in quiz_ids
+        qid: QuizScore(earned[qid], possible[qid], started[qid], count[qid], follow[qid])
+        for qid in quiz_ids
     }
 
 

@@ -8,9 +8,11 @@ numbers in a table next to it.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Callable
+from collections.abc import Mapping
 from collections.abc import Sequence
 from html import escape
 
@@ -131,3 +133,84 @@ def bar_chart(
         )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every text above is escaped
+
+
+# Okabe-Ito colours: told apart with the usual colour-vision deficiencies.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
+OTHER_COLOR = "#8c8c8c"
+
+
+@dataclasses.dataclass(frozen=True)
+class Segment:
+    """One piece of a stacked bar: its series (for the colour), its name and its value."""
+
+    series: str
+    label: str
+    value: float
+
+
+def _ink(fill: str) -> str:
+    """Black or white, whichever reads better on ``fill`` (a ``#rrggbb`` colour)."""
+    r, g, b = (int(fill[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    lum = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+    y = 0.2126 * lum[0] + 0.7152 * lum[1] + 0.0722 * lum[2]
+    return "#000" if (y + 0.05) / 0.05 >= 1.05 / (y + 0.05) else "#fff"
+
+
+def stacked_bar_chart(
+    bars: Sequence[tuple[str, Sequence[Segment]]],
+    *,
+    chart_id: str,
+    title: str,
+    desc: str,
+    colors: Mapping[str, str],
+    width: int = 440,
+    max_label: int = 64,
+) -> Markup:
+    """Horizontal stacked bars, each under its own label, the total after it; a segment
+    wide enough shows its value inside. ``colors`` maps each series to its colour."""
+    row_h, top, right = 40, 4, 40
+    height = top * 2 + row_h * max(1, len(bars))
+    plot_w = width - right
+    totals = [sum(max(0.0, s.value) for s in segs if math.isfinite(s.value)) for _, segs in bars]
+    peak = max(totals, default=0.0)
+    parts = _open(chart_id, width, height, title, desc)
+    if not bars:
+        parts.append(f'<text x="4" y="{top + 16}" fill="{AXIS_COLOR}">No data yet</text>')
+    for i, ((label, segments), total) in enumerate(zip(bars, totals, strict=True)):
+        y = top + i * row_h
+        short = label if len(label) <= max_label else label[: max_label - 1] + "…"
+        parts.append(f'<text x="0" y="{y + 13}">{escape(short)}</text>')
+        x = 0.0
+        for seg in segments:
+            if peak <= 0 or not math.isfinite(seg.value) or seg.value <= 0:
+                continue
+            w = plot_w * seg.value / peak
+            fill = colors.get(seg.series, OTHER_COLOR)
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y + 18}" width="{w:.1f}" height="16" fill="{fill}" '
+                f'stroke="#fff" stroke-width="1"><title>{escape(label)}, {escape(seg.label)}: '
+                f"{escape(_fmt(seg.value))}</title></rect>"
+            )
+            if w >= 16:
+                parts.append(
+                    f'<text x="{x + w / 2:.1f}" y="{y + 30}" text-anchor="middle" '
+                    f'fill="{_ink(fill)}" aria-hidden="true">{escape(_fmt(seg.value))}</text>'
+                )
+            x += w
+        parts.append(
+            f'<text x="{x + 5:.1f}" y="{y + 30}" fill="{AXIS_COLOR}">{escape(_fmt(total))}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every text above is escaped
+
+
+def legend(entries: Sequence[tuple[str, str]]) -> Markup:
+    """A list of ``(colour, name)``: the key to a chart's colours, as text that wraps on a
+    phone (the swatches are decoration; the names carry the meaning)."""
+    items = [
+        '<li><svg class="swatch" aria-hidden="true" focusable="false" width="12" height="12">'
+        f'<rect width="12" height="12" fill="{escape(color)}"/></svg> {escape(name)}</li>'
+        for color, name in entries
+    ]
+    return Markup('<ul class="chart-legend">' + "".join(items) + "</ul>")  # noqa: S704

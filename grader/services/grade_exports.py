@@ -82,6 +82,8 @@ class GradeRow:
     email: str
     scores: list[float | None]
     total: float
+    #: per quiz: of its score, the points earned by follow-through (None: not started)
+    follow_points: list[float | None] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,8 +116,10 @@ def course_grades(
             GradeColumn(c.quiz_id, c.title, c.max_points, c.is_published) for c in book.columns
         ]
         rows = [
-            GradeRow(user_id, name, email, list(values), total)
-            for user_id, name, email, values, total in book.rows
+            GradeRow(user_id, name, email, list(values), total, list(follow))
+            for (user_id, name, email, values, total), follow in zip(
+                book.rows, book.follow, strict=True
+            )
         ]
     else:
         # The gradebook's column order (oldest quiz first), not the dashboard's (by due date).
@@ -128,9 +132,15 @@ def course_grades(
             GradeColumn(q.id, q.title, scores[q.id].possible, q.is_published) for q in quizzes
         ]
         values = [scores[q.id].earned if scores[q.id].started else None for q in quizzes]
+        follow = [scores[q.id].follow if scores[q.id].started else None for q in quizzes]
         rows = [
             GradeRow(
-                user.id, user.name, user.email, values, sum(v for v in values if v is not None)
+                user.id,
+                user.name,
+                user.email,
+                values,
+                sum(v for v in values if v is not None),
+                follow,
             )
         ]
     if quiz_ids:
@@ -147,6 +157,7 @@ def course_grades(
                 r.email,
                 [r.scores[i] for i in keep],
                 sum(r.scores[i] or 0.0 for i in keep),
+                [r.follow_points[i] for i in keep],
             )
             for r in rows
         ]

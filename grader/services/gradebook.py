@@ -51,6 +51,7 @@ from grader.services.spreadsheet_cells import safe_cell
 logger = logging.getLogger(__name__)
 
 MAX_REASON = 2000
+RIGHT, FOLLOW = "right", "follow"
 
 
 # --------------------------------------------------------------------------- weights & credit
@@ -107,6 +108,9 @@ class Cell:
     #: of ``points``, those earned by follow-through (a part whose best answer was right
     #: only given the student's own wrong earlier answer)
     follow_points: float = 0.0
+    #: of ``points``, those earned by right answers (a part with a ``correct`` answer);
+    #: the rest is partial credit for a known mistake and manual overrides
+    right_points: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,6 +120,29 @@ class Row:
     email: str
     cells: list[Cell | None]
     total: float
+
+
+@dataclasses.dataclass(frozen=True)
+class PointsSummary:
+    """Points earned, split by how: right answers, follow-through, and the rest (partial
+    credit for a known mistake, manual overrides)."""
+
+    points: float
+    right_points: float
+    follow_points: float
+
+    @property
+    def other_points(self) -> float:
+        return max(0.0, self.points - self.right_points - self.follow_points)
+
+    @classmethod
+    def of(cls, cells: Iterable[Cell | None]) -> PointsSummary:
+        scored = [c for c in cells if c is not None and c.points is not None]
+        return cls(
+            sum(c.points or 0.0 for c in scored),
+            sum(c.right_points for c in scored),
+            sum(c.follow_points for c in scored),
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,16 +156,27 @@ class Gradebook:
     def graded_cells(self) -> int:
         return sum(1 for r in self.rows for c in r.cells if c is not None and c.points is not None)
 
+    @property
+    def summary(self) -> PointsSummary:
+        """Every student's points on the quiz, by right answers and by follow-through."""
+        return PointsSummary.of(c for r in self.rows for c in r.cells)
+
+    @property
+    def column_summaries(self) -> list[PointsSummary]:
+        """The same per item (one per column)."""
+        return [PointsSummary.of(r.cells[i] for r in self.rows) for i in range(len(self.columns))]
+
 
 def _credits(
     session: Session, attempts: Select[Any]
 ) -> tuple[
-    dict[tuple[int, str], tuple[float | None, int, int, int, bool]], dict[tuple[int, str], float]
+    dict[tuple[int, str], tuple[float | None, int, int, int, str]], dict[tuple[int, str], float]
 ]:
-    """Per (attempt, part): (best graded score, submissions, pending, errors, follow-through
-    only), and the newest override."""
+    """Per (attempt, part): (best graded score, submissions, pending, errors, outcome: RIGHT
+    when an answer was correct, FOLLOW when one was only consistent, else ""), and the newest
+    override."""
     ids = attempts.with_only_columns(Attempt.id).scalar_subquery()
-    submissions: dict[tuple[int, str], tuple[float | None, int, int, int, bool]] = {}
+    submissions: dict[tuple[int, str], tuple[float | None, int, int, int, str]] = {}
     graded_score = case((Submission.status == "graded", Submission.score), else_=None)
     pending = func.sum(case((Submission.status == "pending", 1), else_=0))
     failed = func.sum(case((Submission.status == "error", 1), else_=0))
@@ -164,7 +202,7 @@ def _credits(
             int(count),
             int(waiting or 0),
             int(errors or 0),
-            bool(follows) and not rights,
+            RIGHT if rights else FOLLOW if follows else "",
         )
     overrides: dict[tuple[int, str], float] = {}
     for attempt_id, part_id, score in session.execute(
@@ -233,7 +271,8 @@ def _score_items(
     waiting: dict[int, int] = defaultdict(int)
     failing: dict[int, int] = defaultdict(int)
     following: dict[int, float] = defaultdict(float)
-    for (attempt_id, part_id), (best, n, pending, errors, by_follow) in submissions.items():
+    righting: dict[int, float] = defaultdict(float)
+    for (attempt_id, part_id), (best, n, pending, errors, outcome) in submissions.items():
         if attempt_id not in info:
             continue
         counts[attempt_id] += n
@@ -242,8 +281,10 @@ def _score_items(
         if best is not None and (attempt_id, part_id) not in overrides:
             weight = info[attempt_id][2].get(part_id, 0.0)
             points[attempt_id] = points.get(attempt_id, 0.0) + best * weight
-            if by_follow:
+            if outcome == FOLLOW:
                 following[attempt_id] += best * weight
+            elif outcome == RIGHT:
+                righting[attempt_id] += best * weight
     overridden = set()
     for (attempt_id, part_id), credit in overrides.items():
         if attempt_id not in info:
@@ -262,6 +303,7 @@ def _score_items(
             waiting[attempt_id],
             failing[attempt_id],
             following[attempt_id],
+            righting[attempt_id],
         )
     return [(s.id, s.name, s.email) for s in students], cells
 
@@ -312,6 +354,8 @@ class CourseGradebook:
     columns: list[QuizColumn]
     rows: list[tuple[int, str, str, list[float | None], float]]
     max_total: float
+    #: per row, per quiz: of its points, those earned by follow-through (None: not started)
+    follow: list[list[float | None]] = dataclasses.field(default_factory=list)
 
 
 def course_gradebook(session: Session, actor: User | None, course_id: int) -> CourseGradebook:
@@ -337,15 +381,19 @@ def course_gradebook(session: Session, actor: User | None, course_id: int) -> Co
         max_by_quiz[item.quiz_id] += item_max(item)
     columns = [QuizColumn(q.id, q.title, max_by_quiz[q.id], q.is_published) for q in quizzes]
     rows = []
+    follow = []
     for user_id, name, email in students:
         per_quiz: dict[int, float | None] = {}
+        per_follow: dict[int, float] = {}
         for item in items:
             cell = cells.get((user_id, item.id))
             if cell is not None and cell.points is not None:
                 per_quiz[item.quiz_id] = (per_quiz.get(item.quiz_id) or 0.0) + cell.points
+                per_follow[item.quiz_id] = per_follow.get(item.quiz_id, 0.0) + cell.follow_points
         values = [per_quiz.get(q.quiz_id) for q in columns]
         rows.append((user_id, name, email, values, sum(v for v in values if v is not None)))
-    return CourseGradebook(columns, rows, sum(c.max_points for c in columns))
+        follow.append([per_follow.get(q.quiz_id) for q in columns])
+    return CourseGradebook(columns, rows, sum(c.max_points for c in columns), follow)
 
 
 # --------------------------------------------------------------------------- detail & overrides
@@ -494,13 +542,18 @@ def override_grade(
 # --------------------------------------------------------------------------- CSV export
 
 
+FOLLOW_COLUMN = "of which follow-through (points)"
+
+
 def _number(value: float | None) -> str:
     return "" if value is None else f"{round(value, 4):g}"
 
 
 def export_csv(session: Session, actor: User | None, quiz_id: int) -> str:
-    """The quiz gradebook as CSV text: one row per student, one column per item, then the
-    total. Encode it as UTF-8 (the text starts with a BOM so spreadsheets detect UTF-8)."""
+    """The quiz gradebook as CSV text: one row per student, one column per item, the total,
+    then how much of the total was earned by follow-through (right given the student's own
+    wrong earlier answer). Encode it as UTF-8 (the text starts with a BOM so spreadsheets
+    detect UTF-8)."""
     book = quiz_gradebook(session, actor, quiz_id)
     out = io.StringIO()
     out.write("\ufeff")
@@ -508,10 +561,20 @@ def export_csv(session: Session, actor: User | None, quiz_id: int) -> str:
     header = ["email", "name"]
     header += [f"{c.position}. {c.title} ({c.max_points:g})" for c in book.columns]
     header.append(f"total ({book.max_total:g})")
+    header.append(FOLLOW_COLUMN)
     writer.writerow([safe_cell(h) for h in header])
     for row in book.rows:
         cells = [_number(c.points if c else None) for c in row.cells]
-        writer.writerow([safe_cell(row.email), safe_cell(row.name), *cells, _number(row.total)])
+        follow = sum(c.follow_points for c in row.cells if c is not None)
+        writer.writerow(
+            [
+                safe_cell(row.email),
+                safe_cell(row.name),
+                *cells,
+                _number(row.total),
+                _number(follow),
+            ]
+        )
     return out.getvalue()
 
 

@@ -168,6 +168,8 @@ def _tour(app, api, toks, world) -> None:
     stu.get(f"{subs}?limit=1")
     stu.get(f"/submissions/{first.json['id']}")
     ins.get(f"{c}/grades")
+    ins.get(f"/quizzes/{world.quiz.id}/analysis")
+    stu.get(f"/quizzes/{world.quiz.id}/analysis")  # 403
     stu.get(f"{c}/grades")
     for lms in ("canvas", "moodle", "brightspace", "blackboard"):
         ins.get(f"{c}/grades.csv?lms={lms}")

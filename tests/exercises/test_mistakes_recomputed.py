@@ -235,6 +235,7 @@ def sigmoid_neuron(p: dict[str, Any]) -> Values:
     return {
         "y": {"key": y, "forgot sigma": w * x + b},
         "dw": {"key": dz * x, "forgot sigma'": (y - t) * x, "forgot x": dz, "sign": -dz * x},
+        "db": {"key": dz, "forgot sigma'": y - t, "times x": dz * x, "sign": -dz},
         "b_new": {"key": b_new, **update(b, b_new, eta), "used dw": b - eta * dz * x},
     }
 

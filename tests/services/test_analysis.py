@@ -80,3 +80,31 @@ def test_charts_escape_text_and_carry_a_title() -> None:
     assert columns.count("<rect") == 5
     assert "80–100%" in columns
     assert "No data yet" in charts.bar_chart([], chart_id="e", title="t", desc="d")
+
+
+def test_stacked_chart_escapes_scales_and_picks_readable_ink() -> None:
+    svg = charts.stacked_bar_chart(
+        [
+            ("<b>dw1</b>", [charts.Segment("a", "x < y", 3), charts.Segment("b", "other", 1)]),
+            ("db1", [charts.Segment("a", "x < y", 2), charts.Segment("b", "other", 0)]),
+        ],
+        chart_id="fw 1",
+        title="First wrong",
+        desc="dw1: 4; db1: 2",
+        colors={"a": "#0072B2", "b": "#F0E442"},
+        width=240,
+    )
+    assert 'aria-labelledby="fw-1-title fw-1-desc"' in svg
+    assert "<b>" not in svg
+    assert "&lt;b&gt;dw1&lt;/b&gt;, x &lt; y: 3" in svg
+    # a zero segment draws nothing; the longest bar spans the plot (240 - 40)
+    assert svg.count("<rect") == 3
+    assert 'width="150.0"' in svg
+    assert 'width="50.0"' in svg
+    assert 'width="100.0"' in svg
+    assert charts._ink("#0072B2") == "#fff"
+    assert charts._ink("#F0E442") == "#000"
+    legend = charts.legend([("#0072B2", "x < y")])
+    assert legend.count("<li>") == 1
+    assert "x &lt; y" in legend
+    assert 'aria-hidden="true"' in legend

@@ -16,12 +16,13 @@ from grader.exercises import Variant
 from grader.exercises.follow import dependents
 from grader.exercises.generator import generate
 from grader.exercises.library import load_library
-from grader.exercises.recipe import evaluate
 from grader.models import Submission
 from grader.services import attempts
 from grader.services import job_runner
 from grader.services import regrade
 from grader.services import submissions
+from tests.support.follow_values import text
+from tests.support.follow_values import wrong_chain
 from tests.support.student_world import REPO
 from tests.support.student_world import load_exercise
 from tests.support.student_world import make_quiz
@@ -45,18 +46,6 @@ def first_root(v: Variant) -> str:
     """The first part other parts' keys are computed from that is not computed from any."""
     sources = {s for p in v.parts if p.follow for s in p.follow.sources}
     return next(p.id for p in v.parts if p.id in sources and p.follow is None)
-
-
-def text(value: object) -> str:
-    if isinstance(value, list):
-        return "[" + ", ".join(text(v) for v in value) + "]"
-    return f"{float(value):.7g}"
-
-
-def wrong(value: object) -> object:
-    if isinstance(value, list):
-        return [wrong(v) for v in value]
-    return float(value) * 1.37 + 0.11
 
 
 def setup(session: Session, filename: str, credit: float):
@@ -104,14 +93,12 @@ def test_consistent_answers_get_the_quiz_credit_and_follow_changes(
     root = first_root(variant)
     below = dependents(variant, root)
     assert below, f"{filename}: {root} has no dependent parts"
-    student = {root: wrong(variant.part(root).key)}
+    student = wrong_chain(variant, root)
     send(db_session, world, attempt, root, text(student[root]))
     assert latest(db_session, attempt)[root].verdict == "incorrect"
     for pid in below:  # in part order: sources before dependents
         rule = variant.part(pid).follow
         assert rule is not None
-        values = {s: student.get(s, variant.part(s).key) for s in rule.sources}
-        student[pid] = evaluate(rule.recipe, values)
         sub = send(db_session, world, attempt, pid, text(student[pid]))
         assert sub.verdict == "consistent", (pid, sub.feedback)
         assert sub.score == pytest.approx(credit)
@@ -179,12 +166,10 @@ def test_item_analysis_shows_follow_through_apart_and_the_first_wrong_step(
     world, attempt = setup(db_session, "chain-rule-numeric.yaml", 1.0)
     variant = Variant.from_json(attempt.variant)
     root = "dLdy"
-    student = {root: wrong(variant.part(root).key)}
+    student = wrong_chain(variant, root)
     send(db_session, world, attempt, root, text(student[root]))
     below = dependents(variant, root)
     for pid in below:
-        rule = variant.part(pid).follow
-        student[pid] = evaluate(rule.recipe, {s: student[s] for s in rule.sources})
         send(db_session, world, attempt, pid, text(student[pid]))
     quiz_id = attempt.quiz_item.quiz_id
     _, items = analysis.quiz_analysis(db_session, world.instructor, quiz_id)
@@ -218,10 +203,9 @@ def test_replay_reproduces_a_consistent_verdict(db_session: Session) -> None:
 
     world, attempt = setup(db_session, "delta-rule-classic.yaml", 0.5)
     variant = Variant.from_json(attempt.variant)
-    y = wrong(variant.part("y").key)
-    send(db_session, world, attempt, "y", text(y))
-    w1 = evaluate(variant.part("w1").follow.recipe, {"y": y})
-    sub = send(db_session, world, attempt, "w1", text(w1))
+    chain = wrong_chain(variant, "y")
+    send(db_session, world, attempt, "y", text(chain["y"]))
+    sub = send(db_session, world, attempt, "w1", text(chain["w1"]))
     assert sub.verdict == "consistent"
     again = replay.replay_submission(db_session, sub.id).to_json()
     assert again["matches"], again

@@ -206,9 +206,10 @@ def test_cells_weight_parts_and_overrides_win(db_session: Session) -> None:
         "1. One delta-rule update on a linear neuron (5)",
         "2. One delta-rule update on a linear neuron (4)",
         "total (9)",
+        "of which follow-through (points)",
     ]
-    assert table[1] == ["s002@example.com", "'=cmd|' /C calc'!A0", "", "", "0"]
-    assert table[3] == ["s000@example.com", "Zed", "1.5", "2.5", "4"]
+    assert table[1] == ["s002@example.com", "'=cmd|' /C calc'!A0", "", "", "0", "0"]
+    assert table[3] == ["s000@example.com", "Zed", "1.5", "2.5", "4", "0"]
     assert len(table) == 4
     course_book = gradebook.course_gradebook(db_session, c.prof, c.course.id)
     assert [row[3] for row in course_book.rows] == [[None], [0.0], [4.0]]

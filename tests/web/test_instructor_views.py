@@ -281,7 +281,7 @@ def test_gradebook_override_export_and_regrade(
     assert "attachment" in exported.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(exported.get_data().decode("utf-8-sig"))))
     assert rows[1][1] == "'=HYPERLINK(1)"
-    assert rows[2][1:] == ["Ann", "3", "3"]
+    assert rows[2][1:] == ["Ann", "3", "3", "0"]
 
     started = post(client, f"/teach/quizzes/{c.quiz.id}/regrade")
     assert started.status_code == 303

@@ -30,6 +30,12 @@ from grader.exercises.families.common import pfmt
 from grader.exercises.families.common import renamed
 from grader.exercises.families.grid import grid_array
 from grader.exercises.families.registry import register_family
+from grader.exercises.recipe import Recipe
+from grader.exercises.recipe import add
+from grader.exercises.recipe import const
+from grader.exercises.recipe import mul
+from grader.exercises.recipe import op
+from grader.exercises.recipe import ref
 from grader.exercises.solutions import trace_rnn
 
 #: the prompt's names for the engine's weight matrices (all scalars here)
@@ -87,6 +93,37 @@ def hand_bptt(
     return {"dWhh": dWh, "dWxh": dWx, "factor": factor}
 
 
+def bptt_recipes(
+    wx: float, wh: float, wy: float, xs: list[float], ts: list[float]
+) -> dict[str, Recipe]:
+    """dL/dw_h, dL/dw_x and ∂h_T/∂h_1 as recipes over the hidden states ``hs`` = [h_1..h_T].
+
+    Follow-through: a student who got a hidden state wrong runs the backward pass (and
+    the recurrence factor) with their own states, as a teacher carrying the error would.
+    """
+    T = len(xs)
+
+    def h(t: int) -> Recipe:  # h_t for t = 1..T: pick entry t of the student's vector
+        return op("dot", ref("hs"), const([1.0 if k == t - 1 else 0.0 for k in range(T)]))
+
+    def tanh_prime(t: int) -> Recipe:  # 1 − h_t²
+        return op("sub", const(1.0), op("pow", h(t), const(2.0)))
+
+    dwh: list[Recipe] = []
+    dwx: list[Recipe] = []
+    carry: Recipe | None = None  # dL/dz_{t+1}
+    for t in range(T, 0, -1):
+        dy = add(mul(const(2.0 * wy), h(t)), const(-2.0 * ts[t - 1]))  # 2 (w_y h_t − t_t)
+        dh = mul(const(wy), dy) if carry is None else add(mul(const(wy), dy), mul(const(wh), carry))
+        dz = mul(dh, tanh_prime(t))
+        if t > 1:  # h_0 = 0: the first step adds nothing to dL/dw_h
+            dwh.append(mul(dz, h(t - 1)))
+        dwx.append(mul(dz, const(xs[t - 1])))
+        carry = dz
+    factor = mul(*(mul(const(wh), tanh_prime(k)) for k in range(2, T + 1)))
+    return {"dWhh": add(*dwh), "dWxh": add(*dwx), "factor": factor}
+
+
 @register_family
 class BPTTScalar(Family):
     """dL/dw_h, dL/dw_x, ∂h_T/∂h_1 and whether the factor vanishes or explodes."""
@@ -113,6 +150,7 @@ class BPTTScalar(Family):
             "sign_flipped",
         )
         return {
+            "hs": QuantityInfo("vector", (), "the hidden states [h_1, ..., h_T]"),
             "dWhh": QuantityInfo("numeric", grad_codes, "dL/dw_h"),
             "dWxh": QuantityInfo("numeric", grad_codes, "dL/dw_x"),
             "factor": QuantityInfo(
@@ -152,7 +190,11 @@ class BPTTScalar(Family):
         require(abs(math.log(rho)) >= 0.15, "the per-step factor is too close to 1")
         require(min(abs(key["dWhh"]), abs(key["dWxh"])) >= 0.02, "a gradient is almost zero")
         x_l, t_l = [float(v) for v in xs], [float(v) for v in ts]
-        quantities: dict[str, Quantity] = {}
+        recipes = bptt_recipes(wx, wh, wy, x_l, t_l)
+        labels = {"dWhh": "∂L/∂w_h", "dWxh": "∂L/∂w_x"}
+        quantities: dict[str, Quantity] = {
+            "hs": Quantity("vector", tolist(hs[1:]), label="the hidden states")
+        }
         for q in ("dWhh", "dWxh"):
             ms = tuple(
                 MistakeValue(code, hand_bptt(wx, wh, wy, x_l, t_l, code)[q], FEEDBACK[code])
@@ -164,7 +206,7 @@ class BPTTScalar(Family):
                     "sign_flipped",
                 )
             )
-            quantities[q] = Quantity("numeric", key[q], ms)
+            quantities[q] = Quantity("numeric", key[q], ms, recipe=recipes[q], label=labels[q])
         quantities["factor"] = Quantity(
             "numeric",
             key["factor"],
@@ -174,6 +216,8 @@ class BPTTScalar(Family):
                 ),
                 MistakeValue("one_factor_only", float(factors[-1]), FEEDBACK["one_factor_only"]),
             ),
+            recipe=recipes["factor"],
+            label="∂h_T/∂h_1",
         )
         regime = "vanishing" if rho < 1 else "exploding"
         order = [int(i) for i in rng.permutation(2)]
@@ -185,6 +229,7 @@ class BPTTScalar(Family):
             ids[regime],
             (MistakeValue(other, ids[other], FEEDBACK[other]),),
             choices=tuple({"id": ids[n], "text": CHOICES[n]} for n in names),
+            label="vanishing or exploding",
         )
         table = "| $t$ | $x_t$ | $t_t$ |\n|---|---|---|\n" + "\n".join(
             f"| {i + 1} | {fmt(x_l[i])} | {fmt(t_l[i])} |" for i in range(T)

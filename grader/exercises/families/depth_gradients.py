@@ -120,13 +120,17 @@ class DepthGradients(Family):
                     mv("forgot_activation_derivative", w**L),
                     mv("used_activation", math.prod(w * h for h in hs[1:])),
                 ),
+                label="∂h_L/∂x",
             ),
-            "factor": Quantity("numeric", r),
+            # No recipe for the depth: it is floor(log θ / log r) + 1, a step function of r
+            # that most wrong r leave unchanged (and a wrong r ≤ 0 or ≥ 1 has no depth).
+            "factor": Quantity("numeric", r, label="r"),
             "depth": Quantity(
                 "numeric",
                 float(depth),
                 (mv("off_by_one", depth - 1),),
                 check={"mode": "absolute", "atol": 0.1},
+                label="the depth D",
             ),
             "relu_regime": Quantity(
                 "choice",
@@ -139,6 +143,7 @@ class DepthGradients(Family):
                 choices=tuple(
                     {"id": letters[p], "text": REGIMES[o][1]} for p, o in enumerate(order)
                 ),
+                label="the ReLU chain's gradient",
             ),
         }
         require_separated(quantities)

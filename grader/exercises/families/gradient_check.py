@@ -143,11 +143,13 @@ class GradientCheck(Family):
                 "numeric",
                 central,
                 (mv("one_sided", (lp - l0) / eps), mv("forgot_two", (lp - lm) / eps)),
+                label="the central difference",
             ),
             "analytic": Quantity(
                 "numeric",
                 analytic,
                 (mv("forgot_activation_derivative", (s - t) * x), mv("forgot_input", analytic / x)),
+                label="dL/dw",
             ),
             "verdict": Quantity(
                 "choice",
@@ -163,6 +165,7 @@ class GradientCheck(Family):
                     if letter != verdict_key
                 ),
                 choices=tuple({"id": "ABC"[i], "text": VERDICTS[i][1]} for i in range(3)),
+                label="the verdict",
             ),
             "eps_choice": Quantity(
                 "choice",
@@ -173,6 +176,7 @@ class GradientCheck(Family):
                     if i
                 ),
                 choices=eps_choices,
+                label="the choice of ε",
             ),
         }
         quantities["rel_error"] = Quantity(
@@ -182,6 +186,9 @@ class GradientCheck(Family):
                 mv("absolute_error", abs(ga - gn)),
                 mv("divided_by_sum", abs(ga - gn) / (abs(ga) + abs(gn))),
             ),
+            # No recipe: the pair (a, n) is reported from another network, not the student's
+            # central difference and analytic gradient above.
+            label="the relative error",
         )
         require_separated(quantities)
         solution = "\n".join(

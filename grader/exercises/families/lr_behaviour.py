@@ -27,6 +27,11 @@ from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
 from grader.exercises.families.common import pfmt
 from grader.exercises.families.registry import register_family
+from grader.exercises.recipe import add
+from grader.exercises.recipe import const
+from grader.exercises.recipe import mul
+from grader.exercises.recipe import op
+from grader.exercises.recipe import ref
 
 REGIMES = {
     "monotone": "It converges to the minimum without overshooting.",
@@ -119,6 +124,7 @@ class LRBehaviour(Family):
                     MistakeValue("sign_flipped", replay(r_up, 1), FEEDBACK["sign_flipped"]),
                 ),
                 {"reference": w0},  # an update: judged by its change
+                label="w₁",
             ),
             "w3": Quantity(
                 "numeric",
@@ -136,6 +142,9 @@ class LRBehaviour(Family):
                     ),
                 ),
                 {"reference": ws[1]},  # the third step starts from w2
+                # two more steps from the student's w1: w3 − c = r² (w1 − c)
+                recipe=add(const(c), mul(const(r**2), op("sub", ref("w1"), const(c)))),
+                label="w₃",
             ),
             "ratio": Quantity(
                 "numeric",
@@ -144,12 +153,16 @@ class LRBehaviour(Family):
                     MistakeValue("forgot_factor_two", r_half, FEEDBACK["forgot_factor_two"]),
                     MistakeValue("sign_flipped", r_up, FEEDBACK["sign_flipped"]),
                 ),
+                # read off the student's first step: r = (w1 − c) / (w0 − c)
+                recipe=op("div", op("sub", ref("w1"), const(c)), const(w0 - c)),
+                label="r",
             ),
             "regime": Quantity(
                 "choice",
                 ids[name],
                 tuple(MistakeValue(n, ids[n], FEEDBACK[n]) for n in order if n != name),
                 choices=tuple({"id": ids[n], "text": REGIMES[n]} for n in order),
+                label="the long-run behaviour",
             ),
         }
         steps = "\n".join(

@@ -31,6 +31,11 @@ from grader.exercises.families.common import fmt
 from grader.exercises.families.grid import grid_array
 from grader.exercises.families.registry import register_family
 from grader.exercises.families.separation import require_separated
+from grader.exercises.recipe import add
+from grader.exercises.recipe import const
+from grader.exercises.recipe import mul
+from grader.exercises.recipe import op
+from grader.exercises.recipe import ref
 
 GATES = ("i", "f", "g", "o")
 FB = {
@@ -103,18 +108,32 @@ class LSTMStep(Family):
         def mv(code: str, value: float) -> MistakeValue:
             return MistakeValue(code, float(value), FB[code])
 
+        # Follow-through: h', ∂L/∂c' and ∂L/∂a_o use the student's c' (through tanh c'),
+        # ∂L/∂c and ∂L/∂a_f the student's ∂L/∂c'; the gates are constants of the draw.
+        tanh_c2 = op("tanh", ref("c_new"))
         quantities = {
-            "c_new": Quantity("numeric", c2, (mv("forgot_forget_gate", c + i * g),)),
-            "h_new": Quantity("numeric", h2, (mv("forgot_tanh", o * c2),)),
+            "c_new": Quantity("numeric", c2, (mv("forgot_forget_gate", c + i * g),), label="c'"),
+            "h_new": Quantity(
+                "numeric",
+                h2,
+                (mv("forgot_tanh", o * c2),),
+                recipe=mul(const(o), tanh_c2),  # o tanh c'
+                label="h'",
+            ),
             "dc_new": Quantity(
                 "numeric",
                 dc_new,
                 (mv("forgot_tanh_derivative", dh * o), mv("forgot_output_gate", dh * (1 - tc**2))),
+                # ∂L/∂h' · o · (1 − tanh² c')
+                recipe=mul(const(dh * o), add(const(1.0), op("neg", op("pow", tanh_c2, const(2))))),
+                label="∂L/∂c'",
             ),
             "dc": Quantity(
                 "numeric",
                 dc,
                 (mv("skipped_forget_gate", dc_new), mv("forgot_tanh_derivative", dh * o * f)),
+                recipe=mul(ref("dc_new"), const(f)),  # ∂L/∂c' · f
+                label="∂L/∂c",
             ),
             "da_f": Quantity(
                 "numeric",
@@ -123,8 +142,16 @@ class LSTMStep(Family):
                     mv("forgot_sigmoid_derivative", dc_new * c),
                     mv("used_new_cell", dc_new * c2 * f * (1 - f)),
                 ),
+                recipe=mul(ref("dc_new"), const(c * f * (1 - f))),  # ∂L/∂c' · c · f(1 − f)
+                label="∂L/∂a_f",
             ),
-            "da_o": Quantity("numeric", da_o, (mv("forgot_sigmoid_derivative", dh * tc),)),
+            "da_o": Quantity(
+                "numeric",
+                da_o,
+                (mv("forgot_sigmoid_derivative", dh * tc),),
+                recipe=mul(const(dh * o * (1 - o)), tanh_c2),  # ∂L/∂h' · tanh c' · o(1 − o)
+                label="∂L/∂a_o",
+            ),
         }
         require(min(abs(da_f), abs(da_o), abs(dc)) >= 5e-3, "a gradient is almost zero")
         require_separated(quantities)

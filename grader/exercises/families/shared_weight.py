@@ -29,6 +29,8 @@ from grader.exercises.families.common import as_floats
 from grader.exercises.families.common import fmt
 from grader.exercises.families.common import pfmt
 from grader.exercises.families.registry import register_family
+from grader.exercises.recipe import add
+from grader.exercises.recipe import ref
 
 FEEDBACK = {
     "only_first_use": "w is used on both edges: add the gradient through the second use too.",
@@ -122,12 +124,21 @@ class SharedWeight(Family):
                         ("sign_flipped", -dw),
                     )
                 ),
+                # the uses add up: follows from the student's own per-use contributions
+                recipe=add(ref("path1"), ref("path2")),
+                label="∂L/∂w",
             ),
             "path1": Quantity(
-                "numeric", p1, (MistakeValue("sign_flipped", -p1, FEEDBACK["sign_flipped"]),)
+                "numeric",
+                p1,
+                (MistakeValue("sign_flipped", -p1, FEEDBACK["sign_flipped"]),),
+                label="the first use's contribution",
             ),
             "path2": Quantity(
-                "numeric", p2, (MistakeValue("sign_flipped", -p2, FEEDBACK["sign_flipped"]),)
+                "numeric",
+                p2,
+                (MistakeValue("sign_flipped", -p2, FEEDBACK["sign_flipped"]),),
+                label="the second use's contribution",
             ),
         }
         fprime = bp.deltas[0][0] / (bp.deltas[1][0, 0] * np.array([v1, v2]))

@@ -25,6 +25,9 @@ from grader.exercises.families.base import tolist
 from grader.exercises.families.common import fmt
 from grader.exercises.families.grid import grid_array
 from grader.exercises.families.registry import register_family
+from grader.exercises.recipe import const
+from grader.exercises.recipe import op
+from grader.exercises.recipe import ref
 
 FB = {
     "sign_flipped": "∂L/∂z = p − y: probabilities minus the one-hot target, not y − p.",
@@ -85,11 +88,16 @@ class SoftmaxCrossEntropy(Family):
             return MistakeValue(code, tolist(value), FB[code])
 
         quantities = {
-            "probs": Quantity("vector", tolist(p), (mv("forgot_normalization", np.exp(z)),)),
+            "probs": Quantity(
+                "vector", tolist(p), (mv("forgot_normalization", np.exp(z)),), label="p"
+            ),
+            # Follow-through: each step below is computed from the student's own value above.
             "dz": Quantity(
                 "vector",
                 tolist(dz),
                 (mv("sign_flipped", -dz), mv("forgot_softmax", z - y), mv("forgot_one_hot", p)),
+                recipe=op("sub", ref("probs"), const(y)),  # p − y
+                label="∂L/∂z",
             ),
             "dW": Quantity(
                 "matrix",
@@ -99,11 +107,15 @@ class SoftmaxCrossEntropy(Family):
                     mv("sign_flipped", -dW),
                     mv("forgot_softmax", np.outer(z - y, x)),
                 ),
+                recipe=op("outer", ref("dz"), const(x)),  # (p − y) xᵀ
+                label="∂L/∂W",
             ),
             "loss": Quantity(
                 "numeric",
                 loss,
                 (mv("sign_flipped", -loss), mv("natural_log", -float(np.log10(p[c])))),
+                recipe=op("neg", op("log", op("dot", ref("probs"), const(y)))),  # −log p_c
+                label="L",
             ),
         }
         A = fmt_array

@@ -29,6 +29,10 @@ from grader.exercises.families.base import tolist
 from grader.exercises.families.grid import grid_array
 from grader.exercises.families.registry import register_family
 from grader.exercises.families.separation import require_separated
+from grader.exercises.recipe import const
+from grader.exercises.recipe import mul
+from grader.exercises.recipe import op
+from grader.exercises.recipe import ref
 
 FB = {
     "sign_flipped": "∂L/∂z = p − y (probabilities minus the one-hot target).",
@@ -104,7 +108,8 @@ class SoftmaxHidden(Family):
             return MistakeValue(code, tolist(value), FB[code])
 
         quantities = {
-            "probs": Quantity("vector", tolist(p)),
+            "probs": Quantity("vector", tolist(p), label="p"),
+            # Follow-through: each step below is computed from the student's own value above.
             "dz": Quantity(
                 "vector",
                 tolist(dz),
@@ -113,11 +118,15 @@ class SoftmaxHidden(Family):
                     mv("extra_softmax_derivative", dz_twice),
                     mv("forgot_one_hot", p),
                 ),
+                recipe=op("sub", ref("probs"), const(y)),  # p − y
+                label="∂L/∂z",
             ),
             "dh": Quantity(
                 "vector",
                 tolist(dh),
                 (mv("sign_flipped", -dh), mv("extra_softmax_derivative", W2.T @ dz_twice)),
+                recipe=op("matmul", const(W2.T), ref("dz")),  # (W²)ᵀ (p − y)
+                label="∂L/∂h",
             ),
             "delta1": Quantity(
                 "vector",
@@ -127,6 +136,8 @@ class SoftmaxHidden(Family):
                     mv("extra_softmax_derivative", (W2.T @ dz_twice) * tprime),
                     mv("sign_flipped", -d1),
                 ),
+                recipe=mul(ref("dh"), const(tprime)),  # ∂L/∂h ⊙ (1 − h²)
+                label="δ¹",
             ),
             "dW1": Quantity(
                 "matrix",
@@ -136,6 +147,8 @@ class SoftmaxHidden(Family):
                     mv("forgot_activation_derivative", np.outer(dh, x)),
                     mv("sign_flipped", -dW1),
                 ),
+                recipe=op("outer", ref("delta1"), const(x)),  # δ¹ xᵀ
+                label="∂L/∂W¹",
             ),
         }
         require_separated(quantities)

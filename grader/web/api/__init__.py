@@ -3,7 +3,7 @@
 Layout: ``blueprint`` (the object, id range check), ``auth`` (bearer tokens, scope, rate
 limit), ``pagination``, ``body`` (request validation), ``serialize`` (rows -> JSON), one
 module per resource group (``courses``, ``exercises``, ``quizzes``, ``attempts``,
-``grades``, ``webhooks``) and ``openapi`` (the document served at
+``grades``, ``analysis``, ``webhooks``) and ``openapi`` (the document served at
 ``/api/v1/openapi.json``, tested to match the routes). Business rules stay in
 ``grader.services``; the views parse, call a service, serialize.
 
@@ -14,6 +14,7 @@ token).
 
 from __future__ import annotations
 
+from grader.web.api import analysis
 from grader.web.api import attempts
 from grader.web.api import auth
 from grader.web.api import courses
@@ -28,6 +29,7 @@ from grader.web.security import csrf
 csrf.exempt(bp)
 
 __all__ = [
+    "analysis",
     "attempts",
     "auth",
     "bp",

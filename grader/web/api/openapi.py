@@ -292,10 +292,93 @@ SCHEMAS: dict[str, Any] = {
                         "email": _STR,
                         "scores": {"type": "array", "items": _nullable(_NUM)},
                         "total": _NUM,
+                        "follow_points": {
+                            "type": "array",
+                            "items": _nullable(_NUM),
+                            "description": "Per quiz, like `scores`: of its points, those "
+                            "earned by follow-through (answers right only given the "
+                            "student's own wrong earlier answer, verdict `consistent`); "
+                            "null where the student has not started.",
+                        },
                     }
                 ),
             },
             "max_total": _NUM,
+        }
+    ),
+    "DiagnosisCount": {
+        **_object({"note": _STR, "label": _STR, "count": _INT}),
+        "description": "A diagnosis and how often it was seen. `note` is the stored code "
+        "(`mistake:<code>`, `diagnosis:<code>`, `incorrect`, `invalid`...; in `first_wrong` "
+        "causes, `other` groups every wrong answer no named mistake or diagnosis explains); "
+        "`label` is readable text (a mistake's own feedback).",
+    },
+    "PartAnalysis": _object(
+        {
+            "part_id": _STR,
+            "name": {"type": "string", "description": "How feedback names the part (∂L/∂y)."},
+            "students": {"type": "integer", "description": "Students with a credit here."},
+            "mean": {
+                "type": ["number", "null"],
+                "description": "Mean credit 0..1 (best answer or override); null: no answers.",
+            },
+            "bands": {
+                "type": "array",
+                "items": _INT,
+                "description": "Students per credit band 0-20%, 20-40%, 40-60%, 60-80%, 80-100%.",
+            },
+            "submissions": {"type": "integer", "description": "Graded answers."},
+            "right": {"type": "integer", "description": "Students with a correct answer."},
+            "follow": {
+                "type": "integer",
+                "description": "Students right only by follow-through (a `consistent` "
+                "answer, none correct).",
+            },
+            "wrong": {"type": "integer", "description": "Students with neither."},
+            "notes": {
+                "type": "array",
+                "items": _ref("DiagnosisCount"),
+                "description": "The most common diagnoses of wrong answers, most common first.",
+            },
+        }
+    ),
+    "FirstWrongStep": {
+        **_object(
+            {
+                "part_id": _STR,
+                "name": _STR,
+                "count": {"type": "integer", "description": "Attempts that broke first here."},
+                "causes": {
+                    "type": "array",
+                    "items": _ref("DiagnosisCount"),
+                    "description": "Those attempts split by the diagnosis of the answer, most "
+                    "common first (`other` after named ones on a tie).",
+                },
+            }
+        ),
+        "description": "A part some attempts broke first at: a wrong newest answer with no "
+        "wrong part upstream of it (the exercise's follow-through rules say what is upstream).",
+    },
+    "QuizAnalysis": _object(
+        {
+            "quiz_id": _INT,
+            "items": {
+                "type": "array",
+                "items": _object(
+                    {
+                        "item_id": _INT,
+                        "title": _STR,
+                        "slug": _STR,
+                        "students": {"type": "integer", "description": "Students who started."},
+                        "parts": {"type": "array", "items": _ref("PartAnalysis")},
+                        "first_wrong": {
+                            "type": "array",
+                            "items": _ref("FirstWrongStep"),
+                            "description": "Where students break first, most common first.",
+                        },
+                    }
+                ),
+            },
         }
     ),
     "NewWebhook": {
@@ -592,6 +675,19 @@ def _paths() -> dict[str, Any]:
                 "quizzes",
                 {"200": _json("Quiz", "It.")},
                 params=("quiz_id",),
+            )
+        },
+        "/quizzes/{quiz_id}/analysis": {
+            "get": _op(
+                "getQuizAnalysis",
+                "Item analysis: credit, diagnoses, follow-through and first wrong steps "
+                "(course staff).",
+                "grades",
+                {"200": _json("QuizAnalysis", "Per item and part.")},
+                params=("quiz_id",),
+                description="Per part: students right, right only by follow-through, and "
+                "wrong; the common diagnoses. Per item: the parts students most often break "
+                "first at, each split by diagnosis. Counts students of the course only.",
             )
         },
         "/quizzes/{quiz_id}/items/{item_id}/attempt": {

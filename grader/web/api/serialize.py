@@ -17,6 +17,8 @@ from grader.models import Submission
 from grader.models import User
 from grader.models import Webhook
 from grader.models import WebhookDelivery
+from grader.services.analysis import ItemStats
+from grader.services.analysis import NoteCount
 from grader.services.attempts import AttemptProgress
 from grader.services.attempts import SolutionVisibility
 from grader.services.grade_exports import GradeTable
@@ -183,10 +185,54 @@ def grades(table: GradeTable) -> dict[str, Any]:
                 "email": r.email,
                 "scores": r.scores,
                 "total": r.total,
+                "follow_points": r.follow_points,
             }
             for r in table.rows
         ],
         "max_total": table.max_total,
+    }
+
+
+def _note(n: NoteCount) -> dict[str, Any]:
+    return {"note": n.note, "label": n.label, "count": n.count}
+
+
+def quiz_analysis(quiz_id: int, items: list[ItemStats]) -> dict[str, Any]:
+    return {
+        "quiz_id": quiz_id,
+        "items": [
+            {
+                "item_id": item.key,
+                "title": item.title,
+                "slug": item.slug,
+                "students": item.students,
+                "parts": [
+                    {
+                        "part_id": p.part_id,
+                        "name": p.name or p.part_id,
+                        "students": p.students,
+                        "mean": p.mean,
+                        "bands": p.bands,
+                        "submissions": p.submissions,
+                        "right": p.right,
+                        "follow": p.follow,
+                        "wrong": p.wrong,
+                        "notes": [_note(n) for n in p.notes],
+                    }
+                    for p in item.parts
+                ],
+                "first_wrong": [
+                    {
+                        "part_id": fw.part_id,
+                        "name": fw.name,
+                        "count": fw.count,
+                        "causes": [_note(c) for c in fw.causes],
+                    }
+                    for fw in item.first_wrong_parts
+                ],
+            }
+            for item in items
+        ],
     }
 
 

@@ -29,9 +29,10 @@ from grader.services import enrolments
 from grader.web.instructor._common import actor
 from grader.web.instructor._common import back
 from grader.web.instructor._common import db
+from grader.web.instructor.analysis_charts import first_wrong_chart
+from grader.web.instructor.analysis_charts import outcome_chart
+from grader.web.instructor.analysis_charts import part_charts
 from grader.web.instructor.blueprint import bp
-from grader.web.instructor.grades import first_wrong_chart
-from grader.web.instructor.grades import part_charts
 from grader.web.security import login_required
 from grader.web.student import svg_img
 
@@ -255,4 +256,5 @@ def exercise_analysis(course_id: int, exercise_id: int) -> str:
         items=[stats] if stats else [],
         part_charts=part_charts,
         first_wrong_chart=first_wrong_chart,
+        outcome_chart=outcome_chart,
     )

@@ -11,13 +11,11 @@ from flask import jsonify
 from flask import render_template
 from flask import request
 from flask import url_for
-from markupsafe import Markup
 
 from grader.errors import BadRequest
 from grader.errors import NotFound
 from grader.models import Job
 from grader.services import analysis
-from grader.services import charts
 from grader.services import enrolments
 from grader.services import gradebook
 from grader.services import regrade
@@ -28,39 +26,12 @@ from grader.web.instructor._common import back
 from grader.web.instructor._common import db
 from grader.web.instructor._common import fail
 from grader.web.instructor._common import form_float
+from grader.web.instructor.analysis_charts import first_wrong_chart
+from grader.web.instructor.analysis_charts import outcome_chart
+from grader.web.instructor.analysis_charts import part_charts
 from grader.web.instructor.blueprint import bp
 from grader.web.security import login_required
 from grader.web.student import svg_img
-
-
-def part_charts(item: analysis.ItemStats, part: analysis.PartStats) -> tuple[Markup, Markup]:
-    """The two charts of a part: credit distribution and most common diagnoses."""
-    key = f"{item.key}-{part.part_id}"
-    dist = list(zip(analysis.BANDS, part.bands, strict=True))
-    distribution = charts.column_chart(
-        dist,
-        chart_id=f"dist-{key}",
-        title=f"Credit on part {part.part_id} of {item.title}",
-        desc="Students per credit band: " + ", ".join(f"{b} {n}" for b, n in dist),
-        y_label="students",
-    )
-    notes = charts.bar_chart(
-        [(n.label, n.count) for n in part.notes],
-        chart_id=f"notes-{key}",
-        title=f"Most common diagnoses on part {part.part_id}",
-        desc="; ".join(f"{n.label}: {n.count}" for n in part.notes) or "No wrong answers yet",
-    )
-    return distribution, notes
-
-
-def first_wrong_chart(item: analysis.ItemStats) -> Markup:
-    """Which step students most often break first in the exercise (and how)."""
-    return charts.bar_chart(
-        [(n.label, n.count) for n in item.first_wrong],
-        chart_id=f"first-wrong-{item.key}",
-        title=f"First wrong step in {item.title}",
-        desc="; ".join(f"{n.label}: {n.count}" for n in item.first_wrong) or "Nothing wrong yet",
-    )
 
 
 def job_json(job: Job) -> dict[str, Any]:
@@ -213,4 +184,5 @@ def quiz_analysis(quiz_id: int) -> str:
         items=items,
         part_charts=part_charts,
         first_wrong_chart=first_wrong_chart,
+        outcome_chart=outcome_chart,
     )
