@@ -3,7 +3,7 @@
 * The walk: every function in ``grader/services`` that commits is a ``@writes`` service or
   calls ``begin_write`` itself, or is listed below as background work with the reason.
 * The guard: a request's session refuses a write made outside a writer's transaction
-  (strict outside production), on both databases.
+  (strict under GRADER_ENV=testing), on both databases.
 * The lock: on a real SQLite file, a ``@writes`` call holds the write lock from its start
   to its end, across its own commits, and a nested one does not commit its caller's work.
 
