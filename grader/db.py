@@ -8,10 +8,14 @@ a connection whose transaction they roll back.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
+from typing import ParamSpec
+from typing import TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy import MetaData
@@ -46,6 +50,13 @@ SESSIONMAKER_KEY = "grader.sessionmaker"
 ENGINE_KEY = "grader.engine"
 #: execution option begin_write() sets: the SQLite "begin" hook then emits BEGIN IMMEDIATE
 _IMMEDIATE = "grader_begin_immediate"
+#: inside a @writes service call: every transaction this thread begins is a writer's
+_WRITING: ContextVar[bool] = ContextVar("grader_writing", default=False)
+#: Session.info keys: the current transaction began as a writer (begin_write); the session
+#: is checked for writes outside a writer's transaction (request sessions); it wrote
+_WRITER = "grader.writer"
+_GUARDED = "grader.guard_writes"
+_WROTE = "grader.wrote"
 
 
 def make_engine(url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
@@ -92,7 +103,7 @@ def make_engine(url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
         def _on_begin(conn: Any) -> None:
             # BEGIN IMMEDIATE for transactions begin_write() opens: they take the write
             # lock now, waiting out the busy timeout behind the current writer.
-            immediate = conn.get_execution_options().get(_IMMEDIATE, False)
+            immediate = conn.get_execution_options().get(_IMMEDIATE, False) or _WRITING.get()
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
@@ -125,9 +136,106 @@ def begin_write(session: Session) -> None:
     """
     if session.in_transaction():
         session.commit()
+    session.info[_WRITER] = True  # until this next transaction ends
     bind = session.get_bind()
     if isinstance(bind, Engine) and bind.dialect.name == "sqlite":
         session.connection(execution_options={_IMMEDIATE: True})
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class WriteWithoutLock(RuntimeError):
+    """A request's session wrote outside a writer's transaction (a programming error)."""
+
+
+def writes(func: Callable[P, R]) -> Callable[P, R]:
+    """Mark a service that writes: the whole call runs as the database's writer.
+
+    On entry (unless an outer ``@writes`` call already holds the lock) it calls
+    :func:`begin_write` on the service's session (its first argument, or that argument's
+    ``session`` / ``_session``): the reads so far are committed and the next transaction
+    takes the write lock from the start. While the call runs, every transaction this
+    thread begins does so too (a service that commits twice stays a writer): on SQLite,
+    ``BEGIN IMMEDIATE``.
+    On return, a transaction that wrote nothing is ended, so the lock is not held while
+    the page renders. Request sessions refuse writes made outside such a call
+    (:func:`guard_writes`), so a new write path cannot forget it.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        if _WRITING.get():
+            return func(*args, **kwargs)
+        session = _session_of(args, kwargs)
+        begin_write(session)
+        token = _WRITING.set(True)
+        try:
+            result = func(*args, **kwargs)
+        finally:
+            _WRITING.reset(token)
+        if session.in_transaction() and not session.info.get(_WROTE) and _is_clean(session):
+            session.commit()  # only reads since the last commit: let the lock go now
+        return result
+
+    return wrapper
+
+
+def _session_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Session:
+    first = args[0] if args else kwargs.get("session")
+    for candidate in (first, getattr(first, "session", None), getattr(first, "_session", None)):
+        if isinstance(candidate, Session):
+            return candidate
+    raise TypeError("a @writes service takes its Session first (or an object with one)")
+
+
+def _is_clean(session: Session) -> bool:
+    return not (session.new or session.dirty or session.deleted)
+
+
+def guard_writes(session: Session, *, strict: bool = True) -> None:
+    """Check this session's writes: each must happen in a writer's transaction
+    (:func:`writes`, :func:`begin_write`). ``strict`` raises :class:`WriteWithoutLock`
+    (``GRADER_ENV=testing``, so the suite finds a forgotten path); otherwise (development,
+    production) the write goes ahead and an error is logged: a user is never refused."""
+    session.info[_GUARDED] = strict
+
+
+def _check_write(session: Session, what: str) -> None:
+    session.info[_WROTE] = True
+    strict = session.info.get(_GUARDED)
+    if strict is None or _WRITING.get() or session.info.get(_WRITER):
+        return
+    message = (
+        f"{what} outside a writer's transaction: decorate the service with "
+        "grader.db.writes (or call begin_write first); on SQLite such a write fails "
+        "with 'database is locked' when another writer commits meanwhile"
+    )
+    if strict:
+        raise WriteWithoutLock(message)
+    logger.error(message)
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if _is_clean(session):
+        return
+    changed = [*session.new, *session.dirty, *session.deleted]
+    _check_write(session, f"a flush of {type(changed[0]).__name__}")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _on_execute(state: Any) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        _check_write(state.session, f"an {type(state.statement).__name__.upper()} statement")
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WRITER, None)
+        session.info.pop(_WROTE, None)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -151,6 +259,8 @@ def get_session() -> Session:
     if "db_session" not in g:
         factory: Callable[[], Session] = current_app.extensions[SESSIONMAKER_KEY]
         g.db_session = factory()
+        # Requests run in parallel (gunicorn workers): their writes must hold the lock.
+        guard_writes(g.db_session, strict=current_app.config.get("ENV") == "testing")
     session: Session = g.db_session
     return session
 
@@ -161,6 +271,7 @@ def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is None:
         return
+    session.info.pop(_GUARDED, None)  # the tests' shared session writes freely between requests
     try:
         session.close()
     except SQLAlchemyError as exc:

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from grader.db import writes
 from grader.errors import BadRequest
 from grader.errors import Forbidden
 from grader.errors import NotFound
@@ -61,6 +62,7 @@ class IssuedLink:
     expires_at: dt.datetime
 
 
+@writes
 def issue(
     session: Session,
     user: User,
@@ -108,6 +110,7 @@ def issue(
     return IssuedLink(user=user, token=token, purpose=purpose, expires_at=expires)
 
 
+@writes
 def issue_for_member(
     session: Session, actor: User, course_id: int, user_id: int, *, now: dt.datetime | None = None
 ) -> IssuedLink:
@@ -154,6 +157,7 @@ def find_valid(
     return link
 
 
+@writes
 def redeem(
     session: Session, token: object, password: str, *, now: dt.datetime | None = None
 ) -> User:
@@ -191,6 +195,7 @@ def redeem(
     return user
 
 
+@writes
 def request_reset(
     session: Session, email: str, *, now: dt.datetime | None = None
 ) -> IssuedLink | None:

@@ -41,6 +41,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from grader.db import begin_write
+from grader.db import writes
 from grader.errors import BadRequest
 from grader.errors import Conflict
 from grader.errors import TooManyRequests
@@ -210,6 +211,7 @@ class DatabaseLoginLimiter:
                 _retry_after(oldest.timestamp(), self.window.total_seconds(), now.timestamp())
             )
 
+    @writes
     def record_failure(self, key: str) -> None:
         """Store one failure and commit it at once, so every worker sees it."""
         begin_write(self.session)
@@ -218,12 +220,14 @@ class DatabaseLoginLimiter:
         if self.prune_every <= 1 or secrets.randbelow(self.prune_every) == 0:
             self.prune()
 
+    @writes
     def reset(self, key: str) -> None:
         """Forget ``key``'s failures (a successful sign-in)."""
         begin_write(self.session)
         self.session.execute(delete(LoginFailure).where(LoginFailure.key_hash == _sha256(key)))
         self.session.commit()
 
+    @writes
     def prune(self) -> int:
         """Delete failures that have left the window; returns how many.
 

@@ -21,6 +21,7 @@ from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grader.db import writes
 from grader.errors import BadRequest
 from grader.errors import Conflict
 from grader.errors import Forbidden
@@ -233,6 +234,7 @@ def _free_slug(session: Session, base: str) -> str:
     return f"{base}-{n}"
 
 
+@writes
 def save(
     session: Session,
     actor: User | None,

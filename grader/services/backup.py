@@ -55,6 +55,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from grader.db import writes
 from grader.errors import BadRequest
 from grader.errors import NotFound
 from grader.models import COURSE_ROLES
@@ -718,6 +719,7 @@ def _check_variant(c: _Checker, variant: Any, path: str) -> set[str] | None:
 # --------------------------------------------------------------------------- import
 
 
+@writes
 def import_course(
     session: Session, archive: Mapping[str, Any], *, with_passwords: bool = False
 ) -> ImportReport:

@@ -20,6 +20,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grader.db import writes
 from grader.errors import BadRequest
 from grader.errors import Conflict
 from grader.errors import NotFound
@@ -87,6 +88,7 @@ def link_offer(session: Session, actor: User, course_id: int) -> LinkOffer | Non
     return LinkOffer(lms_course=course, choices=choices)
 
 
+@writes
 def link_lms_course(session: Session, actor: User, lms_course_id: int, target_id: int) -> Course:
     """Point the LMS course(s) of the fresh course ``lms_course_id`` at ``target_id``.
 
@@ -159,6 +161,7 @@ def _copy_exercise(session: Session, actor: User, exercise: Exercise, target: Co
     return copied
 
 
+@writes
 def copy_quiz(session: Session, actor: User, quiz_id: int, target_id: int) -> Quiz:
     """A copy of the quiz in ``target_id``: settings, dates and items, unpublished.
 

@@ -25,6 +25,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grader.db import writes
 from grader.errors import BadRequest
 from grader.errors import Conflict
 from grader.errors import Forbidden
@@ -116,6 +117,7 @@ def staff_courses(session: Session, actor: User) -> list[tuple[Course, str]]:
 # --------------------------------------------------------------------------- courses
 
 
+@writes
 def create_course(session: Session, actor: User | None, *, code: str, title: str) -> Course:
     """A new course with the actor as its instructor (site instructors and admins only)."""
     if actor is None:
@@ -215,6 +217,7 @@ def _enrol(
     return enrolment, outcome
 
 
+@writes
 def add_member(
     session: Session,
     actor: User | None,
@@ -261,6 +264,7 @@ def _guard_last_instructor(session: Session, enrolment: Enrolment, *, new_role: 
         raise Conflict("a course needs at least one instructor; add another one first")
 
 
+@writes
 def change_role(
     session: Session, actor: User | None, course_id: int, enrolment_id: int, role: str
 ) -> Enrolment:
@@ -275,6 +279,7 @@ def change_role(
     return enrolment
 
 
+@writes
 def remove_member(session: Session, actor: User | None, course_id: int, enrolment_id: int) -> None:
     """Take a member out of the course. Their attempts and submissions stay stored."""
     require_staff(session, actor, course_id, manage=True)
@@ -366,6 +371,7 @@ def parse_roster(data: bytes | str) -> tuple[list[tuple[int, str, str, str]], li
     return rows, errors
 
 
+@writes
 def import_roster(
     session: Session, actor: User | None, course_id: int, data: bytes | str
 ) -> RosterReport:

@@ -266,6 +266,7 @@ def grade_submission(
     commit: bool = True,
     now: dt.datetime | None = None,
     follow_up: bool = False,
+    claim: int | None = None,
 ) -> Submission:
     """Judge a stored submission against its attempt's stored variant and record the result.
 
@@ -280,7 +281,11 @@ def grade_submission(
     is decided first, in storage order, so the tries and penalties follow the order the
     answers were stored, never the order their requests happened to finish. An answer
     someone else decided meanwhile (a parallel request, the worker) is returned as it
-    is, never graded twice.
+    is, never graded twice. With ``claim`` (the token of the claim ``submit`` took when it
+    stored the answer, :data:`grader.services.pending.INLINE_CLAIM`) the answer is decided
+    only if that claim still holds it: once a worker has taken it over (a request that
+    judged for longer than the worker's grace period), the worker's result is the one
+    that lands, exactly as between two workers.
 
     Without ``commit`` (a regrade, in the caller's transaction, over an attempt's
     submissions in id order) the submission is judged and scored in place. A score the
@@ -291,6 +296,7 @@ def grade_submission(
         now: the ``graded_at`` timestamp (tests pin it).
         follow_up: with ``commit``, then re-judge the answers to the parts that depend
             on this one (follow-through; :func:`rejudge_dependents`).
+        claim: with ``commit``, decide only while the row's claim token is this one.
 
     Raises:
         KeyError: the stored variant has no such part (a corrupted row, a bug).
@@ -309,8 +315,12 @@ def grade_submission(
         _undecided_query(),
         {"attempt_id": attempt_id, "part_id": part_id, "submission_id": submission_id},
     ).all()
-    if not undecided or undecided[-1].id != submission_id:
-        # Decided meanwhile (a parallel request, the worker): the stored decision stands.
+    taken = claim is not None and bool(undecided) and undecided[-1].grading_attempts != claim
+    if not undecided or undecided[-1].id != submission_id or taken:
+        # Decided meanwhile (a parallel request, the worker), or a worker claimed it after
+        # the grace period and will decide it: the stored decision (or the worker's) stands.
+        if taken:
+            logger.info("submission_id=%s was claimed by a worker; its grade stands", submission_id)
         session.commit()
         decided = session.get(Submission, submission_id, populate_existing=True)
         return decided if decided is not None else submission

@@ -10,6 +10,7 @@ import logging
 
 from sqlalchemy.orm import Session
 
+from grader.db import writes
 from grader.models import Job
 from grader.services import regrade
 from grader.services.jobs import JOB_KINDS
@@ -29,6 +30,7 @@ HANDLERS: dict[str, Handler] = {regrade.JOB_KIND: regrade.run_regrade_job}
 __all__ = ["HANDLERS", "JOB_KINDS", "run_job", "run_next_job", "run_pending"]
 
 
+@writes
 def run_job(session: Session, job: Job) -> Job:
     """Run a claimed job's handler and record how it ended."""
     handler = HANDLERS.get(job.kind)
@@ -56,6 +58,7 @@ def run_job(session: Session, job: Job) -> Job:
     return get_job(session, job_id)
 
 
+@writes
 def run_next_job(session: Session) -> Job | None:
     """Claim the oldest queued job and run it. Returns the finished job, or None when idle."""
     job = claim_next(session)

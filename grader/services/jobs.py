@@ -34,6 +34,7 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from grader.db import writes
 from grader.errors import NotFound
 from grader.models import Job
 from grader.models import utcnow
@@ -58,6 +59,7 @@ REGRADE_QUIZ = "regrade_quiz"
 JOB_KINDS: tuple[str, ...] = (REGRADE_QUIZ,)
 
 
+@writes
 def enqueue(
     session: Session,
     kind: str,

@@ -47,6 +47,8 @@ from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from grader.db import begin_write
+from grader.db import writes
 from grader.errors import ConfigError
 from grader.lti import KeyRecord
 from grader.lti import KeyState
@@ -191,6 +193,7 @@ def ensure_keys(session: Session, secret: str) -> list[KeyRecord]:
     records = _records(session, secret)
     if _has_active(records):
         return records
+    begin_write(session)  # only the first use writes: every later one is a plain read
     _lock_keys(session)
     records = _records(session, secret)
     if _has_active(records):
@@ -223,6 +226,7 @@ def public_jwks(session: Session, secret: str) -> dict[str, list[dict[str, str]]
     return jwks_document(ensure_keys(session, secret))
 
 
+@writes
 def rotate_keys(session: Session, secret: str, *, now: dt.datetime | None = None) -> KeyRecord:
     """One rotation step (committed); returns the new active key."""
     now = now or utcnow()
@@ -255,6 +259,7 @@ def rotate_keys(session: Session, secret: str, *, now: dt.datetime | None = None
     return new_active
 
 
+@writes
 def prune_retired(
     session: Session,
     *,

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from grader.db import writes
 from grader.errors import GraderError
 from grader.lti import LaunchData
 from grader.lti import LaunchError
@@ -124,6 +125,7 @@ def tool_config(config: Mapping[str, Any]) -> ToolConfig:
         raise LtiRefused("bad_tool_config", f"PUBLIC_URL: {exc.message}", status=500) from None
 
 
+@writes
 def initiate_login(
     session: Session,
     tool: ToolConfig,
@@ -383,6 +385,7 @@ def handle_launch(
         raise
 
 
+@writes
 def _map_launch(session: Session, launch: LaunchData, now: dt.datetime) -> LaunchOutcome:
     registration = session.scalar(
         select(LtiRegistration).where(

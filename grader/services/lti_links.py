@@ -16,6 +16,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grader.db import writes
 from grader.errors import BadRequest
 from grader.errors import Conflict
 from grader.errors import Forbidden
@@ -104,6 +105,7 @@ def link_has_scores(session: Session, link_id: int) -> bool:
     )
 
 
+@writes
 def choose_quiz(session: Session, actor: User, handle: str, quiz_id: int) -> LtiResourceLink:
     """An instructor points the launched link at a quiz of its course (committed).
 
@@ -143,6 +145,7 @@ def deep_link_settings(view: LaunchView) -> DeepLinkingSettings:
     return DeepLinkingSettings(**values)
 
 
+@writes
 def deep_link_response(
     session: Session,
     actor: User,

@@ -68,6 +68,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from grader.db import writes
 from grader.lti import AgsClient
 from grader.lti import LineItemSpec
 from grader.lti import MemoryTokenCache
@@ -239,6 +240,7 @@ def _after_flush(session: Session, _context: Any) -> None:
 event.listen(Session, "after_flush", _after_flush)
 
 
+@writes
 def queue_resend(session: Session, score: LtiScore) -> LtiScore:
     """A new pending row for the same student and link (after fixing a permanent error)."""
     row = LtiScore(

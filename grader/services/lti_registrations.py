@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from grader.db import writes
 from grader.errors import BadRequest
 from grader.errors import Conflict
 from grader.errors import Forbidden
@@ -70,6 +71,7 @@ def _clean_ids(values: Iterable[str]) -> list[str]:
     return out
 
 
+@writes
 def add_platform(session: Session, data: PlatformInput) -> tuple[LtiRegistration, bool]:
     """Register a platform, or add deployments to an existing (issuer, client_id).
 
@@ -151,6 +153,7 @@ def get_registration(session: Session, registration_id: int) -> LtiRegistration:
     return row
 
 
+@writes
 def add_deployment(session: Session, registration_id: int, deployment_id: str) -> LtiRegistration:
     """Approve a deployment (committed); a pending one of that id stops being pending."""
     row = get_registration(session, registration_id)
@@ -170,6 +173,7 @@ def add_deployment(session: Session, registration_id: int, deployment_id: str) -
     return row
 
 
+@writes
 def note_pending_deployment(
     session: Session, issuer: str, client_id: str, deployment_id: str
 ) -> LtiPendingDeployment | None:
@@ -227,6 +231,7 @@ def pending_deployments(session: Session) -> dict[int, list[LtiPendingDeployment
     return out
 
 
+@writes
 def remove_deployment(session: Session, registration_id: int, deployment_pk: int) -> None:
     """Remove an approved deployment that never launched (used ones stay: they hold data)."""
     row = get_registration(session, registration_id)
@@ -242,6 +247,7 @@ def remove_deployment(session: Session, registration_id: int, deployment_pk: int
     session.commit()
 
 
+@writes
 def set_active(session: Session, registration_id: int, active: bool) -> LtiRegistration:
     row = get_registration(session, registration_id)
     row.is_active = active

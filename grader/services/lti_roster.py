@@ -21,6 +21,8 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grader.db import begin_write
+from grader.db import writes
 from grader.errors import BadRequest
 from grader.errors import NotFound
 from grader.lti import NrpsClient
@@ -97,6 +99,7 @@ def sync_roster(
             logger.warning("lti roster sync failed: context=%s (%s)", context.id, exc.code)
             continue
         report.contexts += 1
+        begin_write(session)  # after the LMS answered: no write lock held over HTTP
         for member in roster.members:
             report.members += 1
             if not member.is_active:
@@ -233,6 +236,7 @@ def course_status(
     return CourseLtiStatus(course, contexts, link_status, problems, latest)
 
 
+@writes
 def resend_score(session: Session, actor: User | None, course_id: int, score_id: int) -> LtiScore:
     """Queue a failed score again (after the instructor fixed the cause in the LMS)."""
     require_staff(session, actor, course_id)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from grader.db import writes
 from grader.lti import LoginState
 from grader.lti import Registration
 from grader.models import utcnow
@@ -94,6 +95,7 @@ class DbStateStore:
         )
         self._session.flush()
 
+    @writes
     def consume(self, state: str, now: float) -> LoginState | None:
         moment = from_timestamp(now)
         row = self._session.execute(
@@ -147,6 +149,7 @@ class DbNonceStore:
         """Nothing to do: ``DbStateStore.put`` stored the nonce's hash with its state."""
         del nonce, expires_at
 
+    @writes
     def consume(self, nonce: str, now: float) -> bool:
         moment = from_timestamp(now)
         result = self._session.execute(

@@ -15,6 +15,12 @@ finish such rows here, and several may run at once:
   another worker re-claimed after the lease, or a live request graded meanwhile, is left
   alone. So two workers never grade one row, and never send two ``submission.graded``
   events for it.
+* **Requests claim too.** ``submit`` stores a new answer already claimed with token
+  :data:`INLINE_CLAIM` and decides it only while that token holds (``grade_submission``'s
+  ``claim``). A worker takes such a row over only after the grace period (it may be a
+  request whose judging or database wait outlasted it), with the next token; from then
+  on the request's result is dropped and the worker's lands. Exactly one grade, and one
+  ``submission.graded`` event, whichever finishes first.
 * **Fail.** A judge that raises costs the row one try: it waits :func:`backoff` (30 s,
   doubling) before the next, so a poisoned answer never makes workers spin; after
   :data:`MAX_TRIES` it becomes ``error`` with the reason in ``grading_error`` and a message
@@ -48,6 +54,9 @@ BACKOFF_BASE = dt.timedelta(seconds=30)
 BACKOFF_CAP = dt.timedelta(minutes=30)
 #: rows younger than this may still be graded by the request that stored them
 DEFAULT_GRACE = dt.timedelta(seconds=20)
+#: the claim token a request holds on the answer it stores and grades inline (its own
+#: judging is the row's first try: :data:`MAX_TRIES` counts it)
+INLINE_CLAIM = 1
 MAX_ERROR = 2000
 ERROR_MESSAGE = (
     "This answer could not be graded automatically. It is kept, and your instructor can "

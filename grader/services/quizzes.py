@@ -23,6 +23,7 @@ from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grader.db import writes
 from grader.errors import BadRequest
 from grader.errors import Conflict
 from grader.errors import NotFound
@@ -202,6 +203,7 @@ def get_quiz(session: Session, actor: User | None, quiz_id: int, *, manage: bool
     return quiz
 
 
+@writes
 def create_quiz(
     session: Session, actor: User | None, course_id: int, settings: QuizSettings
 ) -> Quiz:
@@ -220,6 +222,7 @@ def create_quiz(
     return quiz
 
 
+@writes
 def update_quiz(session: Session, actor: User | None, quiz_id: int, settings: QuizSettings) -> Quiz:
     """Change a quiz's settings (grades already given keep their stored scores)."""
     quiz = get_quiz(session, actor, quiz_id, manage=True)
@@ -229,6 +232,7 @@ def update_quiz(session: Session, actor: User | None, quiz_id: int, settings: Qu
     return quiz
 
 
+@writes
 def set_published(session: Session, actor: User | None, quiz_id: int, published: bool) -> Quiz:
     """Publish (students see it) or withdraw a quiz; an empty quiz cannot be published."""
     quiz = get_quiz(session, actor, quiz_id, manage=True)
@@ -303,6 +307,7 @@ def _check_points(
     return float(points), None
 
 
+@writes
 def add_item(
     session: Session,
     actor: User | None,
@@ -335,6 +340,7 @@ def _item(quiz: Quiz, item_id: int) -> QuizItem:
     raise NotFound(f"no item {item_id} in quiz {quiz.id}")
 
 
+@writes
 def update_item(
     session: Session,
     actor: User | None,
@@ -352,6 +358,7 @@ def update_item(
     return item
 
 
+@writes
 def remove_item(session: Session, actor: User | None, quiz_id: int, item_id: int) -> None:
     """Take an item out of the quiz, unless students have already started it."""
     quiz = get_quiz(session, actor, quiz_id, manage=True)
@@ -368,6 +375,7 @@ def remove_item(session: Session, actor: User | None, quiz_id: int, item_id: int
     logger.info("quiz item removed quiz_id=%s item_id=%s", quiz_id, item_id)
 
 
+@writes
 def move_item(
     session: Session, actor: User | None, quiz_id: int, item_id: int, offset: int
 ) -> None:

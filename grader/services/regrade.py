@@ -23,6 +23,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grader.db import writes
 from grader.errors import Conflict
 from grader.exercises import SpecError
 from grader.exercises import generate
@@ -87,6 +88,7 @@ def regrade_history(session: Session, quiz_id: int, *, limit: int = 50) -> list[
     return [j for j in recent if j.payload.get("quiz_id") == quiz_id][:limit]
 
 
+@writes
 def start_regrade(session: Session, actor: User | None, quiz_id: int) -> Job:
     """Queue a regrade of the quiz (or return the one already queued or running)."""
     quiz = get_quiz(session, actor, quiz_id, manage=True)

@@ -37,6 +37,7 @@ from grader.models import Submission
 from grader.models import User
 from grader.models import utcnow
 from grader.services import grading
+from grader.services import pending
 from grader.services import permissions
 from grader.services import quiz_access
 
@@ -143,6 +144,9 @@ def submit(
         status="pending",
         is_late=grading.is_late(quiz, now),
         created_at=now,
+        # Claimed by this request (grader.services.pending): a worker takes it over only
+        # after the grace period, and then this request's grade no longer lands.
+        grading_attempts=pending.INLINE_CLAIM,
     )
     session.add(submission)
     try:
@@ -160,7 +164,9 @@ def submit(
     submission_id = submission.id
     logger.info("stored submission_id=%s attempt_id=%s part=%s", submission_id, attempt.id, part_id)
     try:
-        grading.grade_submission(session, submission, now=now, follow_up=True)
+        grading.grade_submission(
+            session, submission, now=now, follow_up=True, claim=pending.INLINE_CLAIM
+        )
     except Exception:
         # Stored but not graded: the student's answer is safe; regrade_pending finishes it.
         logger.exception("grading failed submission_id=%s; left pending", submission_id)
@@ -196,8 +202,6 @@ def regrade_pending(
         older_than: skip rows younger than this (a request may still be grading them).
         limit: at most this many rows.
     """
-    from grader.services import pending
-
     report = pending.grade_pending(session, older_than=older_than, limit=limit, now=now)
     return RegradeReport(
         graded=report.graded, failed=report.failed, failed_ids=list(report.failed_ids)

@@ -33,6 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grader.db import begin_write
+from grader.db import writes
 from grader.errors import BadRequest
 from grader.errors import Forbidden
 from grader.errors import NotFound
@@ -81,6 +82,7 @@ def _is_instructor_somewhere(session: Session, user: User) -> bool:
     )
 
 
+@writes
 def create_token(
     session: Session,
     *,
@@ -214,6 +216,7 @@ def find_token(session: Session, ident: str) -> ApiToken:
     return rows[0]
 
 
+@writes
 def revoke_token(session: Session, token: ApiToken, *, actor: User | None = None) -> ApiToken:
     """Revoke a token (again is a no-op). Its next request answers 401.
 

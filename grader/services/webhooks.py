@@ -57,6 +57,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from grader import url_guard
+from grader.db import writes
 from grader.errors import BadRequest
 from grader.errors import NotFound
 from grader.models import Attempt
@@ -149,6 +150,7 @@ def _check_events(events: Iterable[str] | None) -> list[str]:
     return chosen
 
 
+@writes
 def create_webhook(
     session: Session,
     actor: User | None,
@@ -204,6 +206,7 @@ def get_webhook(session: Session, actor: User | None, course_id: int, webhook_id
     return hook
 
 
+@writes
 def delete_webhook(session: Session, actor: User | None, course_id: int, webhook_id: int) -> None:
     """Remove a webhook and its undelivered events (instructors only)."""
     require_staff(session, actor, course_id, manage=True)

@@ -7,24 +7,23 @@ from __future__ import annotations
 import pytest
 
 from grader.exercises import Variant
-from grader.exercises.recipe import evaluate
 from grader.services import attempts as attempt_service
 from grader.services import gradebook
 from grader.web.api.openapi import document
 from tests.api.test_resources import _submit
 from tests.api.test_resources import start
+from tests.support.follow_values import text
+from tests.support.follow_values import wrong_chain
 
 
 def test_item_analysis_and_follow_points_through_the_api(api, toks, world, db_session):
     attempt_json = start(api, toks.student, world).json
     attempt = attempt_service.get_attempt(db_session, world.student, attempt_json["id"])
     variant = Variant.from_json(attempt.variant)
-    y_wrong = round(float(variant.part("y").key) * 1.5 + 0.2, 4)
-    assert _submit(api, toks.student, attempt.id, "y", str(y_wrong)).json["verdict"] == (
-        "incorrect"
-    )
-    w1 = evaluate(variant.part("w1").follow.recipe, {"y": y_wrong})
-    body = _submit(api, toks.student, attempt.id, "w1", f"{w1:.6g}").json
+    chain = wrong_chain(variant, "y")
+    y_wrong = text(chain["y"])
+    assert _submit(api, toks.student, attempt.id, "y", y_wrong).json["verdict"] == ("incorrect")
+    body = _submit(api, toks.student, attempt.id, "w1", text(chain["w1"])).json
     assert body["verdict"] == "consistent"
 
     staff = api.as_(toks.instructor)

@@ -20,6 +20,7 @@ from grader.services import analysis
 from grader.services import attempts
 from grader.services import gradebook
 from grader.services import submissions
+from tests.support.follow_values import wrong_chain
 from tests.support.student_world import REPO
 from tests.support.student_world import World
 from tests.support.student_world import enrol
@@ -56,12 +57,12 @@ def value_for(variant: Variant, pid: str, plan: str, given: dict[str, object]) -
     if plan == "key":
         return part.key
     if plan == "wrong":
-        return float(part.key) * 1.37 + 0.11
+        return wrong_chain(variant, pid)[pid]  # wrong, and wrong for every later part
     if plan == "follow":
         assert part.follow is not None
-        # an earlier part not answered counts with its key, as in judging
-        values = {s: given.get(s, variant.part(s).key) for s in part.follow.sources}
-        return evaluate(part.follow.recipe, values)
+        return evaluate(
+            part.follow.recipe, {s: given.get(s, variant.part(s).key) for s in part.follow.sources}
+        )
     code = plan.removeprefix("mistake:")
     return next(m.value for m in part.mistakes if m.code == code)
 
