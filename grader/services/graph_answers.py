@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -281,7 +282,7 @@ def submit_graph(
         shown = _shown(prog)
         if prog.correct or (shown is not None and shown.raw_answer.strip() == text.strip()):
             continue
-        key = f"{idempotency_key}:{part.id}"[:64] if idempotency_key else None
+        key = part_key(idempotency_key, part.id) if idempotency_key else None
         try:
             submission_service.submit(
                 session,
@@ -299,6 +300,13 @@ def submit_graph(
             continue
         sent.append(part.id)
     return GraphSubmitResult(tuple(sent), tuple(refused))
+
+
+def part_key(form_key: str, part_id: str) -> str:
+    """One part's idempotency key from the form's: a digest of both (64 hex characters,
+    the longest key ``submit`` takes), so a long form key or long part ids never make two
+    parts share one key (the second would find the first's submission and be dropped)."""
+    return hashlib.sha256(f"{form_key}\x1f{part_id}".encode()).hexdigest()
 
 
 def attempt_graph(

@@ -219,3 +219,34 @@ def test_graph_layouts_of_the_three_graph_exercises_round_trip(db_session):
             for x, y in node.at:
                 assert 0 <= x <= layout.width, (slug, node.id)
                 assert 0 <= y <= layout.height, (slug, node.id)
+
+
+def test_a_long_form_key_still_gives_each_box_its_own_key(client, db_session):
+    # A key of the plain form's full length (64) used to be cut back to itself for every
+    # part ("{key}:{part}"[:64]): the second box found the first box's submission by key
+    # and was dropped, though the page was told it was sent.
+    world, quiz = graph_world(db_session)
+    login_as(client, world.student)
+    html = open_page(client, quiz)
+    attempt = attempt_of(db_session, quiz, world.student)
+    variant = Variant.from_json(attempt.variant)
+    data = {
+        "answer-y": variant.part("y").key_text,
+        "answer-h": variant.part("h").key_text,
+        "idempotency_key": "k" * 64,
+        "csrf_token": csrf(html),
+    }
+    response = client.post(f"/attempts/{attempt.id}/graph", data=data)
+    assert response.status_code == 302
+    sent = db_session.scalars(
+        select(Submission.part_id)
+        .where(Submission.attempt_id == attempt.id)
+        .order_by(Submission.id)
+    ).all()
+    assert sent == ["h", "y"]
+    # the same form sent again is recognised part by part: nothing new is stored
+    client.post(f"/attempts/{attempt.id}/graph", data=data)
+    count = db_session.scalar(
+        select(func.count()).select_from(Submission).where(Submission.attempt_id == attempt.id)
+    )
+    assert count == 2
