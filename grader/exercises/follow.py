@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import replace
 
+import numpy as np
+
 from grader.checking import answer_value
 from grader.exercises import recipe as recipe_mod
 from grader.exercises.judge import TIME_BUDGET
@@ -26,6 +28,7 @@ from grader.exercises.kinds import kind_of
 from grader.exercises.kinds.base import Raw
 from grader.exercises.kinds.numeric import tolerances
 from grader.exercises.kinds.precision import Indistinct
+from grader.exercises.variant import Part
 from grader.exercises.variant import Variant
 
 #: the credit of a consistent answer unless the quiz says otherwise
@@ -99,6 +102,28 @@ def first_wrong(
     return min(roots, key=order.index) if roots else None
 
 
+def moved_mistakes(part: Part, key: object) -> list[tuple[str, object]]:
+    """The part's numeric mistakes as made from the values that give ``key``: each
+    scaled entry by entry as the key was (shifted where the key's entry is 0, and for an
+    update, whose mistakes are the start plus a wrong step: a wrong start moves them all
+    alike). Mistakes of another shape are left out."""
+    new = np.asarray(key, dtype=float)
+    old = np.asarray(part.key, dtype=float)
+    shift = "reference" in part.check
+    out: list[tuple[str, object]] = []
+    for m in part.mistakes:
+        try:
+            value = np.asarray(m.value, dtype=float)
+        except (TypeError, ValueError):
+            continue
+        if value.shape != old.shape or new.shape != old.shape:
+            continue
+        scale = np.divide(new, old, out=np.ones_like(old), where=old != 0)
+        moved = value + (new - old) if shift else np.where(old != 0, value * scale, value + new)
+        out.append((m.code, moved.tolist()))
+    return out
+
+
 def judge_following(
     variant: Variant,
     part_id: str,
@@ -143,10 +168,13 @@ def judge_following(
         return base  # e.g. an earlier answer of the wrong shape
     kind = kind_of(part.type)
     try:
-        check = kind.settle(key, [], part.check)
+        # Sized to tell the recomputed key from the part's mistakes made from the same
+        # values (each moved as the key moved): sized for the key alone, a key a decade up
+        # got ten times the tolerance and took in a slip 0.3 % away.
+        check = kind.settle(key, moved_mistakes(part, key), part.check)
     except Indistinct:
         # The precision rule cannot size a tolerance for this key (a change that rounds
-        # to nothing): the key's own stored tolerance applies.
+        # to nothing, a mistake that comes too close): the key's own stored tolerance applies.
         check = dict(part.check)
     if "reference" in part.check and "atol" in check and "atol" in part.check:
         # An update is judged by its step: the key's tolerance was sized to tell the right
