@@ -250,3 +250,49 @@ def test_a_long_form_key_still_gives_each_box_its_own_key(client, db_session):
         select(func.count()).select_from(Submission).where(Submission.attempt_id == attempt.id)
     )
     assert count == 2
+
+
+def test_the_graph_endpoint_refuses_others_junk_and_forgeries_with_a_4xx(client, db_session):
+    world, quiz = graph_world(db_session)
+    login_as(client, world.student)
+    html = open_page(client, quiz)
+    attempt = attempt_of(db_session, quiz, world.student)
+    token = csrf(html)
+
+    def count():
+        return db_session.scalar(
+            select(func.count()).select_from(Submission).where(Submission.attempt_id == attempt.id)
+        )
+
+    # junk part ids are ignored, a non-numeric answer is stored as not understood (no try)
+    junk = {"answer-nope": "1", "answer-../y": "2", "answer-y": "sqrt(", "csrf_token": token}
+    got = client.post(
+        f"/attempts/{attempt.id}/graph", data=junk, headers={"Accept": "application/json"}
+    )
+    assert got.status_code == 200
+    fields = {f["part_id"]: f for n in got.get_json()["graph"]["nodes"] for f in n["fields"]}
+    assert fields["y"]["status"] == "invalid"
+    assert count() == 1
+    # a forged post (no CSRF token) is refused and stores nothing
+    forged = client.post(f"/attempts/{attempt.id}/graph", data={"answer-y": "1"})
+    assert forged.status_code == 400
+    # an answer over the limit is refused with a message, not a 500
+    long = {"answer-h": "1" * 10_001, "csrf_token": token}
+    got = client.post(
+        f"/attempts/{attempt.id}/graph", data=long, headers={"Accept": "application/json"}
+    )
+    assert got.status_code == 200
+    assert got.get_json()["refused"][0]["part"] == "h"
+    assert count() == 1
+    # another student of the course, and the course's instructor, cannot answer for them
+    for someone, status in ((world.other, 404), (world.instructor, 403)):
+        login_as(client, someone)
+        token = csrf(client.get(f"/quizzes/{quiz.id}").get_data(as_text=True))
+        for headers in ({}, {"Accept": "application/json"}):
+            got = client.post(
+                f"/attempts/{attempt.id}/graph",
+                data={"answer-h": "1", "csrf_token": token},
+                headers=headers,
+            )
+            assert got.status_code == status, (someone.email, headers)
+    assert count() == 1
