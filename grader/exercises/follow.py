@@ -83,6 +83,46 @@ def earlier_answer(variant: Variant, part_id: str, raw: Raw | None) -> Earlier |
     return Earlier(verdict.status == "correct", value)
 
 
+def implied(
+    variant: Variant,
+    part_id: str,
+    answers: Mapping[str, Raw],
+    memo: dict[str, tuple[object, tuple[Followed, ...]]] | None = None,
+) -> tuple[object, tuple[Followed, ...]]:
+    """The value of ``part_id`` the student's own work gives, and the wrong answers it
+    comes from.
+
+    A wrong answer gives its own value; a right one, the key. A part not answered (or
+    not readable) whose key has a rule gives its rule over the implied values of its
+    sources: a student who goes from ∂L/∂y straight to ∂L/∂w1 without writing ∂L/∂h down
+    still carries their ∂L/∂y forward. Anything else gives the key. When no wrong answer
+    is involved, the value is the key and the list is empty.
+    """
+    memo = {} if memo is None else memo
+    if part_id in memo:
+        return memo[part_id]
+    part = variant.part(part_id)
+    out: tuple[object, tuple[Followed, ...]] = (part.key, ())
+    earlier = earlier_answer(variant, part_id, answers.get(part_id))
+    if earlier is not None:
+        if not earlier.right:
+            text = str(answers[part_id]).strip()
+            out = (earlier.value, (Followed(part_id, part.name, text),))
+    elif part.follow is not None:
+        values: dict[str, object] = {}
+        via: list[Followed] = []
+        for source in part.follow.sources:
+            values[source], more = implied(variant, source, answers, memo)
+            via += [f for f in more if f not in via]
+        if via:
+            try:
+                out = (recipe_mod.evaluate(part.follow.recipe, values), tuple(via))
+            except (ValueError, KeyError):
+                out = (part.key, ())  # no value follows (a wrong shape): nothing to carry
+    memo[part_id] = out
+    return out
+
+
 def first_wrong(
     variant: Variant, part_id: str, answers: Mapping[str, Raw], include_self: bool = False
 ) -> str | None:
@@ -152,14 +192,10 @@ def judge_following(
         return base
     values: dict[str, object] = {}
     followed: list[Followed] = []
+    memo: dict[str, tuple[object, tuple[Followed, ...]]] = {}
     for source in rule.sources:
-        earlier = earlier_answer(variant, source, answers.get(source))
-        if earlier is not None and not earlier.right:
-            values[source] = earlier.value
-            text = str(answers[source]).strip()
-            followed.append(Followed(source, rule.labels.get(source) or source, text))
-        else:
-            values[source] = variant.part(source).key
+        values[source], via = implied(variant, source, answers, memo)
+        followed += [f for f in via if f not in followed]
     if not followed:  # every earlier value was right: a wrong answer is just wrong
         return base
     try:

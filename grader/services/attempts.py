@@ -16,10 +16,7 @@ import hashlib
 import hmac
 import logging
 import secrets
-from collections.abc import Iterable
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
-from typing import Any
 
 from sqlalchemy import Select
 from sqlalchemy import bindparam
@@ -39,18 +36,25 @@ from grader.exercises import kind_of
 from grader.exercises import load_spec_text
 from grader.models import Attempt
 from grader.models import ExerciseVersion
-from grader.models import GradeOverride
 from grader.models import Quiz
 from grader.models import QuizItem
-from grader.models import Submission
 from grader.models import User
 from grader.models import utcnow
 from grader.services import grading
 from grader.services import permissions
 from grader.services import quiz_access
+from grader.services.graph_answers import GraphState
+from grader.services.graph_answers import graph_state
 
-if TYPE_CHECKING:
-    from grader.services.graph_answers import GraphState
+# Progress lives in its own module (the graph form reads it too); these names stay
+# importable from here, where callers have always found them.
+from grader.services.progress import AttemptProgress as AttemptProgress
+from grader.services.progress import PartProgress as PartProgress
+from grader.services.progress import attempt_progress as attempt_progress
+from grader.services.progress import build_progress as build_progress
+from grader.services.progress import part_weights as part_weights
+from grader.services.progress import progress_for_attempts as progress_for_attempts
+from grader.services.progress import tries_used as tries_used
 
 logger = logging.getLogger(__name__)
 
@@ -120,15 +124,6 @@ def _attempt_query() -> Select[Attempt]:
         select(Attempt)
         .where(Attempt.id == bindparam("attempt_id"))
         .options(joinedload(Attempt.quiz_item).joinedload(QuizItem.quiz))
-    )
-
-
-@functools.cache
-def _submissions_query() -> Select[Submission]:
-    return (
-        select(Submission)
-        .where(Submission.attempt_id.in_(bindparam("attempt_ids", expanding=True)))
-        .order_by(Submission.id)
     )
 
 
@@ -218,155 +213,6 @@ def get_attempt(session: Session, user: User, attempt_id: int) -> Attempt:
 
 
 # --------------------------------------------------------------------------- progress
-
-
-def part_weights(quiz_item: QuizItem, variant: dict[str, Any]) -> dict[str, float]:
-    """Points per part: the item's ``part_points`` when set, else the exercise's own
-    part points scaled so they add up to the item's points."""
-    parts = variant.get("parts", [])
-    if quiz_item.part_points:
-        return {p["id"]: float(quiz_item.part_points.get(p["id"], 0.0)) for p in parts}
-    total = sum(float(p.get("points", 1.0)) for p in parts) or 1.0
-    return {p["id"]: quiz_item.points * float(p.get("points", 1.0)) / total for p in parts}
-
-
-@dataclasses.dataclass
-class PartProgress:
-    """One part of one attempt, as the student sees it."""
-
-    part_id: str
-    points: float
-    tries_used: int
-    tries_left: int | None  # None: unlimited
-    credit: float | None  # 0..1, None before any graded answer
-    last: Submission | None
-    override: GradeOverride | None = None
-    submissions: list[Submission] = dataclasses.field(default_factory=list)
-
-    @property
-    def earned(self) -> float:
-        """Points earned so far."""
-        return (self.credit or 0.0) * self.points
-
-    @property
-    def solved(self) -> bool:
-        """Full credit reached."""
-        return self.credit is not None and self.credit >= 1.0
-
-    @property
-    def answered(self) -> bool:
-        """The student has a graded answer here that counted as a try (right or wrong)."""
-        return any(s.status == "graded" and s.counts_as_try for s in self.submissions)
-
-    @property
-    def correct(self) -> bool:
-        """Answered correctly (whatever the retry penalty left of the credit), or full
-        credit by an override."""
-        return self.solved or any(
-            s.status == "graded" and s.verdict == "correct" for s in self.submissions
-        )
-
-    @property
-    def by_follow_through(self) -> bool:
-        """The credit came from follow-through: an answer right only given the student's
-        own wrong earlier answer, none simply right, and no override."""
-        graded = [s.verdict for s in self.submissions if s.status == "graded"]
-        return self.override is None and "consistent" in graded and "correct" not in graded
-
-    @property
-    def finished(self) -> bool:
-        """Nothing more to do here: answered correctly, or out of tries. (A correct
-        answer after a penalty is done: no try needs burning to see the solution.)"""
-        return self.correct or self.tries_left == 0
-
-
-@dataclasses.dataclass
-class AttemptProgress:
-    """Every part of one attempt, with totals."""
-
-    attempt: Attempt
-    parts: list[PartProgress]
-
-    @property
-    def earned(self) -> float:
-        return sum(p.earned for p in self.parts)
-
-    @property
-    def possible(self) -> float:
-        return sum(p.points for p in self.parts)
-
-    @property
-    def finished(self) -> bool:
-        return all(p.finished for p in self.parts)
-
-    def part(self, part_id: str) -> PartProgress:
-        for p in self.parts:
-            if p.part_id == part_id:
-                return p
-        raise KeyError(part_id)
-
-
-def tries_used(submissions: Iterable[Submission]) -> int:
-    """Tries used: graded answers that counted, and pending ones (they will count)."""
-    return sum(
-        1 for s in submissions if s.counts_as_try and s.status in ("pending", "graded", "error")
-    )
-
-
-def build_progress(
-    attempt: Attempt,
-    submissions: Sequence[Submission],
-    overrides: dict[tuple[int, str], GradeOverride],
-) -> AttemptProgress:
-    """Progress from rows already loaded (no queries: callers batch them)."""
-    quiz_item = attempt.quiz_item
-    allowed = quiz_item.quiz.attempts_allowed
-    weights = part_weights(quiz_item, attempt.variant)
-    by_part: dict[str, list[Submission]] = {pid: [] for pid in weights}
-    for s in sorted(submissions, key=lambda s: s.id):
-        by_part.setdefault(s.part_id, []).append(s)
-    parts = []
-    for pid, points in weights.items():
-        subs = by_part.get(pid, [])
-        used = tries_used(subs)
-        override = overrides.get((attempt.id, pid))
-        parts.append(
-            PartProgress(
-                part_id=pid,
-                points=points,
-                tries_used=used,
-                tries_left=None if allowed is None else max(allowed - used, 0),
-                credit=grading.part_credit(subs, override),
-                last=subs[-1] if subs else None,
-                override=override,
-                submissions=subs,
-            )
-        )
-    return AttemptProgress(attempt=attempt, parts=parts)
-
-
-def attempt_progress(session: Session, attempt: Attempt) -> AttemptProgress:
-    """Scores so far, tries used and left, per part of one attempt (two queries)."""
-    submissions = list(
-        session.scalars(
-            select(Submission).where(Submission.attempt_id == attempt.id).order_by(Submission.id)
-        )
-    )
-    return build_progress(attempt, submissions, grading.newest_overrides(session, [attempt.id]))
-
-
-def progress_for_attempts(
-    session: Session, attempts: Sequence[Attempt]
-) -> dict[int, AttemptProgress]:
-    """Progress of many attempts in a constant number of queries, keyed by attempt id."""
-    ids = [a.id for a in attempts]
-    if not ids:
-        return {}
-    by_attempt: dict[int, list[Submission]] = {i: [] for i in ids}
-    for s in session.scalars(_submissions_query(), {"attempt_ids": ids}):
-        by_attempt[s.attempt_id].append(s)
-    overrides = grading.newest_overrides(session, ids)
-    return {a.id: build_progress(a, by_attempt[a.id], overrides) for a in attempts}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -543,8 +389,6 @@ def quiz_page(
     Raises:
         NotFound: the quiz is not visible to the user.
     """
-    from grader.services.graph_answers import graph_state  # it builds on this module
-
     now = now or utcnow()
     quiz = quiz_access.get_quiz(session, user, quiz_id, now)
     found = find_attempts(session, user, quiz.items)

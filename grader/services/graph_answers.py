@@ -30,8 +30,8 @@ from grader.models import Attempt
 from grader.models import Submission
 from grader.models import User
 from grader.models import utcnow
-from grader.services import attempts as attempt_service
 from grader.services import grading
+from grader.services import progress as progress_service
 from grader.services import submissions as submission_service
 
 #: how a screen reader names each kind of box, before the node ("also" boxes name themselves)
@@ -128,14 +128,14 @@ def _status(sub: Submission | None) -> str:
     return str(verdict)
 
 
-def _shown(progress: attempt_service.PartProgress) -> Submission | None:
+def _shown(progress: progress_service.PartProgress) -> Submission | None:
     """The answer a box shows: a right one once there is one (it keeps its credit), else
     the newest."""
     right = [s for s in progress.submissions if s.status == "graded" and s.verdict == "correct"]
     return right[-1] if right else progress.last
 
 
-def _standing(progress: attempt_service.AttemptProgress, part_ids: list[str]) -> dict[str, str]:
+def _standing(progress: progress_service.AttemptProgress, part_ids: list[str]) -> dict[str, str]:
     """The answer each part stands on for follow-through (as
     :func:`grader.services.follow.latest_answers`, from the loaded submissions)."""
     out: dict[str, str] = {}
@@ -149,7 +149,7 @@ def _standing(progress: attempt_service.AttemptProgress, part_ids: list[str]) ->
 
 def _field(
     variant: Variant,
-    progress: attempt_service.AttemptProgress,
+    progress: progress_service.AttemptProgress,
     node: GraphNode,
     box: Field,
     accepting: bool,
@@ -192,7 +192,7 @@ def _field(
 
 def graph_state(
     attempt: Attempt,
-    progress: attempt_service.AttemptProgress,
+    progress: progress_service.AttemptProgress,
     *,
     accepting: bool,
 ) -> GraphState | None:
@@ -271,7 +271,7 @@ def submit_graph(
     variant = Variant.from_json(attempt.variant)
     layout = layout_of(variant)
     on_graph = set(layout.part_ids()) if layout is not None else set()
-    progress = attempt_service.attempt_progress(session, attempt)
+    progress = progress_service.attempt_progress(session, attempt)
     sent: list[str] = []
     refused: list[tuple[str, str]] = []
     for part in variant.parts:
@@ -315,6 +315,6 @@ def attempt_graph(
     """The attempt's graph as it stands now (after a submit)."""
     now = now or utcnow()
     session.expire_all()  # re-judged dependents were written by the submit path
-    progress = attempt_service.attempt_progress(session, attempt)
+    progress = progress_service.attempt_progress(session, attempt)
     accepting = grading.accepts_answers(attempt.quiz_item.quiz, now)
     return graph_state(attempt, progress, accepting=accepting)

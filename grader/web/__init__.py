@@ -8,6 +8,7 @@ from flask import Flask
 
 from grader.web import api
 from grader.web import auth
+from grader.web import display
 from grader.web import embedded_worker
 from grader.web import errors
 from grader.web import health
@@ -35,14 +36,6 @@ def format_datetime(value: dt.datetime | None) -> str:
     return f"{value:%a} {value.day} {value:%b %Y, %H:%M} UTC"
 
 
-def format_points(value: float | None) -> str:
-    """Points without float noise: 2, 1.5, 0.33."""
-    if value is None:
-        return "–"
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
 def init_app(app: Flask) -> None:
     """Register error handlers, security, template helpers and every blueprint."""
     app.request_class = JsonSafeRequest
@@ -56,7 +49,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(render_inline, "markdown_inline")
     app.add_template_filter(format_datetime, "datetime")
-    app.add_template_filter(format_points, "points")
+    app.add_template_filter(display.format_points, "points")
     embedded_worker.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)

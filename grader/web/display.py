@@ -100,3 +100,11 @@ def utc_text(value: dt.datetime) -> str:
 def percent(fraction: float) -> str:
     """``0.3`` -> ``30 %`` (a thin no-break space, as typeset)."""
     return f"{round(fraction * 100)}\u202f%"
+
+
+def format_points(value: float | None) -> str:
+    """Points without float noise: 2, 1.5, 0.33."""
+    if value is None:
+        return "–"
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text

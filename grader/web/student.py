@@ -249,11 +249,8 @@ def graph_verdict_text(field: graph_answers.FieldState) -> str:
 
 def graph_hint_text(field: graph_answers.FieldState) -> str:
     """The line under a box: what to type, and the points it has earned."""
-    from grader.web import format_points  # the package imports this module first
-
-    return (
-        f"{field.input_hint} · {format_points(field.earned)} / {format_points(field.points)} points"
-    )
+    earned, points = display.format_points(field.earned), display.format_points(field.points)
+    return f"{field.input_hint} · {earned} / {points} points"
 
 
 def _graph_json(state: graph_answers.GraphState, refused: list[dict[str, str]]) -> Response:
@@ -403,12 +400,20 @@ def _csrf_failed(exc: CSRFError) -> Response:
     """
     if not request.path.startswith("/attempts/"):  # joining a course and the like
         return http_error_response(exc)
+    graph = request.path.endswith("/graph")  # the graph form: all of an exercise's boxes
+    if graph and request.accept_mimetypes.best == "application/json":  # its script
+        return _json_error(
+            "This page is out of date (its security token, CSRF, expired), so nothing was "
+            "sent: reload the page, then send your answers again.",
+            400,
+        )
     back = request.form.get("quiz_id", "")
     part = request.path.rsplit("/", 1)[-1]
     attempt = request.path.split("/")[2]
     target = None
     if back.isdigit():
-        target = url_for("student.quiz", quiz_id=int(back), _anchor=f"part-{attempt}-{part}")
+        anchor = f"graph-{attempt}" if graph else f"part-{attempt}-{part}"
+        target = url_for("student.quiz", quiz_id=int(back), _anchor=anchor)
     if security.current_user() is None:
         flash(
             "Your sign-in ended, so your answer was not sent. Sign in, then send it again: "
@@ -427,7 +432,7 @@ def _csrf_failed(exc: CSRFError) -> Response:
         return _not_sent(
             _typed_answer(), "This form was out of date, so nothing was sent.", None, 400
         )
-    text = _typed_answer()
+    text = "" if graph else _typed_answer()  # one box's text; the graph form has many
     if target and attempt.isdigit() and text and len(text) <= PENDING_MAX_CHARS:
         value = _pending_signer().dumps({"a": int(attempt), "p": part, "t": text})
     else:

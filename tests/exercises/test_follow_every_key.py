@@ -49,8 +49,13 @@ EXPECTED: dict[str, dict[str, tuple[str, ...]]] = {
     # a reported pair and a step function: no rules (see the family modules)
     "gradient_check": {"numerical": (), "analytic": (), "rel_error": ()},
     "depth_gradients": {"product": (), "factor": (), "depth": ()},
-    # ∂L/∂β reads dy alone; ∂L/∂x reads Σ dy x̂ from x̂ itself (see the family module)
-    "batchnorm_grad": {"x_hat": (), "dbeta": (), "dgamma": ("x_hat",), "dx": ("dbeta", "x_hat")},
+    # ∂L/∂β reads dy alone; ∂L/∂x reads the student's x̂, ∂L/∂β and ∂L/∂γ
+    "batchnorm_grad": {
+        "x_hat": (),
+        "dbeta": (),
+        "dgamma": ("x_hat",),
+        "dx": ("dbeta", "x_hat", "dgamma"),
+    },
     # ∂L/∂h is the mask and scale applied to dy v: it never reads ĥ
     "dropout_grad": {"h_drop": (), "dh": (), "dv": ("h_drop",)},
     "minibatch_average": {

@@ -57,7 +57,18 @@ def test_batchnorm_carries_a_wrong_x_hat_into_both_sums(gen) -> None:
         assert judge_following(v, "dgamma", text(dgamma), answers).status is Status.CONSISTENT
         j = judge_following(v, "dx", text(dx.tolist()), answers)
         assert j.status is Status.CONSISTENT, seed
+        assert [f.part for f in j.follows] == ["xhat", "dgamma"]
+        # with ∂L/∂γ skipped, the one the student's x̂ gives is carried
+        j = judge_following(v, "dx", text(dx.tolist()), {"xhat": answers["xhat"]})
+        assert j.status is Status.CONSISTENT, seed
         assert [f.part for f in j.follows] == ["xhat"]
+        # a slip in ∂L/∂γ alone, from the right x̂, carries into ∂L/∂x
+        right_xh = np.array(v.part("xhat").key)
+        slipped = float(v.part("dgamma").key) * 2.0 + 0.3
+        dx = gamma * inv / n * (n * dy - dy.sum() - right_xh * slipped)
+        j = judge_following(v, "dx", text(dx.tolist()), {"dgamma": text(slipped)})
+        assert j.status is Status.CONSISTENT, seed
+        assert [f.part for f in j.follows] == ["dgamma"]
         # a wrong Σ dy carries too
         dbeta = float(dy.sum()) + 0.5
         right_xh, right_dgamma = np.array(v.part("xhat").key), float(v.part("dgamma").key)

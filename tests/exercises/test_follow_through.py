@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 
+from grader.exercises.follow import ancestors
 from grader.exercises.follow import dependents
 from grader.exercises.follow import first_wrong
 from grader.exercises.follow import judge_following
@@ -143,3 +144,26 @@ def test_an_unreadable_or_misshapen_earlier_answer_is_ignored(library) -> None:
     raw = text(-float(v.part("dw2").key))
     for junk in ("", "2 +", "[1, 2]", "x"):
         assert judge_following(v, "dw2", raw, {"dLdy": junk}).status is not Status.CONSISTENT
+
+
+@pytest.mark.parametrize("exercise", CHAINING)
+def test_a_chain_carries_through_the_parts_a_student_skips(library, exercise: str) -> None:
+    """Only the wrong first step and one later answer: the parts in between are implied
+    from the student's own work (∂L/∂y straight to ∂L/∂w1, ∂L/∂h never written down)."""
+    skipped = 0
+    for seed in range(12):
+        v = generate(library[exercise], seed)
+        for root in roots(v):
+            values = wrong_chain(v, root)
+            for pid in dependents(v, root):
+                answers = {root: text(values[root])}
+                j = judge_following(v, pid, text(values[pid]), answers, credit=0.5)
+                assert j.status is Status.CONSISTENT, (seed, root, pid, j.feedback)
+                assert [f.part for f in j.follows] == [root]
+                assert j.first_wrong == root
+                skipped += len(set(ancestors(v, pid)) & set(dependents(v, root)))
+    assert skipped or exercise not in LONG_CHAINS
+
+
+#: exercises where some later part is computed through an intermediate one
+LONG_CHAINS = {"chain-rule-numeric", "computational-graph", "mlp-training-step"}

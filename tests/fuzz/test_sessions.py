@@ -28,6 +28,8 @@ CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 #: the answer form: a stale or foreign token sends the student back to the part (their text
 #: restored) instead of a 400 page, and stores nothing
 ANSWER_ROUTE = "/attempts/<int:attempt_id>/parts/<part_id>"
+#: the answer forms: a failed token sends the student back to the quiz, nothing stored
+ANSWER_ROUTES = {ANSWER_ROUTE, "/attempts/<int:attempt_id>/graph"}
 
 
 def _user(session: Session, user_id: int) -> User:
@@ -59,11 +61,11 @@ def test_every_changing_route_needs_this_sessions_csrf_token(
         for token in (None, foreign, "garbage"):
             campus_mod.sign_in(client, user)
             data = {"answer": "0.5", "reason": "x"} | ({"csrf_token": token} if token else {})
-            if rule.rule == ANSWER_ROUTE:  # what the quiz page's form sends
+            if rule.rule in ANSWER_ROUTES:  # what the quiz page's form sends
                 data["quiz_id"] = str(campus.world.quiz.id)
             stored = db_session.scalar(select(func.count()).select_from(Submission))
             response = client.open(path, method=method, data=data)
-            if rule.rule == ANSWER_ROUTE:
+            if rule.rule in ANSWER_ROUTES:
                 assert response.status_code in (302, 303), f"{method} {path} with {token!r}"
                 assert "/quizzes/" in response.headers.get("Location", ""), path
                 db_session.expire_all()
@@ -149,3 +151,26 @@ def test_a_cookie_copied_before_sign_out_is_dead_after(
     client.post("/auth/logout", data={"csrf_token": _token(client)})
     assert thief.get("/").status_code == 302
     assert "/auth/login" in thief.get("/").headers["Location"]
+
+
+def test_an_out_of_date_graph_form_says_so_and_sends_nothing(
+    app: Flask, client: FlaskClient, db_session: Session
+) -> None:
+    """The graph form's script gets the reason as JSON (it shows it in the live region);
+    the form without script goes back to the graph on the quiz page."""
+    campus = campus_mod.build(db_session, app)
+    campus_mod.sign_in(client, campus.sam)
+    attempt_id = campus.fill(
+        next(r for r in app.url_map.iter_rules() if r.rule.endswith("/graph")), "sam"
+    ).split("/")[2]
+    path = f"/attempts/{attempt_id}/graph"
+    stored = db_session.scalar(select(func.count()).select_from(Submission))
+    data = {"answer-y": "0.5", "csrf_token": "garbage", "quiz_id": str(campus.world.quiz.id)}
+    response = client.post(path, data=data, headers={"Accept": "application/json"})
+    assert response.status_code == 400
+    assert "out of date" in response.get_json()["error"]
+    response = client.post(path, data=data)
+    assert response.status_code in (302, 303)
+    assert response.headers["Location"].endswith(f"#graph-{attempt_id}")
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(Submission)) == stored

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from grader.exercises import Variant
+from grader.exercises.follow import implied
 from grader.exercises.recipe import evaluate
 from grader.models import Attempt
 from grader.models import User
@@ -60,9 +61,10 @@ def value_for(variant: Variant, pid: str, plan: str, given: dict[str, object]) -
         return wrong_chain(variant, pid)[pid]  # wrong, and wrong for every later part
     if plan == "follow":
         assert part.follow is not None
-        return evaluate(
-            part.follow.recipe, {s: given.get(s, variant.part(s).key) for s in part.follow.sources}
-        )
+        # each source as the student's own work gives it (skipped parts in between implied)
+        typed = {k: f"{float(v):.9g}" for k, v in given.items()}  # type: ignore[arg-type]
+        values = {s: implied(variant, s, typed)[0] for s in part.follow.sources}
+        return evaluate(part.follow.recipe, values)
     code = plan.removeprefix("mistake:")
     return next(m.value for m in part.mistakes if m.code == code)
 

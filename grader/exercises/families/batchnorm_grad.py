@@ -126,17 +126,15 @@ class BatchNormGrad(Family):
                     mv("forgot_variance_path", gamma * inv * (dy - dy.mean())),
                     mv("forgot_mean_path", gamma * inv * (dy - xh * float((dy * xh).mean()))),
                 ),
-                # γ/(N√(σ²+ε)) (N dy − Σ dy − x̂ Σ dy x̂), carried from the student's x̂
-                # (in both places it appears) and Σ dy = ∂L/∂β. Σ dy x̂ is recomputed from x̂
-                # rather than read from the student's ∂L/∂γ, so a wrong x̂ carried through
-                # ∂L/∂γ is followed as one wrong value, not two (a slip in ∂L/∂γ alone is
-                # then not carried into ∂L/∂x).
+                # γ/(N√(σ²+ε)) (N dy − ∂L/∂β − x̂ ∂L/∂γ), written with the student's own
+                # x̂, ∂L/∂β and ∂L/∂γ, as they would compute it (a skipped ∂L/∂γ is the
+                # one their x̂ gives).
                 recipe=mul(
                     const(gamma * inv / N),
                     op(
                         "sub",
                         op("sub", const(N * dy), ref("dbeta")),
-                        mul(ref("x_hat"), op("dot", const(dy), ref("x_hat"))),
+                        mul(ref("x_hat"), ref("dgamma")),
                     ),
                 ),
                 label="∂L/∂x",

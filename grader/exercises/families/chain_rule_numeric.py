@@ -197,15 +197,15 @@ class ChainRuleNumeric(Family):
         loss = c["loss"]
         dLdy, gp, fp, x, h, w2 = c["dLdy"], c["gprime"], c["fprime"], c["x"], c["h"], c["w2"]
         k2 = 2.0 if loss == "sse" else 0.5  # what a factor-2 slip multiplies by
-        # Each gradient is dL/dy times the local factors along its path (follow-through),
-        # and dw2 also reads h, where the exercise asks it. dw1 and db1 keep following
-        # dL/dy rather than dL/dh: a student who skips dL/dh (an added part) keeps the
-        # follow-through from dL/dy that the exercise gave before it was asked.
+        # Each gradient is the gradient flowing into its node times the local factors
+        # (follow-through from the student's own upstream values): dw2 and db2 from dL/dy
+        # (dw2 also reads h), dw1 and db1 from dL/dh. A student who skips dL/dh still
+        # carries their dL/dy forward through it (``follow.implied``).
         recipes = {
             "dw2": mul(ref("dLdy"), const(gp), ref("h")),
             "db2": mul(ref("dLdy"), const(gp)),
-            "dw1": mul(ref("dLdy"), const(gp * w2 * fp * x)),
-            "db1": mul(ref("dLdy"), const(gp * w2 * fp)),
+            "dw1": mul(ref("dLdh"), const(fp * x)),
+            "db1": mul(ref("dLdh"), const(fp)),
         }
         m: dict[str, dict[str, float]] = {
             "dw2": {

@@ -120,9 +120,9 @@ class ComputationalGraph(Family):
 
         # Each gradient follows from the one flowing into its gate (follow-through from the
         # student's own upstream values): df/dm from df/ds, df/dq from df/dm (the max routes
-        # to q, required above), df/dz and the add branch of df/dx from df/dp. df/dy and
-        # df/dx read df/dm, not df/dq (= df/dm): a student who skips df/dq (an added part)
-        # keeps the follow-through they had before it was asked. df/dw = 0 follows nothing.
+        # to q, required above), df/dy and the multiply branch of df/dx from df/dq, df/dz
+        # and the add branch of df/dx from df/dp. A student who skips df/dq still carries
+        # their df/dm forward through it (``follow.implied``). df/dw = 0 follows nothing.
         quantities = {
             "f": Quantity("numeric", g["f"], label="f"),
             "df_ds": Quantity("numeric", g["df_ds"], (mv("used_own_input", s),), label="∂f/∂s"),
@@ -148,14 +148,14 @@ class ComputationalGraph(Family):
                 "numeric",
                 g["df_dx"],
                 (mv("one_branch_only", g["df_dq"] * y), mv("other_branch_only", g["df_dp"])),
-                recipe=add(mul(const(y), ref("df_dm")), ref("df_dp")),
+                recipe=add(mul(const(y), ref("df_dq")), ref("df_dp")),
                 label="∂f/∂x",
             ),
             "df_dy": Quantity(
                 "numeric",
                 g["df_dy"],
                 (mv("used_own_input", g["df_dq"] * y),),
-                recipe=mul(const(x), ref("df_dm")),
+                recipe=mul(const(x), ref("df_dq")),
                 label="∂f/∂y",
             ),
             "df_dz": Quantity(

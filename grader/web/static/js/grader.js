@@ -278,14 +278,19 @@
           body: body
         })
           .then(function (response) {
-            if (!response.ok) throw new Error("graph answer failed: " + response.status);
-            return response.json();
+            if (response.ok) return response.json();
+            // The server's own words when it gave some (an expired page: reload it).
+            return response.json().then(
+              function (data) { throw new Error(data && data.error ? data.error : ""); },
+              function () { throw new Error(""); }
+            );
           })
           .then(function (data) { apply(data, boxes); })
-          .catch(function () {
+          .catch(function (error) {
             boxes.forEach(function (input) { sent[input.name] = before[input.name]; });
             live.classList.add("has-wrong");
-            live.textContent = "Your answer could not be sent; it is still in its box. Press Enter to try again.";
+            live.textContent = (error && error.message) ||
+              "Your answer could not be sent; it is still in its box. Press Enter to try again.";
           });
       });
     }
