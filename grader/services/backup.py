@@ -618,7 +618,9 @@ def validate_archive(archive: Any) -> list[str]:
         c.field(quiz, "due_at", path, "time", optional=True)
         c.field(quiz, "attempts_allowed", path, "int", optional=True)
         c.field(quiz, "penalty_per_retry", path, "number", optional=True)
-        c.field(quiz, "follow_through_credit", path, "number", optional=True)
+        credit = c.field(quiz, "follow_through_credit", path, "number", optional=True)
+        if credit is not None and not 0.0 <= float(credit) <= 1.0:
+            c.fail(f"{path}.follow_through_credit", "must be between 0 and 1")
         c.field(quiz, "late_policy", path, "dict", optional=True)
         c.field(quiz, "show_solutions", path, "str", optional=True, max_length=20)
         c.field(quiz, "is_published", path, "bool", optional=True)
@@ -905,7 +907,7 @@ def _write(session: Session, archive: Mapping[str, Any], *, with_passwords: bool
             attempts_allowed=entry.get("attempts_allowed"),
             penalty_per_retry=float(entry.get("penalty_per_retry") or 0.0),
             # older backups have none: full credit, the column's default
-            follow_through_credit=float(entry.get("follow_through_credit", 1.0)),
+            follow_through_credit=_credit(entry.get("follow_through_credit")),
             late_policy=entry.get("late_policy") or {},
             show_solutions=entry.get("show_solutions") or "after_due",
             is_published=bool(entry.get("is_published", False)),
@@ -981,6 +983,11 @@ def _write(session: Session, archive: Mapping[str, Any], *, with_passwords: bool
         versions_added=added,
         versions_reused=reused_versions,
     )
+
+
+def _credit(value: Any) -> float:
+    """A quiz's follow-through credit; none given (null, or an older archive) is full."""
+    return 1.0 if value is None else float(value)
 
 
 def _chunks_str(values: list[str], size: int) -> Iterable[list[str]]:

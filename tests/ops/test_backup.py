@@ -23,6 +23,7 @@ from grader.models import Attempt
 from grader.models import Course
 from grader.models import Exercise
 from grader.models import ExerciseVersion
+from grader.models import Quiz
 from grader.models import Submission
 from grader.models import User
 from grader.services import backup
@@ -207,6 +208,8 @@ def _refused(session: Session, archive: Any, *needles: str) -> None:
         (lambda a: a["attempts"][-1]["overrides"][0].update(created_by=9999), "does not hold"),
         (lambda a: a["attempts"][1].update(created_at="yesterday"), "ISO time"),
         (lambda a: a.update(attempts={}), "expected a list"),
+        (lambda a: a["quizzes"][0].update(follow_through_credit=1.5), "between 0 and 1"),
+        (lambda a: a["quizzes"][0].update(follow_through_credit=-0.5), "between 0 and 1"),
     ],
 )
 def test_bad_archives_are_refused_whole(
@@ -215,6 +218,21 @@ def test_bad_archives_are_refused_whole(
     broken = copy.deepcopy(archive)
     damage(broken)
     _refused(pg_session, broken, needle)
+
+
+def test_a_quiz_without_a_follow_through_credit_gets_full_credit(
+    archive: dict[str, Any], pg_session: Session
+) -> None:
+    # "optional" lets the field be null; the import read it with float() and crashed
+    older = copy.deepcopy(archive)
+    older["quizzes"][0]["follow_through_credit"] = None
+    older["quizzes"][1].pop("follow_through_credit", None)
+    backup.import_course(pg_session, older)
+    titles = {q["title"] for q in older["quizzes"][:2]}
+    credits = pg_session.scalars(
+        select(Quiz.follow_through_credit).where(Quiz.title.in_(titles))
+    ).all()
+    assert credits and all(c == 1.0 for c in credits)
 
 
 def test_a_course_already_there_is_a_conflict(archive: dict[str, Any], pg_session: Session) -> None:
