@@ -6,7 +6,10 @@ exceeding one yields an ``invalid`` verdict with a message, never a long computa
 
 from __future__ import annotations
 
+import gc
+import threading
 import time
+from typing import Any
 
 MAX_LENGTH = 2000
 """Characters in one answer; a long backprop expression is a few hundred."""
@@ -39,12 +42,38 @@ MAX_FUNCTION_ARGUMENT = 100_000.0
 """|x| beyond which exp/sinh/cosh/trig arguments count as overflow at a sample point."""
 
 
+class _Collections(threading.local):
+    """CPU seconds this thread has spent in the garbage collector."""
+
+    started: float | None = None
+    spent: float = 0.0
+
+
+_COLLECTIONS = _Collections()
+
+
+def _count_collection(phase: str, _info: dict[str, Any]) -> None:
+    """``gc.callbacks`` hook: a collection runs in the thread whose allocation set it off."""
+    if phase == "start":
+        _COLLECTIONS.started = time.thread_time()
+    elif _COLLECTIONS.started is not None:
+        _COLLECTIONS.spent += time.thread_time() - _COLLECTIONS.started
+        _COLLECTIONS.started = None
+
+
+gc.callbacks.append(_count_collection)
+
+
 def budget_clock() -> float:
-    """The clock time budgets are measured on: CPU seconds of the calling thread.
+    """The clock time budgets are measured on: CPU seconds of the calling thread, less
+    the time it spent collecting garbage.
 
     A budget bounds the work one check may do. Wall-clock time would also count the
     time other requests (or other processes) hold the CPU, so the same answer could be
     decided on a quiet server and ``undetermined`` on a busy one, and a regrade could
-    change a verdict. CPU time makes verdicts reproducible under load.
+    change a verdict. CPU time makes verdicts reproducible under load. A full collection
+    is not the check's work either: it costs in proportion to everything the process
+    holds (a second or more in a big one), and counted, it made a check that takes a
+    millisecond run out of its budget whenever one happened to start inside it.
     """
-    return time.thread_time()
+    return time.thread_time() - _COLLECTIONS.spent
