@@ -58,7 +58,8 @@ def _sqlite_foreign_keys_off(connection: Connection) -> Iterator[None]:
     outer = None if connection.in_transaction() else connection.begin()
     raw = connection.exec_driver_sql
     enforced = raw("PRAGMA foreign_keys").scalar()
-    if connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+    dbapi = connection.connection.dbapi_connection
+    if dbapi.in_transaction:  # type: ignore[union-attr]
         raw("COMMIT")  # the pragma is a no-op inside a transaction
     raw("PRAGMA foreign_keys=OFF")
     raw("BEGIN")
@@ -73,11 +74,13 @@ def _sqlite_foreign_keys_off(connection: Connection) -> Iterator[None]:
                 f"the migration left {len(violations)} rows breaking a foreign key "
                 f"(rolled back): {shown}"
             )
-    except BaseException:
-        raw("ROLLBACK")
-        raise
-    else:
         raw("COMMIT")
+    except BaseException:
+        # SQLite may have ended the transaction itself (a failed COMMIT, some errors):
+        # a ROLLBACK then would raise and hide the error that matters.
+        if dbapi.in_transaction:  # type: ignore[union-attr]
+            raw("ROLLBACK")
+        raise
     finally:
         raw(f"PRAGMA foreign_keys={'ON' if enforced else 'OFF'}")
         raw("BEGIN")  # the transaction SQLAlchemy (the caller's block, or ours) still holds
