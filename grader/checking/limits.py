@@ -52,8 +52,14 @@ class _Collections(threading.local):
 _COLLECTIONS = _Collections()
 
 
-def _count_collection(phase: str, _info: dict[str, Any]) -> None:
-    """``gc.callbacks`` hook: a collection runs in the thread whose allocation set it off."""
+def _count_collection(phase: str, info: dict[str, Any]) -> None:
+    """``gc.callbacks`` hook: a collection runs in the thread whose allocation set it off.
+
+    Only full collections count: young ones are frequent, cheap and part of the
+    allocating work itself (timing each would slow every check).
+    """
+    if info.get("generation") != 2:
+        return
     if phase == "start":
         _COLLECTIONS.started = time.thread_time()
     elif _COLLECTIONS.started is not None:
@@ -71,9 +77,9 @@ def budget_clock() -> float:
     A budget bounds the work one check may do. Wall-clock time would also count the
     time other requests (or other processes) hold the CPU, so the same answer could be
     decided on a quiet server and ``undetermined`` on a busy one, and a regrade could
-    change a verdict. CPU time makes verdicts reproducible under load. A full collection
-    is not the check's work either: it costs in proportion to everything the process
-    holds (a second or more in a big one), and counted, it made a check that takes a
-    millisecond run out of its budget whenever one happened to start inside it.
+    change a verdict. CPU time makes verdicts reproducible under load. A full (oldest
+    generation) collection is not the check's work either: it costs in proportion to
+    everything the process holds (a second or more in a big one), and counted, it made a
+    check that takes a millisecond run out of its budget whenever one began inside it.
     """
     return time.thread_time() - _COLLECTIONS.spent
