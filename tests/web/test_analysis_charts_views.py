@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from grader.exercises import Variant
 from grader.services import analysis
+from grader.web.display import format_points
 from tests.services.test_first_wrong_analysis import chain_class
 from tests.web.test_instructor_views import sign_in
 
@@ -170,3 +171,20 @@ def test_the_gradebook_shows_follow_through_points_apart(
     assert html.count("follow-flag") == sum(
         1 for r in book.rows for cell in r.cells if cell is not None and cell.follow_points
     )
+
+
+def test_the_course_gradebook_marks_follow_through_points_too(
+    client: FlaskClient, db_session: Session
+) -> None:
+    c = chain_class(db_session, prefix="wc")
+    sign_in(client, c.world.instructor)
+    from grader.services import gradebook
+
+    course_id = c.world.course.id
+    html = client.get(f"/teach/courses/{course_id}/gradebook").get_data(as_text=True)
+    book = gradebook.course_gradebook(db_session, c.world.instructor, course_id)
+    flagged = [f for row in book.follow for f in row if f]
+    assert flagged  # the class has students who earned points by follow-through
+    assert html.count("follow-flag") == len(flagged)
+    for f in flagged:
+        assert f"({format_points(f)} points by follow-through)" in unescape(html)
