@@ -39,6 +39,7 @@ from tests.faults.server import Gunicorn
 from tests.faults.server import Student
 from tests.lti.fake_platform import FakePlatform
 from tests.lti_web.lms import install_pooled_keys
+from tests.support.lti_registration import platform_input
 from tests.support.student_world import PASSWORD
 from tests.support.student_world import enrol
 from tests.support.student_world import load_exercise
@@ -111,15 +112,7 @@ def test_edits_answers_and_launches_at_once_all_land(tmp_path: Path) -> None:
             reg = platform.registration(tool.client_id)
             lti_registrations.add_platform(
                 session,
-                lti_registrations.PlatformInput(
-                    issuer=reg.issuer,
-                    client_id=reg.client_id,
-                    auth_login_url=reg.auth_login_url,
-                    token_url=reg.token_url,
-                    jwks_url=reg.jwks_url,
-                    deployment_ids=tuple(sorted(reg.deployment_ids)),
-                    name="Fake LMS",
-                ),
+                platform_input(reg, "Fake LMS"),
             )
         with server:
             # The instructor's first launch opens the LMS course in grader; learners follow.

@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from grader.services import lti_registrations
 from tests.fuzz.conftest import tally
 from tests.lti.fake_platform import FakePlatform
+from tests.support.lti_registration import platform_input
 
 BASE = "http://localhost"
 FUZZ = settings(
@@ -131,17 +132,7 @@ def launcher(
         reg = platform.registration(tool.client_id)
         lti_registrations.add_platform(
             db_session,
-            lti_registrations.PlatformInput(
-                issuer=reg.issuer,
-                client_id=reg.client_id,
-                auth_login_url=reg.auth_login_url,
-                token_url=reg.token_url,
-                jwks_url=reg.jwks_url,
-                deployment_ids=tuple(sorted(reg.deployment_ids)),
-                name="Fuzzed Canvas",
-                platform_family=reg.platform_family,
-                auth_audience=reg.auth_audience,
-            ),
+            platform_input(reg, "Fuzzed Canvas"),
         )
         found = Launcher(app, platform, tool.client_id)
         yield found

@@ -38,6 +38,7 @@ from tests.lti.fake_platform import FormPost
 from tests.lti.fake_platform import ResourceLinkRecord
 from tests.lti.fake_platform import parse_auto_submit_form
 from tests.lti.fake_platform import pooled_key
+from tests.support.lti_registration import platform_input
 from tests.support.student_world import load_exercise
 from tests.support.student_world import make_quiz
 
@@ -105,17 +106,7 @@ class Lms:
         reg = self.platform.registration(tool.client_id)
         lti_registrations.add_platform(
             self.db,
-            lti_registrations.PlatformInput(
-                issuer=reg.issuer,
-                client_id=reg.client_id,
-                auth_login_url=reg.auth_login_url,
-                token_url=reg.token_url,
-                jwks_url=reg.jwks_url,
-                deployment_ids=tuple(sorted(reg.deployment_ids)),
-                name=f"Fake {self.platform.profile.name}",
-                platform_family=reg.platform_family,
-                auth_audience=reg.auth_audience,
-            ),
+            platform_input(reg, f"Fake {self.platform.profile.name}"),
         )
         return tool.client_id
 
