@@ -25,6 +25,9 @@ from grader.models import Submission
 
 logger = logging.getLogger(__name__)
 
+#: the submissions an answer can stand on (not refused as unreadable, not failed)
+STANDING_STATUSES = ("pending", "graded")
+
 
 def latest_answers(session: Session, attempt_id: int, part_ids: Iterable[str]) -> dict[str, str]:
     """The answer each of these parts stands on: its newest right answer if it ever had
@@ -42,17 +45,29 @@ def latest_answers(session: Session, attempt_id: int, part_ids: Iterable[str]) -
         .where(
             Submission.attempt_id == attempt_id,
             Submission.part_id.in_(ids),
-            Submission.status.in_(("pending", "graded")),
+            Submission.status.in_(STANDING_STATUSES),
         )
         .order_by(Submission.id)
     )
-    newest: dict[str, str] = {}
-    right: dict[str, str] = {}
+    by_part: dict[str, list[tuple[str, str | None]]] = {}
     for part_id, raw, verdict in rows:
-        newest[part_id] = raw
+        by_part.setdefault(part_id, []).append((raw, verdict))
+    return {
+        part_id: answer
+        for part_id, answers in by_part.items()
+        if (answer := standing_answer(answers)) is not None
+    }
+
+
+def standing_answer(answers: Iterable[tuple[str, str | None]]) -> str | None:
+    """Of one part's (raw answer, verdict) pairs in storage order, the one it stands on:
+    the newest right answer if there ever was one, else the newest (None: none)."""
+    newest = right = None
+    for raw, verdict in answers:
+        newest = raw
         if verdict == "correct":
-            right[part_id] = raw
-    return {**newest, **right}
+            right = raw
+    return right if right is not None else newest
 
 
 def credit(quiz: Quiz) -> float:

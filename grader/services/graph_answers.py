@@ -33,6 +33,8 @@ from grader.models import utcnow
 from grader.services import grading
 from grader.services import progress as progress_service
 from grader.services import submissions as submission_service
+from grader.services.follow import STANDING_STATUSES
+from grader.services.follow import standing_answer
 
 #: how a screen reader names each kind of box, before the node ("also" boxes name themselves)
 ROLE_NAMES = {"forward": "forward value", "gradient": "gradient"}
@@ -136,14 +138,17 @@ def _shown(progress: progress_service.PartProgress) -> Submission | None:
 
 
 def _standing(progress: progress_service.AttemptProgress, part_ids: list[str]) -> dict[str, str]:
-    """The answer each part stands on for follow-through (as
-    :func:`grader.services.follow.latest_answers`, from the loaded submissions)."""
+    """The answer each part stands on for follow-through (the rule of
+    :func:`grader.services.follow.latest_answers`, on the loaded submissions)."""
     out: dict[str, str] = {}
     for pid in part_ids:
-        subs = [s for s in progress.part(pid).submissions if s.status in ("pending", "graded")]
-        right = [s for s in subs if s.verdict == "correct"]
-        if right or subs:
-            out[pid] = (right or subs)[-1].raw_answer
+        answer = standing_answer(
+            (s.raw_answer, s.verdict)
+            for s in progress.part(pid).submissions
+            if s.status in STANDING_STATUSES
+        )
+        if answer is not None:
+            out[pid] = answer
     return out
 
 

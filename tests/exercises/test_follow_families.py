@@ -17,12 +17,7 @@ from grader.exercises.generator import generate
 from grader.exercises.judge import judge
 from grader.exercises.judgement import Status
 from grader.exercises.spec import load_spec_text
-
-
-def text(value: object) -> str:
-    if isinstance(value, list):
-        return "[" + ", ".join(text(v) for v in value) + "]"
-    return f"{float(value):.7g}"
+from tests.support.follow_values import text
 
 
 @pytest.mark.parametrize("seed", range(120))
