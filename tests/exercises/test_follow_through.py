@@ -21,6 +21,8 @@ from grader.exercises.judgement import Status
 from grader.exercises.library import load_library
 from grader.exercises.recipe import evaluate
 from grader.exercises.variant import Variant
+from tests.support.follow_values import chaining_exercises
+from tests.support.follow_values import roots
 from tests.support.follow_values import text
 from tests.support.follow_values import wrong_chain
 
@@ -48,19 +50,7 @@ KNOWN_CHAINS = {
 }
 
 
-def _chaining() -> list[str]:
-    """Every library exercise with a follow-through rule (found, not listed by hand)."""
-    lib = load_library()
-    return sorted(n for n, spec in lib.items() if any(p.follow for p in generate(spec, 0).parts))
-
-
-CHAINING = _chaining()
-
-
-def roots(v: Variant) -> list[str]:
-    """The parts other parts' keys are computed from that are not computed from any."""
-    sources = {s for p in v.parts if p.follow for s in p.follow.sources}
-    return [p.id for p in v.parts if p.id in sources and p.follow is None]
+CHAINING = chaining_exercises()
 
 
 SEEDS = range(40)

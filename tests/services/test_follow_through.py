@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 
 from grader.exercises import Variant
 from grader.exercises.follow import dependents
-from grader.exercises.generator import generate
-from grader.exercises.library import load_library
 from grader.models import Submission
 from grader.services import attempts
 from grader.services import job_runner
 from grader.services import regrade
 from grader.services import submissions
+from tests.support.follow_values import chaining_exercises
+from tests.support.follow_values import roots
 from tests.support.follow_values import text
 from tests.support.follow_values import wrong_chain
 from tests.support.student_world import REPO
@@ -28,24 +28,7 @@ from tests.support.student_world import load_exercise
 from tests.support.student_world import make_quiz
 from tests.support.student_world import make_world
 
-
-def _chaining_files() -> list[str]:
-    """Every library exercise file with a follow-through rule (found, not listed by hand)."""
-    lib = load_library()
-    return sorted(
-        f"{name}.yaml"
-        for name, spec in lib.items()
-        if any(p.follow for p in generate(spec, 0).parts)
-    )
-
-
-CASES = _chaining_files()
-
-
-def first_root(v: Variant) -> str:
-    """The first part other parts' keys are computed from that is not computed from any."""
-    sources = {s for p in v.parts if p.follow for s in p.follow.sources}
-    return next(p.id for p in v.parts if p.id in sources and p.follow is None)
+CASES = [f"{name}.yaml" for name in chaining_exercises()]
 
 
 def setup(session: Session, filename: str, credit: float):
@@ -90,7 +73,7 @@ def test_consistent_answers_get_the_quiz_credit_and_follow_changes(
     credit = 0.75
     world, attempt = setup(db_session, filename, credit)
     variant = Variant.from_json(attempt.variant)
-    root = first_root(variant)
+    root = roots(variant)[0]
     below = dependents(variant, root)
     assert below, f"{filename}: {root} has no dependent parts"
     student = wrong_chain(variant, root)
@@ -144,7 +127,7 @@ def test_consistent_answers_get_the_quiz_credit_and_follow_changes(
 def test_no_follow_through_from_right_earlier_answers(db_session: Session, filename: str) -> None:
     world, attempt = setup(db_session, filename, 1.0)
     variant = Variant.from_json(attempt.variant)
-    root = first_root(variant)
+    root = roots(variant)[0]
     send(db_session, world, attempt, root, variant.part(root).key_text)
     tried = 0
     for pid in dependents(variant, root):

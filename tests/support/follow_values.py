@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from grader.exercises.follow import dependents
+from grader.exercises.generator import generate
 from grader.exercises.judge import judge
 from grader.exercises.judgement import Status
+from grader.exercises.library import load_library
 from grader.exercises.recipe import evaluate
 from grader.exercises.variant import Variant
 
@@ -66,3 +68,15 @@ def wrong_chain(variant: Variant, root: str) -> dict[str, object]:
         else:
             return values
     raise AssertionError(f"no wrong value of {root} makes every later part wrong")
+
+
+def chaining_exercises() -> list[str]:
+    """Every library exercise with a follow-through rule (found, not listed by hand)."""
+    lib = load_library()
+    return sorted(n for n, spec in lib.items() if any(p.follow for p in generate(spec, 0).parts))
+
+
+def roots(variant: Variant) -> list[str]:
+    """The parts other parts' keys are computed from that are not computed from any."""
+    sources = {s for p in variant.parts if p.follow for s in p.follow.sources}
+    return [p.id for p in variant.parts if p.id in sources and p.follow is None]
