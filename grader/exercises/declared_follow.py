@@ -13,7 +13,6 @@ way from them to the answer need a recipe operation. Nothing here evaluates text
 
 from __future__ import annotations
 
-import math
 from collections.abc import Collection
 from collections.abc import Mapping
 from typing import Any
@@ -98,23 +97,3 @@ def _node(node: Node, follows: Collection[str], values: Mapping[str, Any]) -> Re
     if op == "call" and node.value in FUNCTIONS:
         return recipe_mod.op(str(node.value), *(sub(a) for a in node.args))
     raise ValueError(f"{node.text or op} cannot be recomputed from earlier answers")
-
-
-def gives_back(recipe: Recipe, keys: Mapping[str, Any], key: Any) -> Any | None:
-    """None when the recipe, fed the earlier parts' keys, gives back ``key``; else what it
-    gives (a number, a list, or the reason it gives nothing)."""
-    try:
-        again = recipe_mod.evaluate(recipe, keys)
-    except (KeyError, ValueError) as exc:
-        return f"nothing ({exc})"
-    if _close(again, key):
-        return None
-    return again
-
-
-def _close(a: Any, b: Any) -> bool:
-    if isinstance(a, list) or isinstance(b, list):
-        if not (isinstance(a, list) and isinstance(b, list)) or len(a) != len(b):
-            return False
-        return all(_close(x, y) for x, y in zip(a, b, strict=True))
-    return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)

@@ -272,7 +272,7 @@ def _declared_rule(
     recipe = declared_follow.to_recipe(expr, part.follows, values)
     sources = tuple(recipe_mod.refs(recipe))
     keys = {s: earlier[s].key for s in sources}
-    gives = declared_follow.gives_back(recipe, keys, key)
+    gives = recipe_mod.gives_back(recipe, keys, key)
     if gives is not None:
         fed = ", ".join(f"{s} = {earlier[s].key_text}" for s in sources)
         shadowed = [s for s in sources if s in spec.parameters or s in spec.derived]
@@ -332,9 +332,9 @@ def follow_rules(
         if not sources:
             out.append(replace(part, label=label))
             continue
-        again = recipe_mod.evaluate(resolved, {s: by_id[s].key for s in sources})
-        if not np.allclose(flat(again), flat(part.key), rtol=1e-9, atol=1e-12):
-            raise ValueError(f"{spec.family}: the recipe of {pspec.key} does not give its key")
+        gives = recipe_mod.gives_back(resolved, {s: by_id[s].key for s in sources}, part.key)
+        if gives is not None:
+            raise ValueError(f"{spec.family}: the recipe of {pspec.key} gives {gives}, not its key")
         names = {
             s: quantities[k].label or s
             for k, s in asked.items()

@@ -13,6 +13,7 @@ JSON shapes: ``{"ref": name}``, ``{"const": number | nested list}``, and
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -195,6 +196,27 @@ def from_json(d: Mapping[str, Any]) -> Recipe:
     if "op" in d:
         return Op(str(d["op"]), tuple(from_json(a) for a in d.get("args", ())))
     raise ValueError(f"not a recipe: {sorted(d)}")
+
+
+def gives_back(recipe: Recipe, keys: Mapping[str, Any], key: Any) -> Any | None:
+    """None when the recipe, fed the earlier parts' keys, gives back ``key`` (to 1e-9
+    relative); else what it gives (a number, a list, or the reason it gives nothing).
+    Every rule is checked this way before a variant is stored."""
+    try:
+        again = evaluate(recipe, keys)
+    except (KeyError, ValueError) as exc:
+        return f"nothing ({exc})"
+    if _close(again, key):
+        return None
+    return again
+
+
+def _close(a: Any, b: Any) -> bool:
+    if isinstance(a, list) or isinstance(b, list):
+        if not (isinstance(a, list) and isinstance(b, list)) or len(a) != len(b):
+            return False
+        return all(_close(x, y) for x, y in zip(a, b, strict=True))
+    return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
 
 
 @dataclass(frozen=True)

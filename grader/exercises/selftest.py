@@ -16,7 +16,6 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from grader.exercises import declared_follow
 from grader.exercises.errors import SpecError
 from grader.exercises.families import FAMILIES
 from grader.exercises.follow import ancestors
@@ -25,6 +24,7 @@ from grader.exercises.generator import generate
 from grader.exercises.judge import judge
 from grader.exercises.judgement import Status
 from grader.exercises.kinds import kind_of
+from grader.exercises.recipe import gives_back
 from grader.exercises.spec import ExerciseSpec
 from grader.exercises.variant import Part
 from grader.exercises.variant import Variant
@@ -147,7 +147,7 @@ def check_follow_through(variant: Variant, where: str, seen: set[str]) -> list[s
         seen.add(fingerprint)
         p_where = f"{where} part {part.id}"
         keys = {s: variant.part(s).key for s in rule.sources}
-        gives = declared_follow.gives_back(rule.recipe, keys, part.key)
+        gives = gives_back(rule.recipe, keys, part.key)
         if gives is not None:
             problems.append(
                 f"{p_where}: its follow-through rule gives {gives} from the earlier keys, "
